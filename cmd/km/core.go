@@ -1,0 +1,116 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/profiles"
+)
+
+func (g *Globals) env() workflow.Env {
+	return workflow.Env{ConfigPath: g.Config, Getenv: os.Getenv, Stdout: g.Stdout, Stderr: g.Stderr, Stdin: g.Stdin}
+}
+
+// color: on for a terminal, off with NO_COLOR or a pipe.
+func (g *Globals) color() bool {
+	if os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	f, ok := g.Stdout.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// ValidateCmd checks the declaration only.
+type ValidateCmd struct{}
+
+// Run implements km validate.
+func (c *ValidateCmd) Run(g *Globals) error {
+	cfg, err := workflow.LoadConfig(g.env())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.Stdout, "Success! %s is valid: %d sandbox(es), %d profile(s).\n", g.Config, len(cfg.Sandboxes), len(cfg.Profiles))
+	return nil
+}
+
+// PlanCmd is km plan.
+type PlanCmd struct {
+	Out              string        `name:"out" help:"Write the plan to FILE for km apply FILE." type:"path"`
+	DetailedExitcode bool          `name:"detailed-exitcode" help:"Exit 0 with no changes, 2 with changes, 1 on error."`
+	Format           string        `name:"format" enum:"text,json,markdown" default:"text" help:"Output format: text, json or markdown."`
+	Target           []string      `name:"target" help:"Limit to this resource address and what it depends on (repeatable)."`
+	LockTimeout      time.Duration `name:"lock-timeout" default:"0s" help:"How long to wait for the state lock."`
+}
+
+// Run implements km plan.
+func (c *PlanCmd) Run(g *Globals) error {
+	s, err := workflow.Open(g.Ctx, g.env())
+	if err != nil {
+		return err
+	}
+	o := workflow.PlanOptions{Targets: c.Target, LockTimeout: c.LockTimeout, Color: g.color(), Format: c.Format, OutFile: c.Out}
+	changes, err := s.PlanCommand(g.Ctx, o)
+	if err != nil {
+		return err
+	}
+	if c.DetailedExitcode && changes {
+		return ExitError{Code: 2}
+	}
+	return nil
+}
+
+// ApplyCmd is km apply.
+type ApplyCmd struct {
+	AutoApprove bool          `name:"auto-approve" help:"Skip the interactive approval."`
+	Parallelism int           `name:"parallelism" default:"10" help:"Resources changed at once."`
+	Target      []string      `name:"target" help:"Limit to this resource address and what it depends on (repeatable)."`
+	LockTimeout time.Duration `name:"lock-timeout" default:"0s" help:"How long to wait for the state lock."`
+	PlanFile    string        `arg:"" optional:"" name:"planfile" help:"A plan saved with km plan --out." type:"path"`
+}
+
+// Run implements km apply.
+func (c *ApplyCmd) Run(g *Globals) error {
+	s, err := workflow.Open(g.Ctx, g.env())
+	if err != nil {
+		return err
+	}
+	o := workflow.ApplyOptions{
+		PlanOptions: workflow.PlanOptions{Targets: c.Target, LockTimeout: c.LockTimeout, Color: g.color()},
+		AutoApprove: c.AutoApprove, Parallelism: c.Parallelism,
+	}
+	if c.PlanFile != "" {
+		return s.ApplyPlanFile(g.Ctx, c.PlanFile, o)
+	}
+	err = s.PlanAndApply(g.Ctx, o)
+	if errors.Is(err, workflow.ErrCancelled) {
+		return ExitError{Code: 1}
+	}
+	return err
+}
+
+// ForceUnlockCmd is km force-unlock.
+type ForceUnlockCmd struct {
+	LockID string `arg:"" name:"lock-id" help:"The lock id shown by the command that found the lock held."`
+}
+
+// Run implements km force-unlock.
+func (c *ForceUnlockCmd) Run(g *Globals) error {
+	s, err := workflow.Open(g.Ctx, g.env())
+	if err != nil {
+		return err
+	}
+	if err := s.AWS.ForceUnlock(g.Ctx, s.Names.LockParam(), c.LockID); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.Stdout, "km state has been successfully unlocked (lock %s).\n", c.LockID)
+	return nil
+}
+
+var _ = profiles.Load

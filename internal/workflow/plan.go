@@ -1,0 +1,130 @@
+package workflow
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/klankermaker/km/reconcile"
+)
+
+// PlanOptions are km plan's flags.
+type PlanOptions struct {
+	Targets     []string
+	LockTimeout time.Duration
+	Color       bool
+	Format      string // text (default), json, markdown
+	OutFile     string
+	Only        func(addr string) bool
+}
+
+// ComputePlan takes the lock, reads live state and returns the plan; the lock is
+// released before returning.
+func (s *Session) ComputePlan(ctx context.Context, op string, o PlanOptions) (*reconcile.Planned, error) {
+	release, err := s.Lock(ctx, op, o.LockTimeout)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return reconcile.MakePlan(ctx, s.Config, s.Runtime, reconcile.PlanOptions{Targets: o.Targets, Only: o.Only})
+}
+
+// Render writes a plan in the chosen format.
+func Render(w io.Writer, p *reconcile.Plan, format string, color bool) error {
+	switch format {
+	case "", "text":
+		return reconcile.RenderText(w, p, reconcile.TextOptions{Color: color})
+	default:
+		return renderOther(w, p, format)
+	}
+}
+
+// ApplyOptions are km apply's flags.
+type ApplyOptions struct {
+	PlanOptions
+	AutoApprove bool
+	Parallelism int
+}
+
+// PlanAndApply is km apply without a plan file: plan, show, ask, apply — all
+// under one lock.
+func (s *Session) PlanAndApply(ctx context.Context, o ApplyOptions) error {
+	release, err := s.Lock(ctx, "apply", o.LockTimeout)
+	if err != nil {
+		return err
+	}
+	defer release()
+	pl, err := reconcile.MakePlan(ctx, s.Config, s.Runtime, reconcile.PlanOptions{Targets: o.Targets, Only: o.Only})
+	if err != nil {
+		return err
+	}
+	out := s.Env.Stdout
+	if err := reconcile.RenderText(out, pl.Plan, reconcile.TextOptions{Color: o.Color}); err != nil {
+		return err
+	}
+	if !pl.Plan.HasChanges() {
+		return nil
+	}
+	if !o.AutoApprove {
+		ok, err := confirm(s.Env.Stdin, out)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			fmt.Fprintln(out, "\nApply cancelled.")
+			return ErrCancelled
+		}
+	}
+	fmt.Fprintln(out)
+	return s.execute(ctx, pl, o.Parallelism)
+}
+
+func (s *Session) execute(ctx context.Context, pl *reconcile.Planned, parallelism int) error {
+	out := s.Env.Stdout
+	res, err := reconcile.Apply(ctx, s.Runtime, pl, reconcile.ApplyOptions{Parallelism: parallelism, Out: out})
+	if err != nil {
+		fmt.Fprintf(out, "\nApply failed. Resources: %d added, %d changed, %d destroyed; %d failed.\n", res.Added, res.Changed, res.Destroyed, len(res.Failed))
+		return err
+	}
+	fmt.Fprintf(out, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", res.Added, res.Changed, res.Destroyed)
+	return nil
+}
+
+// ErrCancelled is returned when the user does not answer yes.
+var ErrCancelled = fmt.Errorf("apply cancelled")
+
+func confirm(in io.Reader, out io.Writer) (bool, error) {
+	fmt.Fprint(out, "\nDo you want to perform these actions?\n  km will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+	if in == nil {
+		return false, fmt.Errorf("no input to confirm the apply: use --auto-approve")
+	}
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && line == "" {
+		return false, fmt.Errorf("reading confirmation: %w; use --auto-approve in scripts", err)
+	}
+	return strings.TrimSpace(line) == "yes", nil
+}
+
+// PlanCommand is km plan: compute, render, optionally save. It reports whether
+// the plan has changes.
+func (s *Session) PlanCommand(ctx context.Context, o PlanOptions) (bool, error) {
+	pl, err := s.ComputePlan(ctx, "plan", o)
+	if err != nil {
+		return false, err
+	}
+	if o.OutFile != "" {
+		if err := SavePlan(o.OutFile, pl.Plan); err != nil {
+			return false, err
+		}
+	}
+	if err := Render(s.Env.Stdout, pl.Plan, o.Format, o.Color); err != nil {
+		return false, err
+	}
+	if o.OutFile != "" && (o.Format == "" || o.Format == "text") {
+		fmt.Fprintf(s.Env.Stdout, "\nSaved the plan to: %s\nTo perform exactly these actions, run: km apply %q\n", o.OutFile, o.OutFile)
+	}
+	return pl.Plan.HasChanges(), nil
+}

@@ -1,0 +1,161 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"sync"
+	"time"
+
+	"github.com/klankermaker/km/internal/githubapp"
+	"github.com/klankermaker/km/internal/lambdazip"
+	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/profiles"
+	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/state"
+)
+
+// Env is what a command brings from its process.
+type Env struct {
+	ConfigPath string
+	Getenv     func(string) string
+	Stdout     io.Writer
+	Stderr     io.Writer
+	Stdin      io.Reader
+	// StateOptions are passed to state.New (tests add a recorder middleware).
+	StateOptions state.Options
+	// HTTPClient is used for GitHub (nil: default).
+	HTTPClient interface{}
+	Now        func() time.Time
+}
+
+func (e Env) getenv(k string) string {
+	if e.Getenv == nil {
+		return os.Getenv(k)
+	}
+	return e.Getenv(k)
+}
+
+// LoadConfig loads and validates the declaration and applies env overrides.
+func LoadConfig(e Env) (*profiles.Config, error) {
+	cfg, err := profiles.Load(e.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ApplyEnv(e.getenv)
+	return cfg, nil
+}
+
+// Session is a loaded declaration connected to AWS.
+type Session struct {
+	Env     Env
+	Config  *profiles.Config
+	AWS     *state.AWS
+	Runtime *reconcile.Runtime
+	Names   names.Names
+}
+
+// Open loads the declaration, connects to AWS and prepares the runtime.
+func Open(ctx context.Context, e Env) (*Session, error) {
+	cfg, err := LoadConfig(e)
+	if err != nil {
+		return nil, err
+	}
+	return OpenWith(ctx, e, cfg)
+}
+
+// OpenWith connects an already loaded declaration.
+func OpenWith(ctx context.Context, e Env, cfg *profiles.Config) (*Session, error) {
+	opts := e.StateOptions
+	if opts.Region == "" {
+		opts.Region = cfg.Region
+	}
+	aws, err := state.New(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to AWS: %w", err)
+	}
+	id, err := aws.CallerIdentity(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("asking AWS who we are (sts:GetCallerIdentity): %w; check AWS credentials and region", err)
+	}
+	zip, _, err := lambdazip.Find(e.getenv)
+	if err != nil {
+		return nil, err
+	}
+	n := names.New(cfg.Prefix)
+	s := &Session{Env: e, Config: cfg, AWS: aws, Names: n}
+	s.Runtime = &reconcile.Runtime{
+		AWS: aws, Names: n, Region: aws.Region(), Account: id.Account, Now: e.Now,
+		Zip: zip, Minter: s.minterOnce(),
+	}
+	return s, nil
+}
+
+// minterOnce builds the GitHub App client on first use only, so plans and no-op
+// applies make no GitHub call and read no private key.
+func (s *Session) minterOnce() func(ctx context.Context) (reconcile.Minter, error) {
+	var (
+		once sync.Once
+		c    *githubapp.Client
+		err  error
+	)
+	return func(ctx context.Context) (reconcile.Minter, error) {
+		once.Do(func() { c, err = s.AppClient(ctx) })
+		return c, err
+	}
+}
+
+// AppClient returns a GitHub client authenticated as the App, with the private
+// key from km.yaml's privateKeyFile or, when omitted, from SSM.
+func (s *Session) AppClient(ctx context.Context) (*githubapp.Client, error) {
+	cfg := s.Config
+	if cfg.GitHub.AppClientID == "" {
+		return nil, reconcile.ErrGitHubNotConfigured
+	}
+	pem := cfg.GitHub.PrivateKeyPEM
+	if pem == nil {
+		p, err := s.AWS.GetParameter(ctx, s.Names.PrivateKeyParam(), true)
+		if err != nil {
+			return nil, fmt.Errorf("reading the App private key from SSM %s: %w; set github.privateKeyFile in km.yaml or run `km configure github --private-key-file F`", s.Names.PrivateKeyParam(), err)
+		}
+		pem = []byte(p.Value)
+	}
+	key, err := githubapp.ParsePrivateKey(pem)
+	if err != nil {
+		return nil, fmt.Errorf("the App private key: %w", err)
+	}
+	now := s.Env.Now
+	if now == nil {
+		now = time.Now
+	}
+	return githubapp.NewAppClient(
+		githubapp.AppAuth{ClientID: cfg.GitHub.AppClientID, Signer: githubapp.NewRSASigner(key), Now: now},
+		githubapp.Options{APIURL: cfg.GitHub.APIURL, UserAgent: "km"},
+	), nil
+}
+
+// Lock takes the state lock for op; release it with the returned function.
+func (s *Session) Lock(ctx context.Context, op string, timeout time.Duration) (func(), error) {
+	who := "unknown"
+	if u, err := user.Current(); err == nil {
+		who = u.Username
+	}
+	if h, err := os.Hostname(); err == nil {
+		who += "@" + h
+	}
+	info := state.LockInfo{ID: newID(), Operation: op, Who: who, Created: time.Now().UTC()}
+	l, err := s.AWS.AcquireLock(ctx, s.Names.LockParam(), info, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		// Release even when ctx was cancelled (Ctrl-C).
+		rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := l.Release(rctx); err != nil {
+			fmt.Fprintf(s.Env.Stderr, "Warning: releasing the state lock %s: %v\n", info.ID, err)
+		}
+	}, nil
+}

@@ -1,0 +1,296 @@
+package profiles
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+var githubKeys = []string{"appClientId", "appId", "privateKeyFile", "apiURL", "webURL", "installations", "defaultInstallation"}
+
+func (l *loader) decodeGitHub(d *decoder, n *yaml.Node, cfg *Config) {
+	if !d.isMapping(n, "github") {
+		return
+	}
+	g := &cfg.GitHub
+	f := d.fields(n, "github", githubKeys)
+	if v, ok := f["appClientId"]; ok {
+		if s, ok := d.str(v.val, "github.appClientId", "the App's client ID, like Iv1.abc123"); ok {
+			if s == "" || strings.ContainsAny(s, " \t\r\n") || looksSecret(s) {
+				d.errf(v.val, "github.appClientId: found %s; expected the App's client ID, like Iv1.abc123 (from the App's settings page)", show(s))
+			} else {
+				g.AppClientID = s
+			}
+		}
+	}
+	if v, ok := f["appId"]; ok {
+		if id, ok := d.integer(v.val, "github.appId", "the App's numeric ID, like 123456"); ok {
+			if id <= 0 {
+				d.errf(v.val, "github.appId: found %d; expected a positive integer, the App's numeric ID", id)
+			} else {
+				g.AppID = id
+			}
+		}
+	}
+	if v, ok := f["privateKeyFile"]; ok {
+		l.loadKey(d, v.val, cfg)
+	}
+	for key, dst := range map[string]*string{"apiURL": &g.APIURL, "webURL": &g.WebURL} {
+		v, ok := f[key]
+		if !ok {
+			continue
+		}
+		if s, ok := d.str(v.val, "github."+key, "an http(s) URL"); ok {
+			if err := checkURL("github."+key, s); err != nil {
+				d.errf(v.val, "%v", err)
+			} else {
+				*dst = strings.TrimRight(s, "/")
+			}
+		}
+	}
+	if v, ok := f["installations"]; ok {
+		l.decodeInstallations(d, v.val, g)
+	}
+	if len(g.Installations) > 0 {
+		g.DefaultInstallation = g.Installations[0].Account
+	}
+	if v, ok := f["defaultInstallation"]; ok {
+		l.defaultPos = d.pos(resolve(v.val))
+		if s, ok := d.str(v.val, "github.defaultInstallation", "an account listed under github.installations"); ok {
+			inst, found := findInstallation(g.Installations, s)
+			switch {
+			case found:
+				g.DefaultInstallation = inst.Account
+			case len(g.Installations) == 0:
+				d.errf(v.val, "github.defaultInstallation: %s is not listed, and github.installations is empty; expected an account listed under github.installations", show(s))
+			default:
+				d.errf(v.val, "github.defaultInstallation: %s is not listed under github.installations; expected one of %s%s",
+					show(s), strings.Join(accounts(g.Installations), ", "), didYouMean(s, accounts(g.Installations)))
+			}
+		}
+	}
+}
+
+func accounts(list []Installation) []string {
+	out := make([]string, len(list))
+	for i, in := range list {
+		out[i] = in.Account
+	}
+	return out
+}
+
+func findInstallation(list []Installation, account string) (Installation, bool) {
+	for _, in := range list {
+		if strings.EqualFold(in.Account, account) {
+			return in, true
+		}
+	}
+	return Installation{}, false
+}
+
+func (l *loader) decodeInstallations(d *decoder, n *yaml.Node, g *GitHub) {
+	if !d.isMapping(n, "github.installations") {
+		return
+	}
+	n = resolve(n)
+	const expected = "a positive integer, the installation id (see km configure github --discover)"
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!null" {
+			d.errf(k, "github.installations: found %s as a key; expected an account login", describe(k))
+			continue
+		}
+		account := k.Value
+		if err := checkLogin(account); err != nil {
+			d.errf(k, "github.installations: account %v", err)
+			continue
+		}
+		if prev, dup := findInstallation(g.Installations, account); dup {
+			d.errf(k, "github.installations: duplicate account %s (also at line %d; accounts compare case-insensitively); keep one", show(account), prev.Pos.Line)
+			continue
+		}
+		id, ok := d.integer(v, "github.installations."+account, expected)
+		if !ok {
+			if isNull(v) {
+				d.errf(v, "github.installations.%s: found an empty value; expected %s", account, expected)
+			}
+			continue
+		}
+		if id <= 0 {
+			d.errf(v, "github.installations.%s: found %d; expected %s", account, id, expected)
+			continue
+		}
+		g.Installations = append(g.Installations, Installation{Account: account, ID: id, Pos: d.pos(k)})
+	}
+}
+
+// loadKey reads and checks privateKeyFile. The key's content never reaches a message.
+func (l *loader) loadKey(d *decoder, n *yaml.Node, cfg *Config) {
+	const expected = "the path of the App's .pem private key, relative to km.yaml's folder"
+	s, ok := d.str(n, "github.privateKeyFile", expected)
+	if !ok {
+		return
+	}
+	if looksSecret(s) || strings.ContainsAny(s, "\r\n") {
+		d.errf(n, "github.privateKeyFile holds what looks like key material, not a path; expected %s (save the key to a file)", expected)
+		return
+	}
+	if s == "" {
+		d.errf(n, "github.privateKeyFile is empty; expected %s, or leave the key out to keep what SSM holds", expected)
+		return
+	}
+	abs := s
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(cfg.Dir, s)
+	}
+	shown := l.display(s)
+	data, err := os.ReadFile(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		d.errf(n, "github.privateKeyFile: %s does not exist; expected %s", shown, expected)
+		return
+	case err != nil:
+		d.errf(n, "github.privateKeyFile: cannot read %s: %v", shown, osReason(err))
+		return
+	}
+	fp, err := KeyFingerprint(data)
+	if err != nil {
+		d.errf(n, "github.privateKeyFile: %s: %v", shown, err)
+		return
+	}
+	cfg.GitHub.PrivateKeyFile = abs
+	cfg.GitHub.PrivateKeyPEM = data
+	cfg.GitHub.KeyFingerprint = fp
+}
+
+var refresherKeys = []string{"schedule", "memoryMB", "timeoutSeconds", "logRetentionDays", "architecture"}
+
+func (l *loader) decodeRefresher(d *decoder, n *yaml.Node, r *Refresher) {
+	if !d.isMapping(n, "refresher") {
+		return
+	}
+	f := d.fields(n, "refresher", refresherKeys)
+	if v, ok := f["schedule"]; ok {
+		if s, ok := d.str(v.val, "refresher.schedule", "rate(N minutes), rate(N hours) or cron(...)"); ok {
+			if err := checkSchedule(s); err != nil {
+				d.errf(v.val, "refresher.%v", err)
+			} else {
+				r.Schedule = s
+			}
+		}
+	}
+	if v, ok := f["memoryMB"]; ok {
+		if x, ok := d.int32In(v.val, "refresher.memoryMB", 128, 10240); ok {
+			r.MemoryMB = x
+		}
+	}
+	if v, ok := f["timeoutSeconds"]; ok {
+		if x, ok := d.int32In(v.val, "refresher.timeoutSeconds", 1, 900); ok {
+			r.TimeoutSeconds = x
+		}
+	}
+	if v, ok := f["logRetentionDays"]; ok {
+		if x, ok := d.integer(v.val, "refresher.logRetentionDays", "a number of days CloudWatch Logs accepts, like 30"); ok {
+			if x < 0 || x > 1<<31-1 {
+				x = -1
+			}
+			if err := checkRetention(int32(x)); err != nil {
+				d.errf(v.val, "refresher.%v", err)
+			} else {
+				r.LogRetentionDays = int32(x)
+			}
+		}
+	}
+	if v, ok := f["architecture"]; ok {
+		if s, ok := d.str(v.val, "refresher.architecture", "arm64 or x86_64"); ok {
+			if s != "arm64" && s != "x86_64" {
+				d.errf(v.val, "refresher.architecture: found %s; expected arm64 or x86_64%s", show(s), didYouMean(s, []string{"arm64", "x86_64"}))
+			} else {
+				r.Architecture = s
+			}
+		}
+	}
+}
+
+var sandboxKeys = []string{"id", "profile", "principal"}
+
+func (l *loader) decodeSandboxes(d *decoder, n *yaml.Node, cfg *Config) {
+	items, ok := d.list(n, "sandboxes", "a list of {id, profile, principal} entries")
+	if !ok {
+		return
+	}
+	seen := map[string]int{}
+	for _, it := range items {
+		if it.Kind != yaml.MappingNode {
+			d.wrongType(it, "sandboxes entry", "a mapping with id, profile and optionally principal")
+			continue
+		}
+		f := d.fields(it, "sandboxes entry", sandboxKeys)
+		sb := Sandbox{Pos: d.pos(it)}
+		good := true
+		if v, ok := f["id"]; ok {
+			if s, ok := d.str(v.val, "sandboxes entry id", "a sandbox id like sb-7f3a9c"); ok {
+				if err := CheckSandboxID(s, cfg.Prefix); err != nil {
+					d.errf(v.val, "%v", err)
+					good = false
+				} else if line, dup := seen[s]; dup {
+					d.errf(v.val, "duplicate sandbox id %s (first at line %d); expected every id once", show(s), line)
+					good = false
+				} else {
+					seen[s] = resolve(v.val).Line
+					sb.ID = s
+				}
+			} else {
+				if isNull(v.val) {
+					d.errf(v.val, "sandboxes entry id is empty; expected a sandbox id like sb-7f3a9c")
+				}
+				good = false
+			}
+		} else {
+			d.errf(it, "sandboxes entry has no id; expected id: followed by a sandbox id like sb-7f3a9c")
+			good = false
+		}
+		profilePos := sb.Pos
+		if v, ok := f["profile"]; ok {
+			profilePos = d.pos(resolve(v.val))
+			if s, ok := d.str(v.val, "sandboxes entry profile", "the metadata.name of a profile in profilesDir"); ok && s != "" {
+				sb.Profile = s
+			} else {
+				if ok || isNull(v.val) {
+					d.errf(v.val, "sandboxes entry profile is empty; expected the metadata.name of a profile in profilesDir")
+				}
+				good = false
+			}
+		} else {
+			d.errf(it, "sandboxes entry has no profile; expected profile: followed by the metadata.name of a profile in profilesDir")
+			good = false
+		}
+		if v, ok := f["principal"]; ok {
+			if s, ok := d.str(v.val, "sandboxes entry principal", "an IAM role or user ARN"); ok {
+				if err := checkPrincipal(s); err != nil {
+					d.errf(v.val, "%v", err)
+					good = false
+				} else {
+					sb.Principal = s
+				}
+			}
+		}
+		if good {
+			cfg.Sandboxes = append(cfg.Sandboxes, sb)
+			l.sbProfilePos = append(l.sbProfilePos, profilePos)
+		}
+	}
+}
+
+// osReason strips the path from an os error (the message names the file itself).
+func osReason(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,214 @@
+package profiles
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// loadProfiles reads every *.yaml / *.yml file (not hidden, not recursive) in
+// profilesDir. A profilesDir that was never set and does not exist holds no profiles.
+func (l *loader) loadProfiles(cfg *Config) {
+	if cfg.ProfilesDir == "" {
+		return
+	}
+	shownDir := l.display(l.profilesDirRaw)
+	entries, err := os.ReadDir(cfg.ProfilesDir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && !l.profilesDirSet {
+			return
+		}
+		l.c.addf(l.profilesDirPos, "profilesDir: cannot read %s: %v; expected a folder of SandboxProfile .yaml files, relative to km.yaml", shownDir, osReason(err))
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		ext := filepath.Ext(name)
+		if strings.HasPrefix(name, ".") || (ext != ".yaml" && ext != ".yml") {
+			continue
+		}
+		abs := filepath.Join(cfg.ProfilesDir, name)
+		if st, err := os.Stat(abs); err == nil && st.IsDir() {
+			continue
+		}
+		l.loadProfileFile(cfg, abs, filepath.Join(shownDir, name))
+	}
+}
+
+func (l *loader) loadProfileFile(cfg *Config, abs, shown string) {
+	d := &decoder{c: l.c, file: shown}
+	l.c.seeFile(shown)
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		l.c.addf(Pos{File: shown}, "cannot read profile: %v", osReason(err))
+		return
+	}
+	before := len(l.c.list)
+	docs := l.parse(d, data)
+	if len(docs) == 0 && len(l.c.list) == before {
+		l.c.addf(Pos{File: shown, Line: 1, Col: 1}, "the file holds no YAML document; expected a SandboxProfile (apiVersion: %s, kind: %s) — profilesDir holds only profiles", APIVersion, Kind)
+	}
+	for _, doc := range docs {
+		l.decodeProfile(d, doc, cfg, abs, data)
+	}
+}
+
+var profileGitHubKeys = []string{"allowedRepos", "allowedRefs", "permissions"}
+
+// decodeProfile reads one SandboxProfile document. Only spec.sourceAccess.github is
+// strict; other keys belong to other parts of the platform and are ignored.
+func (l *loader) decodeProfile(d *decoder, root *yaml.Node, cfg *Config, abs string, raw []byte) {
+	root = resolve(root)
+	if root.Kind != yaml.MappingNode {
+		d.wrongType(root, "profile", "a SandboxProfile mapping (apiVersion, kind, metadata, spec)")
+		return
+	}
+	before := len(l.c.list)
+	f := d.fields(root, "profile", nil)
+	av, ok := f["apiVersion"]
+	if !ok {
+		d.errf(root, "profile has no apiVersion; expected apiVersion: %s", APIVersion)
+		return
+	}
+	if s, ok := d.scalarText(av.val, "apiVersion", APIVersion); ok && s != APIVersion {
+		d.errf(av.val, "apiVersion %s is not supported; expected %s", show(s), APIVersion)
+		return
+	} else if !ok {
+		return
+	}
+	kv, ok := f["kind"]
+	if !ok {
+		d.errf(root, "profile has no kind; expected kind: %s", Kind)
+		return
+	}
+	if s, ok := d.scalarText(kv.val, "kind", Kind); ok && s != Kind {
+		d.errf(kv.val, "kind %s is not a SandboxProfile; expected kind: %s (profilesDir holds only SandboxProfile documents)%s", show(s), Kind, didYouMean(s, []string{Kind}))
+		return
+	} else if !ok {
+		return
+	}
+	p := &Profile{File: abs, raw: raw, Permissions: []string{PermClone, PermFetch}}
+	mv, ok := f["metadata"]
+	if !ok {
+		d.errf(root, "profile has no metadata; expected metadata: {name: NAME}")
+	} else if d.isMapping(mv.val, "metadata") {
+		mf := d.fields(mv.val, "metadata", nil)
+		if nv, ok := mf["name"]; !ok {
+			d.errf(resolve(mv.val), "metadata has no name; expected metadata.name, the name sandboxes use to refer to this profile")
+		} else if s, ok := d.str(nv.val, "metadata.name", "the profile's name"); ok {
+			if err := checkProfileName(s); err != nil {
+				d.errf(nv.val, "%v", err)
+			} else {
+				p.Name = s
+				p.Pos = d.pos(resolve(nv.val))
+			}
+		} else if isNull(nv.val) {
+			d.errf(nv.val, "metadata.name is empty; expected the profile's name")
+		}
+	} else if isNull(mv.val) {
+		d.errf(mv.val, "metadata is empty; expected metadata: {name: NAME}")
+	}
+	if sv, ok := f["spec"]; ok && d.isMapping(sv.val, "spec") {
+		sf := d.fields(sv.val, "spec", nil)
+		if sa, ok := sf["sourceAccess"]; ok && d.isMapping(sa.val, "spec.sourceAccess") {
+			saf := d.fields(sa.val, "spec.sourceAccess", nil)
+			if gh, ok := saf["github"]; ok {
+				l.decodeSourceGitHub(d, gh, p)
+			}
+		}
+	}
+	if p.Name == "" {
+		return
+	}
+	if prev, dup := cfg.Profiles[p.Name]; dup {
+		d.errf(resolve(f["metadata"].val), "duplicate profile name %s (also in %s:%d); expected every metadata.name once", show(p.Name), prev.Pos.File, prev.Pos.Line)
+		return
+	}
+	cfg.Profiles[p.Name] = p
+	if len(l.c.list) > before {
+		l.broken[p.Name] = true
+	}
+}
+
+func (l *loader) decodeSourceGitHub(d *decoder, gh field, p *Profile) {
+	const section = "spec.sourceAccess.github"
+	if !d.isMapping(gh.val, section) {
+		if isNull(gh.val) {
+			d.errf(gh.key, "%s is empty; expected allowedRepos and optionally allowedRefs and permissions", section)
+		}
+		return
+	}
+	p.HasGitHub = true
+	f := d.fields(gh.val, section, profileGitHubKeys)
+	const repoExpected = `a list of owner/repo, owner/* or "*"`
+	if v, ok := f["allowedRepos"]; !ok {
+		d.errf(gh.key, "%s has no allowedRepos; expected %s", section, repoExpected)
+	} else if items, ok := d.list(v.val, section+".allowedRepos", repoExpected); ok {
+		if len(items) == 0 {
+			d.errf(resolve(v.val), "%s.allowedRepos is empty; expected %s", section, repoExpected)
+		}
+		for _, it := range items {
+			s, ok := d.str(it, section+".allowedRepos entry", `owner/repo, owner/* or "*"`)
+			if !ok {
+				if isNull(it) {
+					d.errf(it, "%s.allowedRepos entry is empty; expected owner/repo, owner/* or \"*\"", section)
+				}
+				continue
+			}
+			rp, err := ParseRepoPattern(s)
+			if err != nil {
+				d.errf(it, "%v", err)
+				continue
+			}
+			p.AllowedRepos = append(p.AllowedRepos, rp)
+			p.repoPos = append(p.repoPos, d.pos(it))
+		}
+	}
+	if v, ok := f["allowedRefs"]; ok {
+		if items, ok := d.list(v.val, section+".allowedRefs", "a list of ref patterns like main or release/*"); ok {
+			for _, it := range items {
+				s, ok := d.scalarText(it, section+".allowedRefs entry", "a ref pattern like main or release/*")
+				if !ok {
+					continue
+				}
+				if err := ValidateRefPattern(s); err != nil {
+					d.errf(it, "%s.allowedRefs: %v", section, err)
+					continue
+				}
+				p.AllowedRefs = append(p.AllowedRefs, s)
+			}
+		}
+	}
+	if v, ok := f["permissions"]; ok {
+		const permExpected = "a list of clone, fetch, push"
+		if items, ok := d.list(v.val, section+".permissions", permExpected); ok {
+			if len(items) == 0 {
+				d.errf(resolve(v.val), "%s.permissions is empty; expected %s (leave it out for clone, fetch)", section, permExpected)
+			}
+			var perms []string
+			for _, it := range items {
+				s, ok := d.str(it, section+".permissions entry", "clone, fetch or push")
+				if !ok {
+					if isNull(it) {
+						d.errf(it, "%s.permissions entry is empty; expected clone, fetch or push", section)
+					}
+					continue
+				}
+				if !contains(knownPermissions, s) {
+					d.errf(it, "%s.permissions: unknown permission %s; expected clone, fetch or push%s", section, show(s), didYouMean(s, knownPermissions))
+					continue
+				}
+				if !contains(perms, s) {
+					perms = append(perms, s)
+				}
+			}
+			if len(perms) > 0 {
+				p.Permissions = perms
+			}
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/klankermaker/km/state"
+)
+
+const typeConfigParam = "aws_ssm_parameter"
+
+// configParamKind: the App configuration parameters under /{prefix}/config/github.
+type configParamKind struct{}
+
+func (configParamKind) Type() string { return typeConfigParam }
+
+func (configParamKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
+	n := rt.Names
+	params, err := rt.AWS.DescribeParameters(ctx, n.ConfigPath())
+	if err != nil {
+		return nil, fmt.Errorf("reading the App configuration under %s: %w", n.ConfigPath(), err)
+	}
+	var stringNames []string
+	for _, p := range params {
+		if p.Type == "String" {
+			stringNames = append(stringNames, p.Name)
+		}
+	}
+	values := map[string]state.Parameter{}
+	if len(stringNames) > 0 {
+		if values, err = rt.AWS.GetParameters(ctx, stringNames, false); err != nil {
+			return nil, fmt.Errorf("reading the App configuration values: %w", err)
+		}
+	}
+	var out []*Resource
+	for _, p := range params {
+		addr := configAddress(rt, p.Name)
+		if addr == "" {
+			continue // not one of km's names: never touched
+		}
+		r := &Resource{
+			Address: addr, Type: typeConfigParam, ID: p.Name,
+			Attrs:       map[string]string{"name": p.Name, "type": p.Type},
+			Fingerprint: "version=" + strconv.FormatInt(p.Version, 10),
+		}
+		if p.Type == "SecureString" {
+			r.Sensitive = map[string]bool{"value": true}
+			r.Attrs["description"] = p.Description
+			if fp, ok := strings.CutPrefix(p.Description, keyDescPrefix); ok {
+				r.Attrs["value"] = sensitiveMarker(fp)
+			} else {
+				r.Attrs["value"] = "sensitive:unknown"
+			}
+		} else {
+			r.Attrs["value"] = values[p.Name].Value
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// configAddress maps a parameter name to its address, or "" when km does not own it.
+func configAddress(rt *Runtime, name string) string {
+	n := rt.Names
+	switch name {
+	case n.AppClientIDParam():
+		return addrAppClientID
+	case n.PrivateKeyParam():
+		return addrPrivateKey
+	case n.LegacyInstallationParam():
+		return addrLegacyInst
+	}
+	if acct, ok := strings.CutPrefix(name, n.InstallationsPath()+"/"); ok && acct != "" && !strings.Contains(acct, "/") {
+		return addrInstallation(acct)
+	}
+	return ""
+}
+
+func (configParamKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
+	switch {
+	case desired == nil && live == nil:
+		return NoOp, ""
+	case desired == nil:
+		// Only installations that left km.yaml are removed; the App credentials
+		// stay when km.yaml omits them ("keep what SSM holds").
+		if strings.HasPrefix(live.Address, "aws_ssm_parameter.installation[") {
+			return Delete, "installation no longer in km.yaml"
+		}
+		return NoOp, ""
+	case live == nil:
+		return Create, "parameter missing"
+	}
+	if live.Attrs["type"] != desired.Attrs["type"] {
+		return Replace, "type " + live.Attrs["type"] + " cannot become " + desired.Attrs["type"] + " in place"
+	}
+	a, why := diffAttrs(desired, live)
+	if a != NoOp && desired.Address == addrPrivateKey {
+		why = "the App private key in km.yaml differs from the one in SSM (fingerprint)"
+	}
+	return a, why
+}
+
+func (configParamKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error) {
+	switch c.Action {
+	case Delete:
+		if err := rt.AWS.DeleteParameter(ctx, c.ID); err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		return nil, nil
+	case Replace:
+		if err := rt.AWS.DeleteParameter(ctx, c.ID); err != nil && !isNotFound(err) {
+			return nil, err
+		}
+	}
+	d := c.desired
+	in := state.PutParameterInput{
+		Name: d.ID, Type: d.Attrs["type"], Value: d.Attrs["value"],
+		Description: d.Attrs["description"], Overwrite: c.Action == Update, Tags: rt.tags(""),
+	}
+	if pem, ok := d.Extra.([]byte); ok {
+		in.Value = string(pem)
+	}
+	if _, err := rt.AWS.PutParameter(ctx, in); err != nil {
+		if !isExists(err) {
+			return nil, err
+		}
+		in.Overwrite = true // created meanwhile: converge
+		in.Tags = nil
+		if _, err := rt.AWS.PutParameter(ctx, in); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}

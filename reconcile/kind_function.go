@@ -1,0 +1,129 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/klankermaker/km/state"
+)
+
+const typeFunction = "aws_lambda_function"
+
+// functionKind: the shared refresher Lambda function.
+type functionKind struct{}
+
+func (functionKind) Type() string { return typeFunction }
+
+func (functionKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
+	var out []*Resource
+	for _, d := range desired {
+		f, err := rt.AWS.GetFunction(ctx, d.ID)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading Lambda function %s: %w", d.ID, err)
+		}
+		env := f.Env
+		if env == nil {
+			env = map[string]string{}
+		}
+		out = append(out, &Resource{
+			Address: d.Address, Type: typeFunction, ID: f.Name,
+			Attrs: map[string]string{
+				"function_name": f.Name, "runtime": f.Runtime, "handler": f.Handler,
+				"architecture": f.Architecture, "memory_size": strconv.Itoa(int(f.MemoryMB)),
+				"timeout": strconv.Itoa(int(f.TimeoutSeconds)), "role": f.RoleARN,
+				"environment": mustJSON(env), "source_code_hash": f.CodeSHA256, "arn": f.ARN,
+			},
+			Fingerprint: "revision=" + f.RevisionID + " code=" + f.CodeSHA256,
+			Extra:       f.RevisionID,
+		})
+	}
+	return out, nil
+}
+
+func (functionKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
+	switch {
+	case desired == nil:
+		return NoOp, ""
+	case live == nil:
+		return Create, "function missing"
+	}
+	a, why := diffAttrs(desired, live)
+	if a == Update && !equalAttr(desired.Attrs["source_code_hash"], live.Attrs["source_code_hash"]) {
+		why = "deployed code (CodeSha256 " + live.Attrs["source_code_hash"] + ") differs from this km's refresher; " + why
+	}
+	return a, why
+}
+
+func (functionKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error) {
+	d := c.desired
+	f, err := functionFrom(d)
+	if err != nil {
+		return nil, err
+	}
+	if c.Action == Create {
+		got, err := rt.AWS.CreateFunction(ctx, f, rt.Zip)
+		if err == nil {
+			return map[string]string{"arn": got.ARN}, nil
+		}
+		if !isExists(err) {
+			return nil, err
+		}
+	}
+	live, err := rt.AWS.GetFunction(ctx, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	rev := live.RevisionID
+	if live.CodeSHA256 != d.Attrs["source_code_hash"] || live.Architecture != f.Architecture {
+		up, err := rt.AWS.UpdateFunctionCode(ctx, d.ID, rt.Zip, rev)
+		if err != nil {
+			return nil, err
+		}
+		rev = up.RevisionID
+	}
+	if configDiffers(live, f) {
+		up, err := rt.AWS.UpdateFunctionConfiguration(ctx, f, rev)
+		if err != nil {
+			return nil, err
+		}
+		live = up
+	}
+	return map[string]string{"arn": live.ARN}, nil
+}
+
+func configDiffers(live, want state.Function) bool {
+	if live.MemoryMB != want.MemoryMB || live.TimeoutSeconds != want.TimeoutSeconds ||
+		live.RoleARN != want.RoleARN || live.Runtime != want.Runtime || live.Handler != want.Handler ||
+		len(live.Env) != len(want.Env) {
+		return true
+	}
+	for k, v := range want.Env {
+		if live.Env[k] != v {
+			return true
+		}
+	}
+	return false
+}
+
+func functionFrom(d *Resource) (state.Function, error) {
+	mem, err1 := strconv.Atoi(d.Attrs["memory_size"])
+	to, err2 := strconv.Atoi(d.Attrs["timeout"])
+	if err1 != nil || err2 != nil {
+		return state.Function{}, fmt.Errorf("function %s: memory_size/timeout are not numbers", d.ID)
+	}
+	env := map[string]string{}
+	if err := json.Unmarshal([]byte(d.Attrs["environment"]), &env); err != nil {
+		return state.Function{}, fmt.Errorf("function %s environment: %w", d.ID, err)
+	}
+	return state.Function{
+		Name: d.ID, Runtime: d.Attrs["runtime"], Handler: d.Attrs["handler"],
+		RoleARN: d.Attrs["role"], Architecture: d.Attrs["architecture"],
+		MemoryMB: int32(mem), TimeoutSeconds: int32(to), Env: env,
+		Description: "km GitHub token refresher",
+	}, nil
+}

@@ -1,0 +1,246 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klankermaker/km/state"
+)
+
+const typeKey = "aws_kms_key"
+
+// keyDeletionDays is the waiting period of a torn-down sandbox key.
+const keyDeletionDays = 7
+
+// keyKind: one customer-managed KMS key per sandbox.
+type keyKind struct{}
+
+func (keyKind) Type() string { return typeKey }
+
+// sandboxKey is what was found for one sandbox's alias.
+type sandboxKey struct {
+	Sandbox string
+	Alias   string
+	Key     state.Key
+	Policy  string
+	Found   bool
+	// AliasMissing: the key was found by its tags, its alias is gone.
+	AliasMissing bool
+}
+
+// readSandboxKeys resolves each desired sandbox's alias to its key (DescribeKey
+// accepts the alias) and reads the key policy: two calls a sandbox, shared by the
+// key and alias kinds. Orphan aliases in km's namespace come from ListAliases.
+func readSandboxKeys(ctx context.Context, rt *Runtime, ids []string) (map[string]*sandboxKey, error) {
+	v, err := rt.memo.get(ctx, "keys", func(ctx context.Context) (any, error) {
+		out := map[string]*sandboxKey{}
+		var mu sync.Mutex
+		err := forEach(ctx, len(ids), rt.readParallelism(), func(ctx context.Context, i int) error {
+			sk := &sandboxKey{Sandbox: ids[i], Alias: rt.Names.KeyAlias(ids[i])}
+			k, err := rt.AWS.DescribeKey(ctx, sk.Alias)
+			if err == nil {
+				sk.Key, sk.Found = k, true
+				if sk.Policy, err = rt.AWS.GetKeyPolicy(ctx, k.KeyID); err != nil {
+					return fmt.Errorf("reading the key policy of %s (%s): %w", sk.Alias, k.KeyID, err)
+				}
+			} else if !isNotFound(err) {
+				return fmt.Errorf("reading KMS key %s: %w", sk.Alias, err)
+			}
+			mu.Lock()
+			out[ids[i]] = sk
+			mu.Unlock()
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		// An alias deleted out of band while its sandbox's token still exists: find
+		// the key by its tags instead of creating a new one.
+		var lost []string
+		for _, id := range ids {
+			if !out[id].Found && rt.tokenParamExists(ctx, id) {
+				lost = append(lost, id)
+			}
+		}
+		if len(lost) > 0 {
+			if err := findKeysByTag(ctx, rt, lost, out); err != nil {
+				return nil, err
+			}
+		}
+		// Orphans: aliases in km's namespace whose sandbox is not declared.
+		aliases, err := rt.AWS.ListAliases(ctx, rt.Names.KeyAliasPrefix())
+		if err != nil {
+			return nil, fmt.Errorf("listing KMS aliases %s*: %w", rt.Names.KeyAliasPrefix(), err)
+		}
+		for _, a := range aliases {
+			id := strings.TrimPrefix(a.Name, rt.Names.KeyAliasPrefix())
+			if _, ok := out[id]; ok || id == "" || a.TargetKeyID == "" {
+				continue
+			}
+			sk := &sandboxKey{Sandbox: id, Alias: a.Name}
+			k, err := rt.AWS.DescribeKey(ctx, a.TargetKeyID)
+			if err != nil && !isNotFound(err) {
+				return nil, fmt.Errorf("reading orphaned KMS key %s: %w", a.Name, err)
+			}
+			if err == nil {
+				sk.Key, sk.Found = k, true
+			} else {
+				sk.Key.KeyID = a.TargetKeyID
+			}
+			out[id] = sk
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string]*sandboxKey), nil
+}
+
+func desiredSandboxIDs(desired []*Resource) []string {
+	seen := map[string]bool{}
+	var ids []string
+	for _, d := range desired {
+		if d.Sandbox != "" && !seen[d.Sandbox] {
+			seen[d.Sandbox] = true
+			ids = append(ids, d.Sandbox)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func (keyKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
+	keys, err := readSandboxKeys(ctx, rt, rt.sandboxIDs)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Resource
+	for _, sk := range keys {
+		if !sk.Found {
+			continue
+		}
+		out = append(out, liveKey(sk))
+	}
+	return out, nil
+}
+
+func liveKey(sk *sandboxKey) *Resource {
+	r := &Resource{
+		Address: addrKey(sk.Sandbox), Type: typeKey, Sandbox: sk.Sandbox, ID: sk.Key.KeyID,
+		Attrs: map[string]string{
+			"key_id": sk.Key.KeyID, "key_state": sk.Key.State,
+			"description": sk.Key.Description,
+		},
+		Extra: sk.Key,
+	}
+	if sk.Policy != "" {
+		r.Attrs["policy"] = normalizeOr(sk.Policy)
+	}
+	r.Fingerprint = "state=" + sk.Key.State + " policy=" + shortHash(r.Attrs["policy"])
+	return r
+}
+
+func (keyKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
+	switch {
+	case desired == nil && live == nil:
+		return NoOp, ""
+	case desired == nil:
+		if live.Attrs["key_state"] == "PendingDeletion" {
+			return NoOp, ""
+		}
+		return Delete, "orphaned: sandbox " + live.Sandbox + " is not in km.yaml (the key is scheduled for deletion in 7 days)"
+	case live == nil:
+		return Create, "key missing"
+	}
+	switch live.Attrs["key_state"] {
+	case "PendingDeletion":
+		k, _ := live.Extra.(state.Key)
+		return Update, fmt.Sprintf("key is pending deletion (on %s); apply cancels the deletion, or creates a new key where the endpoint cannot", k.DeletionDate.Format(time.DateOnly))
+	case "Disabled":
+		return Replace, "key is disabled"
+	}
+	if !equalAttr(desired.Attrs["policy"], live.Attrs["policy"]) && desired.Attrs["policy"] != Unknown {
+		return Update, "key policy differs from the declaration"
+	}
+	return NoOp, ""
+}
+
+func (keyKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error) {
+	switch c.Action {
+	case Delete:
+		if _, err := rt.AWS.ScheduleKeyDeletion(ctx, c.ID, keyDeletionDays); err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		return nil, nil
+	case Create, Replace:
+		return createKey(ctx, rt, c)
+	}
+	// Update.
+	keyID := c.ID
+	if c.Before["key_state"] == "PendingDeletion" {
+		err := rt.AWS.CancelKeyDeletion(ctx, keyID)
+		if err != nil {
+			if !isUnsupported(err) {
+				return nil, err
+			}
+			return createKey(ctx, rt, c) // the endpoint cannot cancel: a new key
+		}
+	}
+	if err := rt.AWS.PutKeyPolicy(ctx, keyID, c.desired.Attrs["policy"]); err != nil {
+		return nil, err
+	}
+	return map[string]string{"key_id": keyID}, nil
+}
+
+func createKey(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error) {
+	k, err := rt.AWS.CreateKey(ctx, c.desired.Attrs["description"], c.desired.Attrs["policy"], rt.tags(c.Sandbox))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"key_id": k.KeyID}, nil
+}
+
+// findKeysByTag scans the account's keys for km's sandbox tags (ListKeys and
+// ListResourceTags): only used when an alias went missing, never on a normal plan.
+func findKeysByTag(ctx context.Context, rt *Runtime, ids []string, out map[string]*sandboxKey) error {
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	keyIDs, err := rt.AWS.ListKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("listing KMS keys to find a key whose alias is missing: %w", err)
+	}
+	for _, kid := range keyIDs {
+		tags, err := rt.AWS.ListResourceTags(ctx, kid)
+		if err != nil {
+			if isNotFound(err) {
+				continue
+			}
+			return fmt.Errorf("reading tags of KMS key %s: %w", kid, err)
+		}
+		id := tags["km:sandbox"]
+		if !want[id] || tags["km:prefix"] != rt.Names.Prefix {
+			continue
+		}
+		k, err := rt.AWS.DescribeKey(ctx, kid)
+		if err != nil {
+			return fmt.Errorf("reading KMS key %s: %w", kid, err)
+		}
+		if k.State == "PendingDeletion" && out[id].Found {
+			continue // prefer a live key over one awaiting deletion
+		}
+		pol, err := rt.AWS.GetKeyPolicy(ctx, kid)
+		if err != nil {
+			return fmt.Errorf("reading the key policy of %s: %w", kid, err)
+		}
+		out[id].Key, out[id].Policy, out[id].Found = k, pol, true
+		out[id].AliasMissing = true
+	}
+	return nil
+}

@@ -1,0 +1,58 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+)
+
+const typeLogGroup = "aws_cloudwatch_log_group"
+
+// logGroupKind: the refresher's log group and its retention.
+type logGroupKind struct{}
+
+func (logGroupKind) Type() string { return typeLogGroup }
+
+func (logGroupKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
+	var out []*Resource
+	for _, d := range desired {
+		g, err := rt.AWS.DescribeLogGroup(ctx, d.ID)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading log group %s: %w", d.ID, err)
+		}
+		days := strconv.Itoa(int(g.RetentionDays))
+		out = append(out, &Resource{
+			Address: d.Address, Type: typeLogGroup, ID: g.Name,
+			Attrs:       map[string]string{"name": g.Name, "retention_in_days": days},
+			Fingerprint: "retention=" + days,
+		})
+	}
+	return out, nil
+}
+
+func (logGroupKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
+	switch {
+	case desired == nil:
+		return NoOp, ""
+	case live == nil:
+		return Create, "log group missing"
+	}
+	return diffAttrs(desired, live)
+}
+
+func (logGroupKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error) {
+	d := c.desired
+	if c.Action == Create {
+		if err := rt.AWS.CreateLogGroup(ctx, d.ID, rt.tags("")); err != nil && !isExists(err) {
+			return nil, err
+		}
+	}
+	days, err := strconv.Atoi(d.Attrs["retention_in_days"])
+	if err != nil {
+		return nil, fmt.Errorf("retention_in_days %q: %w", d.Attrs["retention_in_days"], err)
+	}
+	return nil, rt.AWS.PutRetentionPolicy(ctx, d.ID, int32(days))
+}

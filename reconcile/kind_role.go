@@ -1,0 +1,85 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+)
+
+const typeRole = "aws_iam_role"
+
+// inlinePolicyName is the inline policy km manages on its roles.
+const inlinePolicyName = "km"
+
+// roleKind: the refresher's and the scheduler's IAM roles.
+type roleKind struct{}
+
+func (roleKind) Type() string { return typeRole }
+
+func (roleKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
+	var out []*Resource
+	for _, d := range desired {
+		role, err := rt.AWS.GetRole(ctx, d.ID)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading IAM role %s: %w", d.ID, err)
+		}
+		r := &Resource{
+			Address: d.Address, Type: typeRole, ID: role.Name,
+			Attrs: map[string]string{
+				"name": role.Name, "arn": role.ARN,
+				"assume_role_policy": normalizeOr(role.AssumeRolePolicy),
+				"inline_policy":      normalizeOr(role.InlinePolicies[inlinePolicyName]),
+			},
+		}
+		r.Fingerprint = "sha256=" + shortHash(r.Attrs["assume_role_policy"]+r.Attrs["inline_policy"])
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (roleKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
+	switch {
+	case desired == nil:
+		return NoOp, "" // km never deletes its shared roles on its own
+	case live == nil:
+		return Create, "role missing"
+	}
+	return diffAttrs(desired, live)
+}
+
+func (roleKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error) {
+	d := c.desired
+	var arn string
+	if c.Action == Create {
+		role, err := rt.AWS.CreateRole(ctx, d.ID, d.Attrs["assume_role_policy"], "Managed by km", rt.tags(""))
+		switch {
+		case err == nil:
+			arn = role.ARN
+		case isExists(err):
+			if err := rt.AWS.UpdateAssumeRolePolicy(ctx, d.ID, d.Attrs["assume_role_policy"]); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, err
+		}
+	} else if c.Before["assume_role_policy"] != c.After["assume_role_policy"] {
+		if err := rt.AWS.UpdateAssumeRolePolicy(ctx, d.ID, d.Attrs["assume_role_policy"]); err != nil {
+			return nil, err
+		}
+	}
+	if c.Action == Create || !equalAttr(c.Before["inline_policy"], c.After["inline_policy"]) {
+		if err := rt.AWS.PutRolePolicy(ctx, d.ID, inlinePolicyName, d.Attrs["inline_policy"]); err != nil {
+			return nil, err
+		}
+	}
+	if arn == "" {
+		role, err := rt.AWS.GetRole(ctx, d.ID)
+		if err != nil {
+			return nil, err
+		}
+		arn = role.ARN
+	}
+	return map[string]string{"arn": arn}, nil
+}

@@ -1,0 +1,121 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klankermaker/km/state"
+)
+
+const typeSchedule = "aws_scheduler_schedule"
+
+// scheduleKind: one refresh schedule per sandbox, in km's schedule group.
+type scheduleKind struct{}
+
+func (scheduleKind) Type() string { return typeSchedule }
+
+func (scheduleKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
+	group := rt.Names.ScheduleGroup()
+	var mu sync.Mutex
+	var out []*Resource
+	seen := map[string]bool{}
+	// One GetSchedule per declared sandbox: a listing is not trusted to be complete.
+	err := forEach(ctx, len(desired), rt.readParallelism(), func(ctx context.Context, i int) error {
+		d := desired[i]
+		s, err := rt.AWS.GetSchedule(ctx, group, d.ID)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading schedule %s/%s: %w", group, d.ID, err)
+		}
+		mu.Lock()
+		out = append(out, liveSchedule(d.Address, d.Sandbox, s))
+		seen[s.Name] = true
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Orphans: schedules in km's group that no declared sandbox owns.
+	list, err := rt.AWS.ListSchedules(ctx, group, rt.Names.SchedulePrefix())
+	if err != nil {
+		return nil, fmt.Errorf("listing schedules in group %s: %w", group, err)
+	}
+	for _, s := range list {
+		if seen[s.Name] || s.Group != group {
+			continue
+		}
+		id := strings.TrimPrefix(s.Name, rt.Names.SchedulePrefix())
+		out = append(out, &Resource{
+			Address: addrSchedule(id), Type: typeSchedule, Sandbox: id, ID: s.Name,
+			Attrs:       map[string]string{"name": s.Name, "group": s.Group, "state": s.State, "target_arn": s.TargetARN},
+			Fingerprint: "modified=" + s.LastModified.UTC().Format(time.RFC3339Nano),
+		})
+	}
+	return out, nil
+}
+
+func liveSchedule(addr, sandbox string, s state.Schedule) *Resource {
+	r := &Resource{
+		Address: addr, Type: typeSchedule, Sandbox: sandbox, ID: s.Name,
+		Attrs: map[string]string{
+			"name": s.Name, "group": s.Group, "schedule_expression": s.Expression, "state": s.State,
+			"target_arn": s.TargetARN, "role_arn": s.RoleARN, "input": normalizeOr(s.Input),
+			"retry_maximum_attempts":  strconv.Itoa(int(s.RetryMaxAttempts)),
+			"retry_maximum_event_age": strconv.Itoa(int(s.MaxEventAgeSeconds)),
+		},
+	}
+	r.Fingerprint = "modified=" + s.LastModified.UTC().Format(time.RFC3339Nano) + " content=" + shortHash(fmt.Sprint(r.Attrs))
+	return r
+}
+
+func (scheduleKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
+	switch {
+	case desired == nil && live == nil:
+		return NoOp, ""
+	case desired == nil:
+		return Delete, "orphaned: sandbox " + live.Sandbox + " is not in km.yaml"
+	case live == nil:
+		return Create, "schedule missing"
+	}
+	a, why := diffAttrs(desired, live)
+	if a == Update && !equalAttr(desired.Attrs["input"], live.Attrs["input"]) {
+		why = "the sandbox's profile or installation changed the refresh payload; " + why
+	}
+	if a == Replace {
+		a = Update
+	}
+	return a, why
+}
+
+func (scheduleKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error) {
+	group := rt.Names.ScheduleGroup()
+	if c.Action == Delete {
+		if err := rt.AWS.DeleteSchedule(ctx, group, c.ID); err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		return nil, nil
+	}
+	d := c.desired
+	attempts, _ := strconv.Atoi(d.Attrs["retry_maximum_attempts"])
+	age, _ := strconv.Atoi(d.Attrs["retry_maximum_event_age"])
+	s := state.Schedule{
+		Name: d.ID, Group: group, Expression: d.Attrs["schedule_expression"], State: d.Attrs["state"],
+		Description: "km GitHub token refresh for sandbox " + d.Sandbox,
+		TargetARN:   d.Attrs["target_arn"], RoleARN: d.Attrs["role_arn"], Input: d.Attrs["input"],
+		RetryMaxAttempts: int32(attempts), MaxEventAgeSeconds: int32(age), FlexibleWindowOff: true,
+	}
+	if c.Action == Create {
+		_, err := rt.AWS.CreateSchedule(ctx, s)
+		if err == nil || !isExists(err) {
+			return nil, err
+		}
+	}
+	return nil, rt.AWS.UpdateSchedule(ctx, s)
+}

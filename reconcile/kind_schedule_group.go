@@ -1,0 +1,49 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+)
+
+const typeScheduleGroup = "aws_scheduler_schedule_group"
+
+// scheduleGroupKind: the Scheduler group holding every refresh schedule.
+type scheduleGroupKind struct{}
+
+func (scheduleGroupKind) Type() string { return typeScheduleGroup }
+
+func (scheduleGroupKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
+	var out []*Resource
+	for _, d := range desired {
+		arn, err := rt.AWS.GetScheduleGroup(ctx, d.ID)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading schedule group %s: %w", d.ID, err)
+		}
+		out = append(out, &Resource{
+			Address: d.Address, Type: typeScheduleGroup, ID: d.ID,
+			Attrs: map[string]string{"name": d.ID, "arn": arn}, Fingerprint: "exists",
+		})
+	}
+	return out, nil
+}
+
+func (scheduleGroupKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
+	switch {
+	case desired == nil:
+		return NoOp, ""
+	case live == nil:
+		return Create, "schedule group missing"
+	}
+	return NoOp, ""
+}
+
+func (scheduleGroupKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error) {
+	arn, err := rt.AWS.CreateScheduleGroup(ctx, c.ID, rt.tags(""))
+	if err != nil && !isExists(err) {
+		return nil, err
+	}
+	return map[string]string{"arn": arn}, nil
+}

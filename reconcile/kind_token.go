@@ -1,0 +1,231 @@
+package reconcile
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/klankermaker/km/internal/githubapp"
+	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/tokenmeta"
+	"github.com/klankermaker/km/state"
+)
+
+const typeToken = "km_github_token"
+
+// tokenKind: a sandbox's installation token for one owner, an SSM SecureString
+// encrypted with the sandbox key. The Description holds non-secret metadata
+// (scope fingerprint, expiry) so plan never decrypts.
+type tokenKind struct{}
+
+func (tokenKind) Type() string { return typeToken }
+
+// tokenParams reads every parameter under /sandbox once (DescribeParameters, 50 a
+// page) and keeps km's token parameters by name.
+func (rt *Runtime) tokenParams(ctx context.Context) (map[string]state.Parameter, error) {
+	v, err := rt.memo.get(ctx, "tokens", func(ctx context.Context) (any, error) {
+		ps, err := rt.AWS.DescribeParameters(ctx, names.SandboxPath())
+		if err != nil {
+			return nil, fmt.Errorf("reading sandbox token parameters under %s: %w", names.SandboxPath(), err)
+		}
+		out := map[string]state.Parameter{}
+		for _, p := range ps {
+			if _, _, ok := parseTokenParam(p.Name); ok {
+				out[p.Name] = p
+			}
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string]state.Parameter), nil
+}
+
+func (rt *Runtime) tokenParamExists(ctx context.Context, sandbox string) bool {
+	ps, err := rt.tokenParams(ctx)
+	if err != nil {
+		return false
+	}
+	_, ok := ps[names.TokenParam(sandbox, "", true)]
+	return ok
+}
+
+// parseTokenParam splits /sandbox/{id}/github-token[-{owner}].
+func parseTokenParam(name string) (sandbox, owner string, ok bool) {
+	rest, ok := strings.CutPrefix(name, names.SandboxPath()+"/")
+	if !ok {
+		return "", "", false
+	}
+	id, leaf, ok := strings.Cut(rest, "/")
+	if !ok || id == "" || strings.Contains(leaf, "/") {
+		return "", "", false
+	}
+	if leaf == "github-token" {
+		return id, "", true
+	}
+	if o, ok := strings.CutPrefix(leaf, "github-token-"); ok && o != "" {
+		return id, o, true
+	}
+	return "", "", false
+}
+
+func (tokenKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
+	ps, err := rt.tokenParams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*Resource{}
+	for _, d := range desired {
+		byName[d.ID] = d
+	}
+	var out []*Resource
+	for name, p := range ps {
+		id, owner, _ := parseTokenParam(name)
+		meta, merr := tokenmeta.Decode(p.Description)
+		if owner == "" {
+			owner = meta.Owner
+		}
+		addr := addrToken(id, owner)
+		if d := byName[name]; d != nil {
+			addr = d.Address
+		} else if owner == "" {
+			addr = addrToken(id, "unknown")
+		}
+		r := &Resource{
+			Address: addr, Type: typeToken, Sandbox: id, ID: name,
+			Attrs: map[string]string{
+				"name": name, "type": p.Type, "value": "(sensitive)",
+				"key_id": p.KeyID, "owner": meta.Owner,
+			},
+			Sensitive:   map[string]bool{"value": true},
+			Fingerprint: "version=" + strconv.FormatInt(p.Version, 10),
+		}
+		if merr == nil {
+			r.Attrs["installation_id"] = strconv.FormatInt(meta.InstallationID, 10)
+			r.Attrs["scope"] = meta.Scope
+			r.Attrs["repositories"] = meta.Repositories
+			r.Attrs["permissions"] = meta.Permissions
+			r.Attrs["expires_at"] = meta.ExpiresAt.UTC().Format(time.RFC3339)
+			r.Extra = meta
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (tokenKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
+	switch {
+	case desired == nil && live == nil:
+		return NoOp, ""
+	case desired == nil:
+		return Delete, "orphaned: no sandbox/owner in km.yaml uses this token"
+	case live == nil:
+		return Create, "token parameter missing"
+	}
+	meta, ok := live.Extra.(tokenmeta.Meta)
+	switch {
+	case !ok:
+		return Update, "token metadata missing from the parameter description: scope unknown"
+	case live.Attrs["type"] != "SecureString":
+		return Update, "parameter is " + live.Attrs["type"] + ", not SecureString"
+	case meta.Scope != desired.Attrs["scope"]:
+		return Update, "scope changed: " + scopeChange(desired, live)
+	case rt.planned[addrKey(desired.Sandbox)] == Create || rt.planned[addrKey(desired.Sandbox)] == Replace:
+		return Update, "the sandbox key is new: the token must be encrypted with it"
+	case live.Attrs["key_id"] != "" && !keyMatches(live.Attrs["key_id"], desired.Attrs["key_id"]):
+		return Update, "encrypted with " + live.Attrs["key_id"] + ", not the sandbox key " + desired.Attrs["key_id"]
+	case meta.Expired(rt.now(), rt.tokenMargin()):
+		return Update, "token expired at " + meta.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return NoOp, ""
+}
+
+func keyMatches(live, want string) bool {
+	return live == want || strings.HasSuffix(live, ":"+want) || strings.HasSuffix(live, "/"+strings.TrimPrefix(want, "alias/"))
+}
+
+func scopeChange(desired, live *Resource) string {
+	var parts []string
+	for _, a := range []string{"installation_id", "repositories", "permissions"} {
+		if live.Attrs[a] != desired.Attrs[a] {
+			parts = append(parts, fmt.Sprintf("%s %q → %q", a, live.Attrs[a], desired.Attrs[a]))
+		}
+	}
+	if len(parts) == 0 {
+		return "scope fingerprint differs"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (tokenKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error) {
+	if c.Action == Delete {
+		if err := rt.AWS.DeleteParameter(ctx, c.ID); err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		return nil, nil
+	}
+	spec := c.desired.Extra.(tokenSpec)
+	m, err := rt.Minter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := m.CreateToken(ctx, githubapp.TokenRequest{
+		InstallationID: spec.InstallationID, Repositories: spec.Repositories, Permissions: spec.Permissions,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("minting a token for sandbox %s, owner %s (installation %d): %w", spec.Sandbox, spec.Owner, spec.InstallationID, err)
+	}
+	if tok.Value == "" {
+		return nil, fmt.Errorf("GitHub returned an empty token for sandbox %s, owner %s", spec.Sandbox, spec.Owner)
+	}
+	return nil, WriteToken(ctx, rt.AWS, spec.Sandbox, TokenWrite{
+		Parameter: spec.Parameter, KeyAlias: spec.KeyAlias, Token: tok,
+		Meta: tokenmeta.Meta{
+			Owner: spec.Owner, InstallationID: spec.InstallationID, Scope: spec.Scope,
+			Repositories: c.desired.Attrs["repositories"], Permissions: c.desired.Attrs["permissions"],
+			MintedAt: rt.now().UTC(), MintedBy: "apply",
+		},
+		Prefix: rt.Names.Prefix,
+	})
+}
+
+// TokenWrite is one token to store.
+type TokenWrite struct {
+	Parameter string
+	KeyAlias  string
+	Token     githubapp.Token
+	Meta      tokenmeta.Meta // ExpiresAt and TokenSHA are filled from Token
+	Prefix    string
+}
+
+// TokenSHA is the short audit hash of a token (never the token).
+func TokenSHA(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])[:12]
+}
+
+// WriteToken stores a minted token as a SecureString with the sandbox key and the
+// metadata plan reads. The refresher uses the same function.
+func WriteToken(ctx context.Context, ssm interface {
+	PutParameter(ctx context.Context, in state.PutParameterInput) (int64, error)
+}, sandbox string, w TokenWrite) error {
+	if w.Token.Value == "" {
+		return fmt.Errorf("refusing to write an empty token to %s", w.Parameter)
+	}
+	w.Meta.ExpiresAt = w.Token.ExpiresAt.UTC()
+	w.Meta.TokenSHA = TokenSHA(w.Token.Value)
+	_, err := ssm.PutParameter(ctx, state.PutParameterInput{
+		Name: w.Parameter, Type: "SecureString", Value: w.Token.Value, KeyID: w.KeyAlias,
+		Description: w.Meta.Encode(), Overwrite: true,
+		Tags: map[string]string{names.TagManaged: "true", names.TagSandbox: sandbox, names.TagPrefix: w.Prefix},
+	})
+	if err != nil {
+		return fmt.Errorf("writing the token of sandbox %s to %s: %w", sandbox, w.Parameter, err)
+	}
+	return nil
+}
