@@ -59,7 +59,6 @@ func (l *loader) decodeGitHub(d *decoder, n *yaml.Node, cfg *Config) {
 		g.DefaultInstallation = g.Installations[0].Account
 	}
 	if v, ok := f["defaultInstallation"]; ok {
-		l.defaultPos = d.pos(resolve(v.val))
 		if s, ok := d.str(v.val, "github.defaultInstallation", "an account listed under github.installations"); ok {
 			inst, found := findInstallation(g.Installations, s)
 			switch {

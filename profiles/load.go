@@ -40,7 +40,6 @@ type loader struct {
 	profilesDirSet bool
 	profilesDirRaw string // as written in km.yaml (or the default)
 	profilesDirPos Pos
-	defaultPos     Pos
 	sbProfilePos   []Pos           // per sandbox: where its profile value is
 	broken         map[string]bool // profiles with errors: skip cross-checks
 }

@@ -38,8 +38,8 @@ type GitHub struct {
 	// PrivateKeyPEM is the file's content, validated as an RSA key (PKCS#1 or PKCS#8).
 	// It is a secret: never print it, never put it in an error.
 	PrivateKeyPEM []byte
-	APIURL        string // default https://api.github.com
-	WebURL        string // default https://github.com
+	APIURL        string         // default https://api.github.com
+	WebURL        string         // default https://github.com
 	Installations []Installation // in file order
 	// DefaultInstallation is the account whose id goes to the legacy
 	// installation-id parameter; default: the first listed.

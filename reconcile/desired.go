@@ -132,7 +132,7 @@ func Desired(cfg *profiles.Config, rt *Runtime) ([]*Resource, error) {
 	})
 	add(&Resource{
 		Address: addrScheduleGroup, Type: typeScheduleGroup, ID: n.ScheduleGroup(),
-		Attrs:   map[string]string{"name": n.ScheduleGroup()},
+		Attrs: map[string]string{"name": n.ScheduleGroup()},
 	})
 
 	// Sandboxes.

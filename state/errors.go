@@ -72,6 +72,10 @@ func (e *opError) Unwrap() []error {
 	return []error{e.kind, e.err}
 }
 
+// minSecretLen is the shortest value wrapErr redacts: shorter values ("1",
+// "true") are not secrets and would garble the message.
+const minSecretLen = 8
+
 // wrapErr adds "service Operation resource: " to err and classifies it. Any
 // secret given is replaced in the message (validation errors may echo input).
 func wrapErr(service, op, resource string, err error, secrets ...string) error {
@@ -79,38 +83,39 @@ func wrapErr(service, op, resource string, err error, secrets ...string) error {
 		return nil
 	}
 	kind := classify(op, err)
-	var b strings.Builder
-	b.WriteString(service + " " + op)
-	if resource != "" {
-		b.WriteString(" " + resource)
-	}
-	b.WriteString(": ")
-	if kind == ErrUnsupported {
-		fmt.Fprintf(&b, "this endpoint does not implement %s:%s: ", service, op)
-	}
+	var detail strings.Builder
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
-		b.WriteString(apiErr.ErrorCode())
+		detail.WriteString(apiErr.ErrorCode())
 		if m := apiErr.ErrorMessage(); m != "" {
-			b.WriteString(": " + m)
+			detail.WriteString(": " + m)
 		}
 		var re *awshttp.ResponseError
 		if errors.As(err, &re) {
-			fmt.Fprintf(&b, " (HTTP %d", re.HTTPStatusCode())
+			fmt.Fprintf(&detail, " (HTTP %d", re.HTTPStatusCode())
 			if id := re.ServiceRequestID(); id != "" {
-				b.WriteString(", request id " + id)
+				detail.WriteString(", request id " + id)
 			}
-			b.WriteString(")")
+			detail.WriteString(")")
 		}
 	} else {
-		b.WriteString(err.Error())
+		detail.WriteString(err.Error())
 	}
-	msg := b.String()
+	d := detail.String()
 	for _, s := range secrets {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "[REDACTED]")
+		if len(s) >= minSecretLen {
+			d = strings.ReplaceAll(d, s, "[REDACTED]")
 		}
 	}
+	msg := service + " " + op
+	if resource != "" {
+		msg += " " + resource
+	}
+	msg += ": "
+	if kind == ErrUnsupported {
+		msg += fmt.Sprintf("this endpoint does not implement %s:%s: ", service, op)
+	}
+	msg += d
 	return &opError{msg: msg, kind: kind, err: err}
 }
 

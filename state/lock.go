@@ -70,6 +70,7 @@ func (a *AWS) AcquireLock(ctx context.Context, name string, info LockInfo, timeo
 	defer ticker.Stop()
 
 	vanished := 0
+	var held *LockHeldError // the holder seen last
 	for {
 		_, err := a.PutParameter(ctx, PutParameterInput{
 			Name:        name,
@@ -81,7 +82,7 @@ func (a *AWS) AcquireLock(ctx context.Context, name string, info LockInfo, timeo
 			return &Lock{Name: name, Info: info, aws: a}, nil
 		}
 		if !errors.Is(err, ErrAlreadyExists) {
-			return nil, fmt.Errorf("acquire state lock %s: %w", name, err)
+			return nil, lockWaitErr(ctx, name, err, held)
 		}
 		holder, err := a.ReadLock(ctx, name)
 		switch {
@@ -89,21 +90,30 @@ func (a *AWS) AcquireLock(ctx context.Context, name string, info LockInfo, timeo
 			vanished++ // released in between: try again now
 			continue
 		case err != nil && !errors.Is(err, ErrNotFound):
-			return nil, fmt.Errorf("acquire state lock %s: %w", name, err)
+			return nil, lockWaitErr(ctx, name, err, held)
 		}
 		vanished = 0
-		held := &LockHeldError{Name: name, Holder: holder}
+		held = &LockHeldError{Name: name, Holder: holder}
 		if timeout <= 0 {
 			return nil, held
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("gave up waiting for the state lock: %w\n%w", ctx.Err(), held)
+			return nil, lockWaitErr(ctx, name, ctx.Err(), held)
 		case <-deadline:
 			return nil, held
 		case <-ticker.C:
 		}
 	}
+}
+
+// lockWaitErr is the error of a failed acquire attempt: when the context ended
+// while another run held the lock, it names that holder too.
+func lockWaitErr(ctx context.Context, name string, err error, held *LockHeldError) error {
+	if ctx.Err() != nil && held != nil {
+		return fmt.Errorf("gave up waiting for the state lock: %w\n%w", ctx.Err(), held)
+	}
+	return fmt.Errorf("acquire state lock %s: %w", name, err)
 }
 
 // Release deletes the lock if it still holds this lock's ID. It returns an

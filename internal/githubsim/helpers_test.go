@@ -2,6 +2,7 @@ package githubsim_test
 
 import (
 	"bytes"
+	"fmt"
 	"crypto/rsa"
 	"encoding/json"
 	"io"
@@ -188,3 +189,5 @@ func wantStatus(t *testing.T, what string, got response, want int) {
 		t.Fatalf("%s: status %d, want %d; body %s", what, got.Status, want, got.Body)
 	}
 }
+
+func path(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -93,6 +93,11 @@ func (s Settings) OwnerFor(u *url.URL) (OwnerParam, error) {
 			return o, nil
 		}
 	}
+	for _, o := range s.Owners {
+		if o.Owner == "*" { // allowedRepos "*" without a default installation: one token for every owner
+			return o, nil
+		}
+	}
 	return OwnerParam{}, fmt.Errorf("%w: sandbox %s has no token for owner %q (profile %s)", ErrNoAnswer, s.SandboxID, owner, s.Profile)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/klankermaker/km/profiles"
 	"github.com/klankermaker/km/reconcile"

@@ -26,9 +26,9 @@ type Env struct {
 	Stdin      io.Reader
 	// StateOptions are passed to state.New (tests add a recorder middleware).
 	StateOptions state.Options
-	// HTTPClient is used for GitHub (nil: default).
-	HTTPClient interface{}
-	Now        func() time.Time
+	// AWS, when set, is used instead of a client from the standard chain (tests).
+	AWS *state.AWS
+	Now func() time.Time
 }
 
 func (e Env) getenv(k string) string {
@@ -72,9 +72,12 @@ func OpenWith(ctx context.Context, e Env, cfg *profiles.Config) (*Session, error
 	if opts.Region == "" {
 		opts.Region = cfg.Region
 	}
-	aws, err := state.New(ctx, opts)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to AWS: %w", err)
+	aws := e.AWS
+	if aws == nil {
+		var err error
+		if aws, err = state.New(ctx, opts); err != nil {
+			return nil, fmt.Errorf("connecting to AWS: %w", err)
+		}
 	}
 	id, err := aws.CallerIdentity(ctx)
 	if err != nil {

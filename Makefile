@@ -1,0 +1,27 @@
+# km — see README.md. `make demo` and `make test` work on a fresh machine with Go and git.
+GO      ?= go
+BIN     := bin
+LDFLAGS := -s -w -buildid=
+
+.PHONY: build demo test vet clean
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -o $(BIN)/km ./cmd/km
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -buildvcs=false -ldflags='$(LDFLAGS)' -o $(BIN)/bootstrap ./cmd/km-refresher
+	$(GO) run ./internal/lambdazip/mkzip -o $(BIN)/km-refresher.zip $(BIN)/bootstrap
+	@sha256sum $(BIN)/km-refresher.zip
+
+demo: build
+	$(GO) build -o $(BIN)/km-sim ./cmd/km-sim
+	./scripts/demo.sh
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
+
+test: vet
+	$(GO) test -count=1 -timeout 15m ./...
+
+clean:
+	rm -rf $(BIN) demo demo.log

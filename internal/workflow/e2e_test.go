@@ -1,0 +1,181 @@
+package workflow_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/klankermaker/km/internal/demo"
+	"github.com/klankermaker/km/internal/githubsim"
+	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/state"
+	"github.com/klankermaker/km/state/statetest"
+)
+
+// fixture is one declaration wired to kumo and githubsim.
+type fixture struct {
+	t       *testing.T
+	sim     *githubsim.Server
+	aws     *state.AWS
+	rec     *state.Recorder
+	written demo.Written
+	dir     string
+	zip     string
+	prefix  string
+	out     bytes.Buffer
+}
+
+func newFixture(t *testing.T, prefix string, sandboxes []string) *fixture {
+	t.Helper()
+	aws, rec, _ := statetest.NewKumo(t)
+	sim := githubsim.New()
+	t.Cleanup(sim.Close)
+	dir := t.TempDir()
+	w, err := demo.Write(sim, dir, demo.Options{Prefix: prefix, Sandboxes: sandboxes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zip := filepath.Join(dir, "refresher.zip")
+	if err := os.WriteFile(zip, []byte("zip-v1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{t: t, sim: sim, aws: aws, rec: rec, written: w, dir: dir, zip: zip, prefix: prefix}
+}
+
+func (f *fixture) env() workflow.Env {
+	return workflow.Env{
+		ConfigPath: f.written.ConfigPath,
+		Getenv: func(k string) string {
+			if k == "KM_REFRESHER_ZIP" {
+				return f.zip
+			}
+			return ""
+		},
+		Stdout: &f.out, Stderr: &f.out, AWS: f.aws,
+	}
+}
+
+func (f *fixture) session() *workflow.Session {
+	f.t.Helper()
+	s, err := workflow.Open(context.Background(), f.env())
+	if err != nil {
+		f.t.Fatalf("open: %v", err)
+	}
+	return s
+}
+
+func (f *fixture) plan() *reconcile.Plan {
+	f.t.Helper()
+	pl, err := f.session().ComputePlan(context.Background(), "plan", workflow.PlanOptions{})
+	if err != nil {
+		f.t.Fatalf("plan: %v", err)
+	}
+	return pl.Plan
+}
+
+func (f *fixture) apply() {
+	f.t.Helper()
+	if err := f.session().PlanAndApply(context.Background(), workflow.ApplyOptions{AutoApprove: true}); err != nil {
+		f.t.Fatalf("apply: %v\n%s", err, f.out.String())
+	}
+}
+
+func actions(p *reconcile.Plan) map[string]reconcile.Action {
+	m := map[string]reconcile.Action{}
+	for _, c := range p.Changes {
+		m[c.Address] = c.Action
+	}
+	return m
+}
+
+func TestApplyFromScratchThenNoChanges(t *testing.T) {
+	f := newFixture(t, "kme2e1", []string{"sb-e2e1a", "sb-e2e1b"})
+	p := f.plan()
+	add, change, destroy := p.Counts()
+	// 5 config params + 2 roles + log group + function + schedule group = 10;
+	// per sandbox: key, alias, 2 tokens (my-user, my-org), schedule = 5.
+	if add != 10+2*5 || change != 0 || destroy != 0 {
+		var b strings.Builder
+		_ = reconcile.RenderText(&b, p, reconcile.TextOptions{})
+		t.Fatalf("first plan: %d/%d/%d, want 20/0/0\n%s", add, change, destroy, b.String())
+	}
+	f.apply()
+
+	// What landed in AWS.
+	ctx := context.Background()
+	n := names.New(f.prefix)
+	tok, err := f.aws.GetParameter(ctx, "/sandbox/sb-e2e1a/github-token", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued, ok := f.sim.LookupToken(tok.Value)
+	if !ok {
+		t.Fatalf("the token in SSM was not issued by the GitHub simulator")
+	}
+	if issued.Account != "my-user" || strings.Join(issued.Repositories, ",") != "my-repo" || issued.Permissions["contents"] != "write" {
+		t.Fatalf("first owner token scope: %+v", issued)
+	}
+	org, err := f.aws.GetParameter(ctx, "/sandbox/sb-e2e1a/github-token-my-org", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if is, ok := f.sim.LookupToken(org.Value); !ok || is.Account != "my-org" || is.Repositories != nil {
+		t.Fatalf("org token scope: %+v (found %v)", is, ok)
+	}
+	if _, err := f.aws.DescribeKey(ctx, n.KeyAlias("sb-e2e1b")); err != nil {
+		t.Fatalf("sandbox key alias: %v", err)
+	}
+	if s, err := f.aws.GetSchedule(ctx, n.ScheduleGroup(), n.Schedule("sb-e2e1b")); err != nil || s.Expression != "rate(45 minutes)" || s.State != "ENABLED" {
+		t.Fatalf("schedule: %+v %v", s, err)
+	}
+	if fn, err := f.aws.GetFunction(ctx, n.Function()); err != nil || fn.CodeSHA256 != reconcile.ZipSHA256([]byte("zip-v1")) || fn.Architecture != "arm64" || fn.MemoryMB != 128 {
+		t.Fatalf("function: %+v %v", fn, err)
+	}
+
+	// A second plan finds nothing to do, and a no-op apply writes nothing and
+	// asks GitHub nothing.
+	before := len(f.sim.Requests())
+	f.rec.Reset()
+	if p := f.plan(); p.HasChanges() {
+		t.Fatalf("second plan has changes: %v", actions(p))
+	}
+	f.apply()
+	// The only writes are the state lock's: put and delete, for plan and apply.
+	if w := f.rec.CountWrites(); w != 4 {
+		var ops []string
+		for _, c := range f.rec.Calls() {
+			ops = append(ops, c.Operation)
+		}
+		t.Fatalf("no-op plan+apply made %d writes, want 4 (lock only): %v", w, ops)
+	}
+	t.Logf("apply output:\n%s", f.out.String())
+	if after := len(f.sim.Requests()); after != before {
+		t.Fatalf("no-op apply made %d GitHub requests", after-before)
+	}
+	// Secrets never printed.
+	pem, _ := os.ReadFile(f.written.KeyPath)
+	assertNoSecret(t, f.out.String(), tok.Value, org.Value, string(pem))
+}
+
+func assertNoSecret(t *testing.T, text string, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		probe := s
+		if strings.HasPrefix(s, "-----BEGIN") {
+			lines := strings.Split(s, "\n")
+			probe = lines[len(lines)/2]
+		}
+		if strings.Contains(text, probe) {
+			t.Fatalf("a secret leaked into output")
+		}
+	}
+}
