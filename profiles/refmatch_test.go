@@ -136,6 +136,11 @@ func TestMatchRefAgreesWithBashRandom(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			r = gen("ab/-", 6)
 		}
+		if n := len(p) - len(strings.TrimRight(p, "\\")); n%2 == 1 {
+			// A lone trailing backslash: bash is inconsistent here (a\ matches
+			// "a\" but *\ does not match "\"); ValidateRefPattern rejects it.
+			continue
+		}
 		pairs = append(pairs, pair{p, r})
 		script.WriteString("p=" + shellQuote(p) + "; r=" + shellQuote(r) + "; if [[ $r == $p ]]; then echo 1; else echo 0; fi\n")
 	}

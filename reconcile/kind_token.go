@@ -93,6 +93,8 @@ func (tokenKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]
 		addr := addrToken(id, owner)
 		if d := byName[name]; d != nil {
 			addr = d.Address
+		} else if merr != nil || meta.Prefix != rt.Names.Prefix {
+			continue // not written by this km deployment: never touched
 		} else if owner == "" {
 			addr = addrToken(id, "unknown")
 		}
@@ -218,6 +220,7 @@ func WriteToken(ctx context.Context, ssm interface {
 		return fmt.Errorf("refusing to write an empty token to %s", w.Parameter)
 	}
 	w.Meta.ExpiresAt = w.Token.ExpiresAt.UTC()
+	w.Meta.Prefix = w.Prefix
 	w.Meta.TokenSHA = TokenSHA(w.Token.Value)
 	_, err := ssm.PutParameter(ctx, state.PutParameterInput{
 		Name: w.Parameter, Type: "SecureString", Value: w.Token.Value, KeyID: w.KeyAlias,

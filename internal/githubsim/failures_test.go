@@ -72,22 +72,27 @@ func TestFailNext(t *testing.T) {
 // limits are recognised by go-github, the client km uses.
 func TestRateLimitFailuresAsGoGitHubSeesThem(t *testing.T) {
 	f := newFixture(t)
-	gh := ghClient(t, f.sim.URL, f.jwt())
-	// go-github remembers rate limits and would refuse to send the next
-	// request itself.
-	ctx := context.WithValue(context.Background(), github.BypassRateLimitCheck, true)
+	// A fresh client per call: go-github remembers rate limits and would
+	// refuse to send the next request itself.
+	client := func() *github.Client { return ghClient(t, f.sim.URL, f.jwt()) }
+	ctx := context.Background()
 
 	f.sim.FailNextWithRetryAfter("GET", "/app", 3*time.Second, githubsim.StatusSecondaryRateLimit, 429)
-	for i := range 2 {
-		_, _, err := gh.Apps.Get(ctx, "")
-		var abuse *github.AbuseRateLimitError
-		if !errors.As(err, &abuse) || abuse.RetryAfter == nil || *abuse.RetryAfter != 3*time.Second {
-			t.Fatalf("attempt %d: err %v, want AbuseRateLimitError with RetryAfter 3s", i+1, err)
-		}
+	_, _, err := client().Apps.Get(ctx, "")
+	var abuse *github.AbuseRateLimitError
+	if !errors.As(err, &abuse) || abuse.RetryAfter == nil || *abuse.RetryAfter != 3*time.Second {
+		t.Fatalf("err %v, want AbuseRateLimitError with RetryAfter 3s", err)
+	}
+	// go-github v62 classifies only 403s as rate limits; a 429 is a plain
+	// ErrorResponse whose response carries Retry-After.
+	_, _, err = client().Apps.Get(ctx, "")
+	var plain *github.ErrorResponse
+	if !errors.As(err, &plain) || plain.Response.StatusCode != 429 || plain.Response.Header.Get("Retry-After") != "3" {
+		t.Fatalf("err %v, want a 429 ErrorResponse with Retry-After 3", err)
 	}
 
 	f.sim.FailNextWithRetryAfter("GET", "/app", time.Minute, githubsim.StatusPrimaryRateLimit)
-	_, resp, err := gh.Apps.Get(ctx, "")
+	_, resp, err := client().Apps.Get(ctx, "")
 	var limit *github.RateLimitError
 	if !errors.As(err, &limit) || resp.StatusCode != 403 || limit.Rate.Remaining != 0 || !limit.Rate.Reset.Time.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("err %v (resp %v), want RateLimitError resetting at t0+1m", err, resp)

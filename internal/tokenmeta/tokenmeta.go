@@ -18,6 +18,7 @@ const maxDescription = 1024
 
 // Meta is what km records about a token (never the token).
 type Meta struct {
+	Prefix         string    `json:"prefix"` // the km deployment that wrote it
 	Owner          string    `json:"owner"`
 	InstallationID int64     `json:"installation_id"`
 	Scope          string    `json:"scope"` // githubapp.ScopeFingerprint

@@ -1,0 +1,152 @@
+package setup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/klankermaker/km/internal/githubapp"
+	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/profiles"
+	"github.com/klankermaker/km/state"
+)
+
+// configSlice selects the App configuration parameters (/{prefix}/config/github/*)
+// in a plan: the only resources km github and km configure github change.
+func configSlice(addr string) bool { return strings.HasPrefix(addr, "aws_ssm_parameter.") }
+
+func getenv(e workflow.Env, k string) string {
+	if e.Getenv == nil {
+		return os.Getenv(k)
+	}
+	return e.Getenv(k)
+}
+
+func nowFunc(e workflow.Env) func() time.Time {
+	if e.Now != nil {
+		return e.Now
+	}
+	return time.Now
+}
+
+func out(e workflow.Env) io.Writer {
+	if e.Stdout == nil {
+		return io.Discard
+	}
+	return e.Stdout
+}
+
+func httpClient(e workflow.Env) *http.Client {
+	if c, ok := e.HTTPClient.(*http.Client); ok {
+		return c
+	}
+	return nil
+}
+
+// loadOrDefault loads km.yaml, or, when the file does not exist yet, returns the
+// defaults km.yaml would have (exists is then false) so that km github and km
+// configure github can create it.
+func loadOrDefault(e workflow.Env) (cfg *profiles.Config, exists bool, err error) {
+	cfg, err = workflow.LoadConfig(e)
+	if err == nil {
+		return cfg, true, nil
+	}
+	if _, statErr := os.Stat(e.ConfigPath); !errors.Is(statErr, fs.ErrNotExist) {
+		return nil, false, err
+	}
+	abs, aerr := filepath.Abs(e.ConfigPath)
+	if aerr != nil {
+		return nil, false, fmt.Errorf("resolving the km config path %s: %w", e.ConfigPath, aerr)
+	}
+	cfg = &profiles.Config{
+		File: abs, Path: e.ConfigPath, Dir: filepath.Dir(abs),
+		Prefix:      profiles.DefaultPrefix,
+		GitHub:      profiles.GitHub{APIURL: profiles.DefaultAPIURL, WebURL: profiles.DefaultWebURL},
+		Refresher:   profiles.DefaultRefresher,
+		ProfilesDir: filepath.Join(filepath.Dir(abs), profiles.DefaultProfilesDir),
+		Profiles:    map[string]*profiles.Profile{},
+	}
+	cfg.ApplyEnv(func(k string) string { return getenv(e, k) })
+	return cfg, false, nil
+}
+
+// connect builds the AWS clients for cfg's region (or the SDK chain's).
+func connect(ctx context.Context, e workflow.Env, cfg *profiles.Config) (*state.AWS, error) {
+	opts := e.StateOptions
+	if opts.Region == "" {
+		opts.Region = cfg.Region
+	}
+	a, err := state.New(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to AWS: %w", err)
+	}
+	return a, nil
+}
+
+// ghOptions are the githubapp options for cfg's API URL.
+func ghOptions(e workflow.Env, cfg *profiles.Config) githubapp.Options {
+	return githubapp.Options{APIURL: cfg.GitHub.APIURL, HTTPClient: httpClient(e), UserAgent: "km", Now: e.Now}
+}
+
+// appClient is a client authenticated as the App with this client id and key.
+func appClient(e workflow.Env, cfg *profiles.Config, clientID string, pemBytes []byte) (*githubapp.Client, error) {
+	key, err := githubapp.ParsePrivateKey(pemBytes)
+	if err != nil {
+		return nil, fmt.Errorf("the App private key: %w", err)
+	}
+	auth := githubapp.AppAuth{ClientID: clientID, Signer: githubapp.NewRSASigner(key), Now: nowFunc(e)}
+	return githubapp.NewAppClient(auth, ghOptions(e, cfg)), nil
+}
+
+// applyConfigSlice plans and applies only /{prefix}/config/github/* for cfg,
+// printing the plan and the apply progress. Sandboxes are left out of the
+// declaration for this: the config slice never depends on them, and a fresh
+// App has no installations yet (which would otherwise be ErrGitHubNotConfigured).
+func applyConfigSlice(ctx context.Context, e workflow.Env, cfg *profiles.Config) error {
+	c := *cfg
+	c.Sandboxes = nil
+	s, err := workflow.OpenWith(ctx, e, &c)
+	if err != nil {
+		return err
+	}
+	return s.PlanAndApply(ctx, workflow.ApplyOptions{
+		PlanOptions: workflow.PlanOptions{Only: configSlice},
+		AutoApprove: true,
+	})
+}
+
+// restoreConfig puts km.yaml back as it was before an edit (original nil: the
+// edit created the file, so remove it).
+func restoreConfig(path string, original []byte) error {
+	if original == nil {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("removing %s: %w", path, err)
+		}
+		return nil
+	}
+	perm := os.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil {
+		perm = st.Mode().Perm()
+	}
+	return profiles.WriteFileAtomic(path, original, perm)
+}
+
+// relToConfig turns a path given on the command line into one for km.yaml:
+// relative to km.yaml's folder when it lies inside it, absolute otherwise.
+func relToConfig(cfg *profiles.Config, p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", fmt.Errorf("resolving %s: %w", p, err)
+	}
+	if rel, err := filepath.Rel(cfg.Dir, abs); err == nil && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel) {
+		return rel, nil
+	}
+	return abs, nil
+}

@@ -1,0 +1,184 @@
+package workflow_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/state"
+)
+
+// Deleting any single managed resource out of band: plan shows exactly its
+// re-creation, apply repairs it, and the next plan is empty.
+func TestOutOfBandDeletionIsRepaired(t *testing.T) {
+	f := newFixture(t, "kmdrift", []string{"sb-drift1"})
+	f.apply()
+	ctx := context.Background()
+	n := names.New("kmdrift")
+	cases := []struct {
+		addr   string
+		delete func() error
+	}{
+		{`aws_ssm_parameter.installation["my-org"]`, func() error { return f.aws.DeleteParameter(ctx, n.InstallationParam("my-org")) }},
+		{`aws_ssm_parameter.app_client_id`, func() error { return f.aws.DeleteParameter(ctx, n.AppClientIDParam()) }},
+		{`aws_ssm_parameter.private_key`, func() error { return f.aws.DeleteParameter(ctx, n.PrivateKeyParam()) }},
+		{`sandbox["sb-drift1"].km_github_token["my-user"]`, func() error { return f.aws.DeleteParameter(ctx, "/sandbox/sb-drift1/github-token") }},
+		{`sandbox["sb-drift1"].aws_scheduler_schedule.refresh`, func() error { return f.aws.DeleteSchedule(ctx, n.ScheduleGroup(), n.Schedule("sb-drift1")) }},
+		{`sandbox["sb-drift1"].aws_kms_alias.token`, func() error { return f.aws.DeleteAlias(ctx, n.KeyAlias("sb-drift1")) }},
+		{`aws_lambda_function.refresher`, func() error { return f.aws.DeleteFunction(ctx, n.Function()) }},
+		{`aws_cloudwatch_log_group.refresher`, func() error { return f.aws.DeleteLogGroup(ctx, n.LogGroup()) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.addr, func(t *testing.T) {
+			if err := tc.delete(); err != nil {
+				t.Fatalf("out-of-band delete: %v", err)
+			}
+			p := f.plan()
+			got := actions(p)
+			if len(got) != 1 || got[tc.addr] != reconcile.Create {
+				t.Fatalf("plan after deleting %s: %v, want exactly its creation", tc.addr, got)
+			}
+			f.apply()
+			if p := f.plan(); p.HasChanges() {
+				t.Fatalf("plan after repair: %v", actions(p))
+			}
+		})
+	}
+}
+
+// An out-of-band change (not a deletion) shows as an update with a reason.
+func TestOutOfBandChangeIsUpdated(t *testing.T) {
+	f := newFixture(t, "kmchg", []string{"sb-chg1"})
+	f.apply()
+	ctx := context.Background()
+	n := names.New("kmchg")
+	if err := f.aws.PutRetentionPolicy(ctx, n.LogGroup(), 7); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.aws.PutParameter(ctx, state.PutParameterInput{Name: n.InstallationParam("my-user"), Type: "String", Value: "999", Overwrite: true}); err != nil {
+		t.Fatal(err)
+	}
+	p := f.plan()
+	got := actions(p)
+	if got["aws_cloudwatch_log_group.refresher"] != reconcile.Update || got[`aws_ssm_parameter.installation["my-user"]`] != reconcile.Update || len(got) != 2 {
+		t.Fatalf("plan: %v", got)
+	}
+	var b strings.Builder
+	_ = reconcile.RenderText(&b, p, reconcile.TextOptions{})
+	if !strings.Contains(b.String(), `~ retention_in_days = "7" -> "30"`) || !strings.Contains(b.String(), "Plan: 0 to add, 2 to change, 0 to destroy.") {
+		t.Fatalf("text plan:\n%s", b.String())
+	}
+	f.apply()
+	if p := f.plan(); p.HasChanges() {
+		t.Fatalf("after repair: %v", actions(p))
+	}
+}
+
+// A profile edit re-mints with the new scope and updates the schedule payload;
+// removing a sandbox tears it down (key scheduled for deletion).
+func TestProfileEditAndSandboxRemoval(t *testing.T) {
+	f := newFixture(t, "kmedit", []string{"sb-edit1", "sb-edit2"})
+	f.apply()
+	ctx := context.Background()
+	old, _ := f.aws.GetParameter(ctx, "/sandbox/sb-edit1/github-token", true)
+
+	// Narrow the profile: clone only, another repo.
+	prof := f.written.ProfilesDir + "/my-profile.yaml"
+	b, _ := os.ReadFile(prof)
+	nb := strings.Replace(string(b), "allowedRepos: [my-user/my-repo, my-org/*]", "allowedRepos: [my-user/other-repo, my-org/*]", 1)
+	nb = strings.Replace(nb, "permissions: [clone, fetch, push]", "permissions: [clone, fetch]", 1)
+	if nb == string(b) {
+		t.Fatal("profile edit did not apply")
+	}
+	if err := os.WriteFile(prof, []byte(nb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := f.plan()
+	got := actions(p)
+	for _, id := range []string{"sb-edit1", "sb-edit2"} {
+		for _, a := range []string{`sandbox["` + id + `"].km_github_token["my-user"]`, `sandbox["` + id + `"].km_github_token["my-org"]`, `sandbox["` + id + `"].aws_scheduler_schedule.refresh`} {
+			if got[a] != reconcile.Update {
+				t.Fatalf("%s: %v (plan %v)", a, got[a], got)
+			}
+		}
+	}
+	for _, c := range p.Changes {
+		if c.Type == "km_github_token" && !strings.HasPrefix(c.Reason, "scope changed") {
+			t.Fatalf("%s reason %q", c.Address, c.Reason)
+		}
+	}
+	f.apply()
+	tok, _ := f.aws.GetParameter(ctx, "/sandbox/sb-edit1/github-token", true)
+	if tok.Value == old.Value {
+		t.Fatal("token not re-minted")
+	}
+	is, ok := f.sim.LookupToken(tok.Value)
+	if !ok || strings.Join(is.Repositories, ",") != "other-repo" || is.Permissions["contents"] != "read" {
+		t.Fatalf("new scope: %+v", is)
+	}
+	n := names.New("kmedit")
+	s, _ := f.aws.GetSchedule(ctx, n.ScheduleGroup(), n.Schedule("sb-edit1"))
+	if !strings.Contains(s.Input, `"other-repo"`) || !strings.Contains(s.Input, `"contents": "read"`) {
+		t.Fatalf("schedule payload not updated: %s", s.Input)
+	}
+
+	// Remove sb-edit2 from km.yaml.
+	cb, _ := os.ReadFile(f.written.ConfigPath)
+	cfgText := string(cb)
+	i := strings.Index(cfgText, "  - id: sb-edit2")
+	if err := os.WriteFile(f.written.ConfigPath, []byte(cfgText[:i]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	keyBefore, _ := f.aws.DescribeKey(ctx, n.KeyAlias("sb-edit2"))
+	p = f.plan()
+	got = actions(p)
+	want := map[string]reconcile.Action{
+		`sandbox["sb-edit2"].aws_scheduler_schedule.refresh`: reconcile.Delete,
+		`sandbox["sb-edit2"].km_github_token["my-user"]`:     reconcile.Delete,
+		`sandbox["sb-edit2"].km_github_token["my-org"]`:      reconcile.Delete,
+		`sandbox["sb-edit2"].aws_kms_alias.token`:            reconcile.Delete,
+		`sandbox["sb-edit2"].aws_kms_key.token`:              reconcile.Delete,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("teardown plan: %v", got)
+	}
+	for a, w := range want {
+		if got[a] != w {
+			t.Fatalf("teardown %s: %v", a, got[a])
+		}
+	}
+	f.apply()
+	if _, err := f.aws.GetParameter(ctx, "/sandbox/sb-edit2/github-token", false); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("token parameter still there: %v", err)
+	}
+	if _, err := f.aws.GetSchedule(ctx, n.ScheduleGroup(), n.Schedule("sb-edit2")); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("schedule still there: %v", err)
+	}
+	k, err := f.aws.DescribeKey(ctx, keyBefore.KeyID)
+	if err != nil || k.State != "PendingDeletion" {
+		t.Fatalf("key state %q %v", k.State, err)
+	}
+	if p := f.plan(); p.HasChanges() {
+		t.Fatalf("after teardown: %v", actions(p))
+	}
+}
+
+// A held lock makes apply fail and shows the holder.
+func TestHeldLockBlocksApply(t *testing.T) {
+	f := newFixture(t, "kmlock", nil)
+	s := f.session()
+	release, err := s.Lock(context.Background(), "apply", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	err = f.session().PlanAndApply(context.Background(), workflow.ApplyOptions{AutoApprove: true})
+	if err == nil || !strings.Contains(err.Error(), "force-unlock") || !strings.Contains(err.Error(), "apply") {
+		t.Fatalf("apply under a held lock: %v", err)
+	}
+}
