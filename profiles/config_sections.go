@@ -117,10 +117,12 @@ func (l *loader) decodeInstallations(d *decoder, n *yaml.Node, g *GitHub) {
 			if isNull(v) {
 				d.errf(v, "github.installations.%s: found an empty value; expected %s", account, expected)
 			}
+			l.badAccounts = append(l.badAccounts, account)
 			continue
 		}
 		if id <= 0 {
 			d.errf(v, "github.installations.%s: found %d; expected %s", account, id, expected)
+			l.badAccounts = append(l.badAccounts, account)
 			continue
 		}
 		g.Installations = append(g.Installations, Installation{Account: account, ID: id, Pos: d.pos(k)})

@@ -25,8 +25,12 @@ func (l *loader) crossCheck(cfg *Config) {
 			if len(names) > 0 {
 				found = strings.Join(names, ", ")
 			}
-			l.c.addf(l.sbProfilePos[i], "sandbox %s: profile %s not found in %s; expected the metadata.name of a SandboxProfile there (found: %s)%s",
-				sb.ID, show(sb.Profile), l.display(l.profilesDirRaw), found, didYouMean(sb.Profile, names))
+			note := ""
+			if l.unparsable {
+				note = " (a profile file has a YAML syntax error, which may be why)"
+			}
+			l.c.addf(l.sbProfilePos[i], "sandbox %s: profile %s not found in %s; expected the metadata.name of a SandboxProfile there (found: %s)%s%s",
+				sb.ID, show(sb.Profile), l.display(l.profilesDirRaw), found, didYouMean(sb.Profile, names), note)
 			continue
 		}
 		if l.broken[p.Name] {
@@ -46,7 +50,7 @@ func (l *loader) crossCheck(cfg *Config) {
 				}
 				continue
 			}
-			if _, ok := findInstallation(cfg.GitHub.Installations, owner); ok || firstOwnerIndex(p, owner) != j {
+			if _, ok := findInstallation(cfg.GitHub.Installations, owner); ok || firstOwnerIndex(p, owner) != j || containsFold(l.badAccounts, owner) {
 				continue
 			}
 			listed := "none"

@@ -42,6 +42,8 @@ type loader struct {
 	profilesDirPos Pos
 	sbProfilePos   []Pos           // per sandbox: where its profile value is
 	broken         map[string]bool // profiles with errors: skip cross-checks
+	unparsable     bool            // a profile file is not valid YAML
+	badAccounts    []string        // installations with errors: no "missing" report
 }
 
 // Load reads km.yaml at path and every SandboxProfile in its profilesDir, and
@@ -100,6 +102,21 @@ func (l *loader) display(p string) string {
 var yamlLineRe = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
 var yamlAnchorRe = regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`)
 
+// yamlParserProblems are yaml.v3's parser (as opposed to scanner) messages.
+var yamlParserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"found duplicate %YAML directive":        true,
+	"found duplicate %TAG directive":         true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
 // parse splits data into documents (document nodes' content), reporting YAML
 // syntax errors at yaml's own line.
 func (l *loader) parse(d *decoder, data []byte) []*yaml.Node {
@@ -128,6 +145,10 @@ func (l *loader) syntaxError(d *decoder, data []byte, err error) {
 	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 		pos.Line, _ = strconv.Atoi(m[1])
 		msg = m[2]
+		if yamlParserProblems[msg] {
+			// yaml.v3 reports parser (not scanner) errors with a 0-based line.
+			pos.Line++
+		}
 	} else if m := yamlAnchorRe.FindStringSubmatch(msg); m != nil {
 		for i, line := range strings.Split(string(data), "\n") {
 			if c := strings.Index(line, "*"+m[1]); c >= 0 {

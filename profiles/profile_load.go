@@ -49,6 +49,9 @@ func (l *loader) loadProfileFile(cfg *Config, abs, shown string) {
 	}
 	before := len(l.c.list)
 	docs := l.parse(d, data)
+	if docs == nil && len(l.c.list) > before {
+		l.unparsable = true
+	}
 	if len(docs) == 0 && len(l.c.list) == before {
 		l.c.addf(Pos{File: shown, Line: 1, Col: 1}, "the file holds no YAML document; expected a SandboxProfile (apiVersion: %s, kind: %s) — profilesDir holds only profiles", APIVersion, Kind)
 	}
@@ -125,7 +128,7 @@ func (l *loader) decodeProfile(d *decoder, root *yaml.Node, cfg *Config, abs str
 		return
 	}
 	if prev, dup := cfg.Profiles[p.Name]; dup {
-		d.errf(resolve(f["metadata"].val), "duplicate profile name %s (also in %s:%d); expected every metadata.name once", show(p.Name), prev.Pos.File, prev.Pos.Line)
+		l.c.addf(p.Pos, "duplicate profile name %s (also in %s); expected every metadata.name once", show(p.Name), posString(prev.Pos))
 		return
 	}
 	cfg.Profiles[p.Name] = p

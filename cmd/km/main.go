@@ -16,7 +16,7 @@ import (
 
 // Globals are the flags and streams every command sees.
 type Globals struct {
-	Config string `name:"config" env:"KM_CONFIG" default:"km.yaml" help:"Path of km.yaml." type:"path"`
+	Config string `name:"config" env:"KM_CONFIG" default:"km.yaml" help:"Path of km.yaml."`
 
 	Ctx    context.Context `kong:"-"`
 	Stdin  io.Reader       `kong:"-"`

@@ -162,30 +162,33 @@ func TestSimErrorsAreTyped(t *testing.T) {
 		want     []string
 	}{
 		{
-			name:  "repository left the installation",
-			setup: func(t *testing.T, e *simEnv, id int64) *Client { e.sim.RemoveRepoFromInstallation(id, "web"); return nil },
+			name: "repository left the installation",
+			setup: func(t *testing.T, e *simEnv, id int64) *Client {
+				e.sim.RemoveRepoFromInstallation(id, "web")
+				return nil
+			},
 			repos: []string{"api", "web"}, perms: contentsRW,
 			wantKind: ErrUnprocessable,
 			want:     []string{"installation", "(acme)", "a repository left the installation or a permission is no longer granted", "HTTP 422"},
 		},
 		{
-			name:     "permission no longer granted",
-			setup:    func(t *testing.T, e *simEnv, id int64) *Client { return nil },
-			repos:    []string{"api"}, perms: map[string]string{"contents": "write", "issues": "write"},
+			name:  "permission no longer granted",
+			setup: func(t *testing.T, e *simEnv, id int64) *Client { return nil },
+			repos: []string{"api"}, perms: map[string]string{"contents": "write", "issues": "write"},
 			wantKind: ErrUnprocessable,
 			want:     []string{"(acme)", "a repository left the installation or a permission is no longer granted"},
 		},
 		{
-			name:     "suspended",
-			setup:    func(t *testing.T, e *simEnv, id int64) *Client { e.sim.SuspendInstallation(id); return nil },
-			repos:    []string{"api"}, perms: contentsRW,
+			name:  "suspended",
+			setup: func(t *testing.T, e *simEnv, id int64) *Client { e.sim.SuspendInstallation(id); return nil },
+			repos: []string{"api"}, perms: contentsRW,
 			wantKind: ErrSuspended,
 			want:     []string{"(acme)", "suspended", "unsuspend it in the settings of acme", "HTTP 403"},
 		},
 		{
-			name:     "uninstalled",
-			setup:    func(t *testing.T, e *simEnv, id int64) *Client { e.sim.RemoveInstallation(id); return nil },
-			repos:    []string{"api"}, perms: contentsRW,
+			name:  "uninstalled",
+			setup: func(t *testing.T, e *simEnv, id int64) *Client { e.sim.RemoveInstallation(id); return nil },
+			repos: []string{"api"}, perms: contentsRW,
 			wantKind: ErrInstallationNotFound,
 			want:     []string{"(acme)", "the App was uninstalled from acme; reinstall it or run km configure github --discover --force", "HTTP 404"},
 		},

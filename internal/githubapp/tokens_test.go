@@ -41,10 +41,10 @@ func TestTokenNeverPrintsValue(t *testing.T) {
 		t.Errorf("%%+v lost the non-secret fields: %+v", tok)
 	}
 	for in, want := range map[string]string{
-		"":                               "(no token)",
+		"":                                "(no token)",
 		"github_pat_11ABCDEFG_0123456789": "github_pat_…(redacted)",
-		"ghp_abcdef":                     "ghp_…(redacted)",
-		"v1.0123456789abcdef":            "…(redacted)",
+		"ghp_abcdef":                      "ghp_…(redacted)",
+		"v1.0123456789abcdef":             "…(redacted)",
 	} {
 		if got := (Token{Value: in}).String(); got != want {
 			t.Errorf("Token{%q}.String() = %q, want %q", in, got, want)

@@ -2,6 +2,7 @@ package githubsim_test
 
 import (
 	"bytes"
+	"crypto/rand"
 	"net/http"
 	"os"
 	"os/exec"
@@ -82,9 +83,18 @@ func TestGitSmartHTTP(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(clone, "change.txt"), []byte("hello\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	g.mustRun(writer, clone, "add", "change.txt")
+	// An incompressible file bigger than http.postBuffer makes git send a
+	// chunked request body.
+	blob := make([]byte, 256<<10)
+	if _, err := rand.Read(blob); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(clone, "blob.bin"), blob, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g.mustRun(writer, clone, "add", "change.txt", "blob.bin")
 	g.mustRun(writer, clone, "commit", "--quiet", "-m", "sandbox change")
-	g.mustRun(writer, clone, "push", "--quiet", "origin", "HEAD:main")
+	g.mustRun(writer, clone, "-c", "http.postBuffer=65536", "push", "--quiet", "origin", "HEAD:main")
 	head := strings.TrimSpace(g.mustRun("", clone, "rev-parse", "HEAD"))
 	remote := strings.TrimSpace(g.mustRun("", g.dir, "--git-dir="+f.sim.RepoPath("acme", "api"), "rev-parse", "main"))
 	if head != remote {

@@ -139,17 +139,26 @@ func (f *fixture) call(method, path, auth string, body any) response {
 
 func call(t *testing.T, method, url, auth string, body any) response {
 	t.Helper()
+	res, err := do(method, url, auth, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// do is call without testing.T, for goroutines.
+func do(method, url, auth string, body any) (response, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			t.Fatal(err)
+			return response{}, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
-		t.Fatal(err)
+		return response{}, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -160,14 +169,14 @@ func call(t *testing.T, method, url, auth string, body any) response {
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		return response{}, fmt.Errorf("%s %s: %w", method, url, err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
-		t.Fatal(err)
+		return response{}, fmt.Errorf("%s %s: read body: %w", method, url, err)
 	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+	return response{Status: res.StatusCode, Header: res.Header, Body: b}, nil
 }
 
 func bearer(tok string) string { return "Bearer " + tok }

@@ -69,7 +69,7 @@ func (s Settings) OwnerFor(u *url.URL) (OwnerParam, error) {
 	if err != nil {
 		return OwnerParam{}, fmt.Errorf("gitURL in the settings: %w", err)
 	}
-	if false && hostKey(u) != hostKey(base) {
+	if hostKey(u) != hostKey(base) {
 		return OwnerParam{}, fmt.Errorf("%w: %s is not the sandbox's git host %s", ErrNoAnswer, hostKey(u), hostKey(base))
 	}
 	rest := strings.Trim(u.Path, "/")

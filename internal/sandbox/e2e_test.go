@@ -130,7 +130,9 @@ func (w *world) remoteRef(owner, repo, ref string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func (w *world) repoURL(owner, repo string) string { return w.front.srv.URL + "/" + owner + "/" + repo + ".git" }
+func (w *world) repoURL(owner, repo string) string {
+	return w.front.srv.URL + "/" + owner + "/" + repo + ".git"
+}
 
 func exitCode(err error) int {
 	var ee *exec.ExitError

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -86,7 +87,7 @@ type seenAuth struct {
 type procScan struct {
 	Path          string
 	CanaryEnv     int      // processes whose environ holds the canary
-	URLInCmdline  int      // processes whose cmdline holds this server's address
+	URLInCmdline  int      // processes whose cmdline holds a URL of this server (":PORT/")
 	Leaks         []string // "/proc/PID/environ" or cmdline holding a secret
 	ProcsReadable int
 }
@@ -115,7 +116,8 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	secrets := slices.Clone(f.secrets)
 	f.mu.Unlock()
 	if user, pass, ok := r.BasicAuth(); ok {
-		scan := scanProcs(secrets, f.canary, f.srv.Listener.Addr().String())
+		_, port, _ := net.SplitHostPort(f.srv.Listener.Addr().String())
+		scan := scanProcs(secrets, f.canary, ":"+port+"/")
 		scan.Path = r.URL.Path
 		f.mu.Lock()
 		f.auths = append(f.auths, seenAuth{Host: r.Host, Path: r.URL.Path, User: user, Password: pass})
@@ -131,8 +133,9 @@ func (f *front) snapshot() ([]seenAuth, []procScan, []string) {
 	return slices.Clone(f.auths), slices.Clone(f.scans), slices.Clone(f.hosts)
 }
 
-// scanProcs reads every /proc/PID/environ and /proc/PID/cmdline it may read.
-func scanProcs(secrets []string, canary, addr string) procScan {
+// scanProcs reads every /proc/PID/environ and /proc/PID/cmdline it may read,
+// counting the canary and urlMark (positive controls) and any secret.
+func scanProcs(secrets []string, canary, urlMark string) procScan {
 	var s procScan
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -148,7 +151,7 @@ func scanProcs(secrets []string, canary, addr string) procScan {
 		if bytes.Contains(env, []byte(canary)) {
 			s.CanaryEnv++
 		}
-		if bytes.Contains(cmdline, []byte(addr)) {
+		if bytes.Contains(cmdline, []byte(urlMark)) {
 			s.URLInCmdline++
 		}
 		for _, sec := range secrets {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,13 +42,6 @@ func out(e workflow.Env) io.Writer {
 	return e.Stdout
 }
 
-func httpClient(e workflow.Env) *http.Client {
-	if c, ok := e.HTTPClient.(*http.Client); ok {
-		return c
-	}
-	return nil
-}
-
 // loadOrDefault loads km.yaml, or, when the file does not exist yet, returns the
 // defaults km.yaml would have (exists is then false) so that km github and km
 // configure github can create it.
@@ -79,6 +71,9 @@ func loadOrDefault(e workflow.Env) (cfg *profiles.Config, exists bool, err error
 
 // connect builds the AWS clients for cfg's region (or the SDK chain's).
 func connect(ctx context.Context, e workflow.Env, cfg *profiles.Config) (*state.AWS, error) {
+	if e.AWS != nil {
+		return e.AWS, nil
+	}
 	opts := e.StateOptions
 	if opts.Region == "" {
 		opts.Region = cfg.Region
@@ -92,7 +87,7 @@ func connect(ctx context.Context, e workflow.Env, cfg *profiles.Config) (*state.
 
 // ghOptions are the githubapp options for cfg's API URL.
 func ghOptions(e workflow.Env, cfg *profiles.Config) githubapp.Options {
-	return githubapp.Options{APIURL: cfg.GitHub.APIURL, HTTPClient: httpClient(e), UserAgent: "km", Now: e.Now}
+	return githubapp.Options{APIURL: cfg.GitHub.APIURL, UserAgent: "km", Now: e.Now}
 }
 
 // appClient is a client authenticated as the App with this client id and key.

@@ -1,0 +1,177 @@
+package setup
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/klankermaker/km/internal/githubapp"
+	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/profiles"
+	"github.com/klankermaker/km/state"
+)
+
+// CreateAppOptions are km github's flags.
+type CreateAppOptions struct {
+	Org       string
+	Name      string // default km-sandbox-XXXXXX
+	NoBrowser bool
+	// Force replaces an App already recorded in km.yaml or SSM.
+	Force bool
+	// OpenBrowser and Timeout are passed to the manifest flow (tests).
+	OpenBrowser func(ctx context.Context, url string) error
+	Timeout     time.Duration
+}
+
+// CreateAppResult is what km github did.
+type CreateAppResult struct {
+	App        githubapp.AppCredentials // PEM included: never print it
+	KeyFile    string                   // where the private key was written (mode 0600)
+	InstallURL string
+}
+
+// CreateApp is km github: it refuses to replace a recorded App without Force
+// (before anything happens), runs the manifest flow, writes the private key to
+// a file next to km.yaml with mode 0600, records appClientId, appId and
+// privateKeyFile in km.yaml (comments kept), applies the config slice and
+// prints the URL to install the App.
+func CreateApp(ctx context.Context, e workflow.Env, o CreateAppOptions) (CreateAppResult, error) {
+	w := out(e)
+	cfg, _, err := loadOrDefault(e)
+	if err != nil {
+		return CreateAppResult{}, err
+	}
+	if !o.Force {
+		if err := refuseExistingApp(ctx, e, cfg); err != nil {
+			return CreateAppResult{}, err
+		}
+	}
+	if o.Name == "" {
+		b := make([]byte, 3)
+		_, _ = rand.Read(b)
+		o.Name = "km-sandbox-" + hex.EncodeToString(b)
+	}
+	conv := githubapp.NewAnonymousClient(ghOptions(e, cfg))
+	creds, err := RunManifestFlow(ctx, ManifestOptions{
+		WebURL: cfg.GitHub.WebURL, Org: o.Org, Name: o.Name, Converter: conv,
+		NoBrowser: o.NoBrowser, OpenBrowser: o.OpenBrowser, Timeout: o.Timeout, Out: w,
+	})
+	if err != nil {
+		return CreateAppResult{}, err
+	}
+	res := CreateAppResult{App: creds, InstallURL: InstallURL(cfg.GitHub.WebURL, creds.Slug)}
+	fmt.Fprintf(w, "\nCreated the GitHub App %s (id %d, client ID %s).\n", creds.Slug, creds.ID, creds.ClientID)
+
+	keyPath, err := writeKeyFile(cfg.Dir, creds.Slug, creds.PEM)
+	if err != nil {
+		return res, err
+	}
+	res.KeyFile = keyPath
+	fmt.Fprintf(w, "Wrote its private key to %s (mode 0600).\n", keyPath)
+
+	rel, err := relToConfig(cfg, keyPath)
+	if err != nil {
+		return res, err
+	}
+	id, appID := creds.ClientID, creds.ID
+	upd := profiles.GitHubUpdate{AppClientID: &id, PrivateKeyFile: &rel}
+	if appID > 0 {
+		upd.AppID = &appID
+	}
+	original, err := profiles.SetGitHub(e.ConfigPath, upd)
+	if err != nil {
+		return res, fmt.Errorf("recording the App in %s: %w; the key is in %s: record it with `km configure github --app-client-id %s --private-key-file %s --force`", e.ConfigPath, err, keyPath, id, keyPath)
+	}
+	fmt.Fprintf(w, "Recorded appClientId, appId and privateKeyFile in %s.\n\n", e.ConfigPath)
+	if err := loadAndApply(ctx, e, original); err != nil {
+		return res, fmt.Errorf("%w; the App exists and its key is in %s: fix the cause, then run `km configure github --app-client-id %s --private-key-file %s --force`", err, keyPath, id, keyPath)
+	}
+	fmt.Fprintf(w, "\nNext: install the App on every account that owns repositories your sandboxes need:\n\n  %s\n\n"+
+		"then record the installations with:\n\n  km configure github --discover --force\n", res.InstallURL)
+	return res, nil
+}
+
+// loadAndApply reloads km.yaml after an edit and applies the config slice;
+// on failure km.yaml gets its original bytes back.
+func loadAndApply(ctx context.Context, e workflow.Env, original []byte) error {
+	cfg, err := workflow.LoadConfig(e)
+	if err == nil {
+		err = applyConfigSlice(ctx, e, cfg)
+	}
+	if err != nil {
+		if rerr := restoreConfig(e.ConfigPath, original); rerr != nil {
+			return fmt.Errorf("%w (and restoring %s failed: %v)", err, e.ConfigPath, rerr)
+		}
+		return fmt.Errorf("%w; %s was restored to what it was", err, e.ConfigPath)
+	}
+	return nil
+}
+
+// refuseExistingApp fails when km.yaml or SSM already names an App.
+func refuseExistingApp(ctx context.Context, e workflow.Env, cfg *profiles.Config) error {
+	if cfg.GitHub.AppClientID != "" {
+		return fmt.Errorf("%s already records the GitHub App %s; km github creates a new App and replaces it: pass --force to do that, "+
+			"or run `km configure github --discover --force` to use the existing App", cfg.Path, cfg.GitHub.AppClientID)
+	}
+	aws, err := connect(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	n := names.New(cfg.Prefix)
+	p, err := aws.GetParameter(ctx, n.AppClientIDParam(), false)
+	switch {
+	case err == nil:
+		return fmt.Errorf("SSM %s already holds the GitHub App %s; km github creates a new App and replaces it: pass --force to do that, "+
+			"or record the existing App with `km configure github --app-client-id %s --private-key-file F`", n.AppClientIDParam(), p.Value, p.Value)
+	case errors.Is(err, state.ErrNotFound):
+		return nil
+	default:
+		return fmt.Errorf("checking for an existing App in SSM: %w", err)
+	}
+}
+
+// writeKeyFile writes the PEM to {dir}/{slug}.private-key.pem (or .N.private-key.pem
+// when that exists) with mode 0600, never replacing a file.
+func writeKeyFile(dir, slug string, pemBytes []byte) (string, error) {
+	base := strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			return r
+		}
+		return '-'
+	}, slug)
+	if base == "" {
+		base = "github-app"
+	}
+	for i := 1; i < 1000; i++ {
+		name := base + ".private-key.pem"
+		if i > 1 {
+			name = base + "." + strconv.Itoa(i) + ".private-key.pem"
+		}
+		p := filepath.Join(dir, name)
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("writing the App private key to %s: %w", p, err)
+		}
+		_, werr := f.Write(pemBytes)
+		serr := f.Sync()
+		cerr := f.Close()
+		if err := errors.Join(werr, serr, cerr); err != nil {
+			os.Remove(p)
+			return "", fmt.Errorf("writing the App private key to %s: %w", p, err)
+		}
+		return p, nil
+	}
+	return "", fmt.Errorf("writing the App private key: %s/%s.private-key.pem and 998 numbered variants exist; remove old keys", dir, base)
+}

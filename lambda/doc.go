@@ -1,0 +1,17 @@
+// Package lambda is the token refresher: the handler of the one shared Lambda
+// function that EventBridge Scheduler invokes every 45 minutes per sandbox.
+// For each owner of the sandbox it mints a fresh installation token with
+// internal/githubapp (the same code km apply uses), verifies what GitHub
+// granted (a non-empty token, an expiry in the future, exactly the requested
+// repositories and permissions), and only then overwrites the sandbox's SSM
+// SecureString through reconcile.WriteToken (the same write km apply does).
+// Any failure leaves the previous token in place and fails the invocation with
+// a message naming the cause, the sandbox and the owner, so that the
+// schedule's retry policy runs.
+//
+// Every token produces exactly one structured JSON log event, token_refreshed
+// or token_refresh_failed, carrying the token's SHA-256 prefix for audit and
+// never the token or the App private key.
+//
+// It must not import cmd/*. cmd/km-refresher wires it to the Lambda runtime.
+package lambda
