@@ -97,6 +97,7 @@ func (l *loader) decodeInstallations(d *decoder, n *yaml.Node, g *GitHub) {
 	}
 	n = resolve(n)
 	const expected = "a positive integer, the installation id (see km configure github --discover)"
+	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!null" {
@@ -108,10 +109,11 @@ func (l *loader) decodeInstallations(d *decoder, n *yaml.Node, g *GitHub) {
 			d.errf(k, "github.installations: account %v", err)
 			continue
 		}
-		if prev, dup := findInstallation(g.Installations, account); dup {
-			d.errf(k, "github.installations: duplicate account %s (also at line %d; accounts compare case-insensitively); keep one", show(account), prev.Pos.Line)
+		if line, dup := seen[strings.ToLower(account)]; dup {
+			d.errf(k, "github.installations: duplicate account %s (also at line %d; accounts compare case-insensitively); keep one", show(account), line)
 			continue
 		}
+		seen[strings.ToLower(account)] = k.Line
 		id, ok := d.integer(v, "github.installations."+account, expected)
 		if !ok {
 			if isNull(v) {

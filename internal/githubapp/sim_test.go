@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,10 @@ type simEnv struct {
 	pem    []byte
 	client *Client
 	sleeps *sleepRecorder
+	// sent records every request the clients send, attempt by attempt. The
+	// simulator's own log is appended after the response is written, so a
+	// client can see the answer before the log has the request.
+	sent *sentLog
 	// secrets collects every token and key the test saw; no error may
 	// contain any of them.
 	secrets []string
@@ -39,14 +44,49 @@ func newSimEnv(t *testing.T, opts ...githubsim.Option) *simEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &simEnv{sim: sim, app: app, pem: pemBytes, sleeps: &sleepRecorder{}}
+	e := &simEnv{sim: sim, app: app, pem: pemBytes, sleeps: &sleepRecorder{}, sent: &sentLog{}}
 	e.client = e.appClient(t, pemBytes, nil)
 	return e
 }
 
 func (e *simEnv) options() Options {
-	return Options{APIURL: e.sim.URL, Sleep: e.sleeps.sleep}
+	return Options{APIURL: e.sim.URL, Sleep: e.sleeps.sleep, HTTPClient: &http.Client{Transport: e.sent}}
 }
+
+// sentLog is an http.RoundTripper that records requests on their way out.
+type sentLog struct {
+	mu   sync.Mutex
+	reqs []*http.Request
+}
+
+func (l *sentLog) RoundTrip(r *http.Request) (*http.Response, error) {
+	l.mu.Lock()
+	l.reqs = append(l.reqs, r)
+	l.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func (l *sentLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.reqs = nil
+}
+
+// matching returns the requests sent with method ("" for any) to a path
+// starting with prefix.
+func (l *sentLog) matching(method, prefix string) []*http.Request {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []*http.Request
+	for _, r := range l.reqs {
+		if (method == "" || r.Method == method) && strings.HasPrefix(r.URL.Path, prefix) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (l *sentLog) count(method, prefix string) int { return len(l.matching(method, prefix)) }
 
 func (e *simEnv) appClient(t *testing.T, pemBytes []byte, now func() time.Time) *Client {
 	t.Helper()
@@ -259,7 +299,7 @@ func TestSimErrorsAreTyped(t *testing.T) {
 				}
 			}
 			e.assertClean(t, msg)
-			if n := e.sim.CountRequests("POST", "/app/installations/"); n != 2+countIf(tt.name == "key removed from the App after rotation") {
+			if n := e.sent.count("POST", "/app/installations/"); n != 2+countIf(tt.name == "key removed from the App after rotation") {
 				t.Errorf("%d token requests: errors must not be retried", n)
 			}
 		})
@@ -328,7 +368,7 @@ func TestSimRetries(t *testing.T) {
 				}
 				e.assertClean(t, err.Error())
 			}
-			if n := e.sim.CountRequests("POST", "/app/installations/"); n != tt.wantCalls {
+			if n := e.sent.count("POST", "/app/installations/"); n != tt.wantCalls {
 				t.Errorf("%d requests, want %d", n, tt.wantCalls)
 			}
 			if len(e.sleeps.waits) != tt.numWaits {
@@ -388,14 +428,13 @@ func TestSimDiscoveryPages(t *testing.T) {
 			t.Errorf("installation %d: suspended = %v", in.ID, in.Suspended())
 		}
 	}
-	reqs := e.sim.RequestsMatching("GET", "/app/installations")
+	reqs := e.sent.matching("GET", "/app/installations")
 	if len(reqs) != 2 {
 		t.Fatalf("%d list requests, want 2 pages", len(reqs))
 	}
 	for _, r := range reqs {
-		q, _ := url.ParseQuery(r.Query)
-		if q.Get("per_page") != "100" {
-			t.Errorf("request %s?%s does not ask per_page=100", r.Path, r.Query)
+		if r.URL.Query().Get("per_page") != "100" {
+			t.Errorf("request %s does not ask per_page=100", r.URL)
 		}
 	}
 
@@ -496,7 +535,7 @@ func TestSimManifestConversion(t *testing.T) {
 	if err != nil {
 		e.assertClean(t, err.Error())
 	}
-	if _, err := anon.ConvertManifest(context.Background(), "../app"); err == nil || e.sim.CountRequests("POST", "/app-manifests/") != 2 {
-		t.Errorf("malformed code: %v (requests %d, want no new one)", err, e.sim.CountRequests("POST", "/app-manifests/"))
+	if _, err := anon.ConvertManifest(context.Background(), "../app"); err == nil || e.sent.count("POST", "/app-manifests/") != 2 {
+		t.Errorf("malformed code: %v (requests %d, want no new one)", err, e.sent.count("POST", "/app-manifests/"))
 	}
 }

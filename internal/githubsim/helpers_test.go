@@ -2,9 +2,9 @@ package githubsim_test
 
 import (
 	"bytes"
-	"fmt"
 	"crypto/rsa"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"

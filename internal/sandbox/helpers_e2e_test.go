@@ -21,10 +21,8 @@ import (
 	"time"
 )
 
-// buildKM builds the km binary the installed files exec. It prefers the real
-// cmd/km; while cmd/km does not compile (other commands are still being
-// written) it falls back to testdata/kmhelper, which wires the same three
-// commands the same way. Drop the fallback once cmd/km is complete.
+// buildKM builds the real cmd/km: the installed wrapper and hook exec it, so
+// the test covers the CLI wiring too.
 func buildKM(t *testing.T) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
@@ -32,28 +30,12 @@ func buildKM(t *testing.T) string {
 		t.Fatalf("the go tool is needed to build km: %v", err)
 	}
 	out := filepath.Join(t.TempDir(), "km")
-	build := func(pkg string) ([]byte, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		return exec.CommandContext(ctx, goTool, "build", "-o", out, pkg).CombinedOutput()
-	}
-	msg, err := build("github.com/klankermaker/km/cmd/km")
-	if err == nil {
-		return out
-	}
-	t.Logf("cmd/km does not build yet, using testdata/kmhelper instead:\n%s", firstLines(string(msg), 5))
-	if msg, err := build("./testdata/kmhelper"); err != nil {
-		t.Fatalf("building testdata/kmhelper: %v\n%s", err, msg)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if msg, err := exec.CommandContext(ctx, goTool, "build", "-o", out, "github.com/klankermaker/km/cmd/km").CombinedOutput(); err != nil {
+		t.Fatalf("building cmd/km: %v\n%s", err, msg)
 	}
 	return out
-}
-
-func firstLines(s string, n int) string {
-	lines := bytes.SplitN([]byte(s), []byte("\n"), n+1)
-	if len(lines) > n {
-		lines = lines[:n]
-	}
-	return string(bytes.Join(lines, []byte("\n")))
 }
 
 func randomHex(t *testing.T, n int) string {
