@@ -1,9 +1,34 @@
 package main
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
 
-// CreateCmd is km create (not built yet).
-type CreateCmd struct{}
+	"github.com/klankermaker/km/internal/workflow"
+)
+
+// CreateCmd is km create.
+type CreateCmd struct {
+	Profile     string        `arg:"" name:"profile" help:"Profile name (metadata.name) or path to a profile file in profilesDir."`
+	ID          string        `name:"id" help:"Sandbox id (default: sb- and 8 random letters and digits)."`
+	Principal   string        `name:"principal" help:"IAM ARN allowed to decrypt the sandbox's token."`
+	AutoApprove bool          `name:"auto-approve" help:"Skip the interactive approval."`
+	LockTimeout time.Duration `name:"lock-timeout" default:"0s" help:"How long to wait for the state lock."`
+}
 
 // Run implements km create.
-func (c *CreateCmd) Run(g *Globals) error { return errors.New("km create is not implemented yet") }
+func (c *CreateCmd) Run(g *Globals) error {
+	id, err := workflow.Create(g.Ctx, g.env(), workflow.CreateOptions{
+		Profile: c.Profile, ID: c.ID, Principal: c.Principal, AutoApprove: c.AutoApprove,
+		LockTimeout: c.LockTimeout, Color: g.color(),
+	})
+	if errors.Is(err, workflow.ErrCancelled) {
+		return ExitError{Code: 1}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.Stdout, "\nSandbox created: %s\n", id)
+	return nil
+}

@@ -1,9 +1,29 @@
 package main
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
 
-// DestroyCmd is km destroy (not built yet).
-type DestroyCmd struct{}
+	"github.com/klankermaker/km/internal/workflow"
+)
+
+// DestroyCmd is km destroy.
+type DestroyCmd struct {
+	ID          string        `arg:"" name:"id" help:"Sandbox id."`
+	AutoApprove bool          `name:"auto-approve" help:"Skip the interactive approval."`
+	LockTimeout time.Duration `name:"lock-timeout" default:"0s" help:"How long to wait for the state lock."`
+}
 
 // Run implements km destroy.
-func (c *DestroyCmd) Run(g *Globals) error { return errors.New("km destroy is not implemented yet") }
+func (c *DestroyCmd) Run(g *Globals) error {
+	err := workflow.Destroy(g.Ctx, g.env(), workflow.DestroyOptions{ID: c.ID, AutoApprove: c.AutoApprove, LockTimeout: c.LockTimeout, Color: g.color()})
+	if errors.Is(err, workflow.ErrCancelled) {
+		return ExitError{Code: 1}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.Stdout, "\nSandbox destroyed: %s (its key is scheduled for deletion in 7 days)\n", c.ID)
+	return nil
+}

@@ -33,6 +33,7 @@ type Options struct {
 }
 
 // Client talks to one GitHub API as the App, as a token, or anonymously.
+// It is safe for concurrent use.
 type Client struct {
 	gh      *github.Client
 	auth    authKind

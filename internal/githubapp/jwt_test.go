@@ -2,6 +2,7 @@ package githubapp
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -82,7 +83,7 @@ func TestSignerDoesNotPrintKey(t *testing.T) {
 	key := newRSAKey(t)
 	s := NewRSASigner(key)
 	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
-		out := sprintf(f, s)
+		out := fmt.Sprintf(f, s)
 		if strings.Contains(out, key.D.String()[:20]) || strings.Contains(out, key.N.String()[:20]) {
 			t.Errorf("%s of the signer prints the key: %s", f, out)
 		}

@@ -20,21 +20,21 @@ const (
 	maxFenceRunes   = 64
 )
 
-// SplitComment splits a Markdown body into parts of at most max characters
+// SplitComment splits a Markdown body into parts of at most maxRunes characters
 // (runes, as GitHub counts), cutting only between lines. A part that ends
 // inside a code fence or a <details> block closes them, and the next part
 // reopens them: the fence with the same info string, the block as
 // <details><summary>SUMMARY (continued)</summary>. A line longer than a
 // part is hard-wrapped. The first part starts with the body's first lines,
 // so a summary on top stays whole. A body that fits is returned as is.
-func SplitComment(body string, max int) []string {
-	if max < MinPartRunes {
-		max = MinPartRunes
+func SplitComment(body string, maxRunes int) []string {
+	if maxRunes < MinPartRunes {
+		maxRunes = MinPartRunes
 	}
-	if utf8.RuneCountInString(body) <= max {
+	if utf8.RuneCountInString(body) <= maxRunes {
 		return []string{body}
 	}
-	s := &splitter{max: max}
+	s := &splitter{max: maxRunes}
 	for _, line := range strings.Split(body, "\n") {
 		s.add(line, s.state.after(line))
 	}

@@ -79,8 +79,8 @@ func checkPreserved(t *testing.T, body string, parts []string) {
 	if w != len(want) {
 		t.Fatalf("only %d of %d body lines found in the parts; next missing: %q", w, len(want), want[w])
 	}
-	if max := (len(parts) - 1) * 8; inserted > max {
-		t.Errorf("%d lines inserted for %d parts, want at most %d", inserted, len(parts), max)
+	if limit := (len(parts) - 1) * 8; inserted > limit {
+		t.Errorf("%d lines inserted for %d parts, want at most %d", inserted, len(parts), limit)
 	}
 }
 

@@ -21,8 +21,6 @@ type App struct {
 	Owner    string // login of the owning user or organization
 }
 
-const appKeyBits = 2048
-
 // appSpec is what creating an App needs (from CreateApp or a manifest).
 type appSpec struct {
 	Name        string
@@ -61,7 +59,7 @@ func defaultAppPermissions() map[string]string {
 }
 
 func (s *Server) createApp(spec appSpec) (*appState, []byte, error) {
-	key, pemBytes, err := newKey()
+	key, pemBytes, err := newKey(s.cfg.keyBits)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -110,7 +108,7 @@ func (s *Server) App() App {
 // AddAppKey adds a private key to the App, as when rotating keys on GitHub;
 // every current key is accepted for JWTs. It returns the new PKCS#1 PEM.
 func (s *Server) AddAppKey() ([]byte, error) {
-	key, pemBytes, err := newKey()
+	key, pemBytes, err := newKey(s.cfg.keyBits)
 	if err != nil {
 		return nil, err
 	}
@@ -164,8 +162,8 @@ func parsePublicFromPrivatePEM(pemBytes []byte) (*rsa.PublicKey, error) {
 	return &rk.PublicKey, nil
 }
 
-func newKey() (*rsa.PrivateKey, []byte, error) {
-	key, err := rsa.GenerateKey(rand.Reader, appKeyBits)
+func newKey(bits int) (*rsa.PrivateKey, []byte, error) {
+	key, err := rsa.GenerateKey(rand.Reader, bits)
 	if err != nil {
 		return nil, nil, fmt.Errorf("githubsim: generate App key: %w", err)
 	}

@@ -109,11 +109,11 @@ func (s *Server) commentActor(r *http.Request, rp *repo, write bool) (*account, 
 	if rp == nil || !s.st.tokenCovers(ta.tok, ta.inst, rp) {
 		return nil, http.StatusNotFound, "Not Found"
 	}
-	need := permLevel["read"]
+	need := levelRead
 	if write {
-		need = permLevel["write"]
+		need = levelWrite
 	}
-	if permLevel[ta.tok.Permissions["issues"]] < need && permLevel[ta.tok.Permissions["pull_requests"]] < need {
+	if permLevel(ta.tok.Permissions["issues"]) < need && permLevel(ta.tok.Permissions["pull_requests"]) < need {
 		return nil, http.StatusForbidden, msgNotAccessible
 	}
 	slug := "app"

@@ -66,6 +66,10 @@ func TestFailNext(t *testing.T) {
 	if n := f.sim.CountRequests("GET", "/"); n != 2 {
 		t.Errorf("CountRequests(GET, /) = %d, want 2", n)
 	}
+	f.sim.ResetRequests()
+	if n := len(f.sim.Requests()); n != 0 {
+		t.Errorf("%d requests after ResetRequests", n)
+	}
 }
 
 // TestRateLimitFailuresAsGoGitHubSeesThem checks that the injected rate

@@ -54,7 +54,7 @@ func (s *Server) handleGit(w http.ResponseWriter, r *http.Request) {
 	var contents int
 	var diskPath, fullName string
 	if canSee {
-		contents = permLevel[ta.tok.Permissions["contents"]]
+		contents = permLevel(ta.tok.Permissions["contents"])
 		fullName = rp.fullName()
 		diskPath = "/" + fullName + ".git/" + tail
 	}
@@ -70,8 +70,8 @@ func (s *Server) handleGit(w http.ResponseWriter, r *http.Request) {
 	case !canSee:
 		http.Error(w, "Repository not found.", http.StatusNotFound)
 		return
-	case service == serviceUpload && contents < permLevel["read"],
-		service == serviceReceive && contents < permLevel["write"]:
+	case service == serviceUpload && contents < levelRead,
+		service == serviceReceive && contents < levelWrite:
 		http.Error(w, "Permission to "+fullName+".git denied to "+gitUser+".", http.StatusForbidden)
 		return
 	}

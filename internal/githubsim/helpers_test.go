@@ -54,7 +54,9 @@ type fixture struct {
 func newFixture(t *testing.T, opts ...githubsim.Option) *fixture {
 	t.Helper()
 	f := &fixture{t: t, clock: newClock()}
-	opts = append([]githubsim.Option{githubsim.WithClock(f.clock.Now), githubsim.WithOpenAPIValidation()}, opts...)
+	// 1024-bit keys keep the suite fast; tests needing GitHub's 2048 pass
+	// WithKeyBits(2048), which overrides this.
+	opts = append([]githubsim.Option{githubsim.WithClock(f.clock.Now), githubsim.WithOpenAPIValidation(), githubsim.WithKeyBits(1024)}, opts...)
 	f.sim = githubsim.New(opts...)
 	t.Cleanup(func() {
 		f.sim.Close()

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/klankermaker/km/internal/githubsim"
 )
 
 // noRedirect is an HTTP client that returns redirects instead of following.
@@ -33,7 +35,7 @@ func submitManifest(t *testing.T, f *fixture, page, manifest, state string) *url
 }
 
 func TestManifestFlow(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, githubsim.WithKeyBits(2048))
 	manifest := `{"name":"km-sandbox-tokens","url":"https://example.com/km","public":false,
 		"redirect_url":"http://127.0.0.1:9/callback?keep=1",
 		"default_permissions":{"contents":"write","metadata":"read"},"default_events":[]}`
@@ -72,6 +74,9 @@ func TestManifestFlow(t *testing.T) {
 	pem, _ := conv["pem"].(string)
 	if !strings.Contains(pem, "BEGIN RSA PRIVATE KEY") {
 		t.Fatalf("pem %.40q", pem)
+	}
+	if bits := parseKey(t, []byte(pem)).N.BitLen(); bits != 2048 {
+		t.Errorf("App key has %d bits, want 2048", bits)
 	}
 	now := f.clock.Now()
 	tok := signJWT(t, []byte(pem), jwt.MapClaims{"iss": app.ClientID, "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()})

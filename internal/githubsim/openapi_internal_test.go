@@ -31,7 +31,7 @@ func exchangeFor(t *testing.T, method, target string, reqBody string, status int
 
 func testServer(t *testing.T) *Server {
 	t.Helper()
-	s := New(WithOpenAPIValidation(), WithClock(func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }))
+	s := New(WithOpenAPIValidation(), WithKeyBits(1024), WithClock(func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }))
 	t.Cleanup(s.Close)
 	if _, _, err := s.CreateApp("validator test"); err != nil {
 		t.Fatal(err)

@@ -15,8 +15,9 @@ import (
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
-// initialCommitTime makes the initial commit (and so its SHA) reproducible.
-var initialCommitTime = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+// initialCommitTime (2024-01-01T00:00:00Z) makes the initial commit, and so
+// its SHA, reproducible.
+const initialCommitTime = 1704067200
 
 // AddRepo creates the repository owner/name: a bare git repository at
 // {GitRoot}/{owner}/{name}.git with one commit on main (README.md), known to

@@ -76,6 +76,9 @@ func newServer(opts []Option) (*Server, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.keyBits < 1024 {
+		return nil, fmt.Errorf("WithKeyBits(%d): RSA keys need at least 1024 bits", cfg.keyBits)
+	}
 	if cfg.perPageMax < 1 {
 		return nil, errors.New("WithPerPageMax needs a positive number")
 	}

@@ -39,10 +39,13 @@ func TestNewOnAndGitRoot(t *testing.T) {
 	if _, err := githubsim.NewOn("256.0.0.1:1"); err == nil {
 		t.Error("NewOn accepted an impossible address")
 	}
+	if _, err := githubsim.NewOn("127.0.0.1:0", githubsim.WithKeyBits(512)); err == nil {
+		t.Error("NewOn accepted 512-bit keys")
+	}
 }
 
 func TestDefaultGitRootRemovedOnClose(t *testing.T) {
-	s := githubsim.New()
+	s := githubsim.New(githubsim.WithKeyBits(1024))
 	if err := s.AddRepo("acme", "api"); err != nil {
 		t.Fatal(err)
 	}

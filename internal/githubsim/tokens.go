@@ -89,7 +89,27 @@ type tokenRequest struct {
 	Permissions   map[string]string `json:"permissions"`
 }
 
-var permLevel = map[string]int{"read": 1, "write": 2, "admin": 3}
+// Permission levels, ordered.
+const (
+	levelNone = iota
+	levelRead
+	levelWrite
+	levelAdmin
+)
+
+// permLevel orders GitHub permission levels ("" and unknown levels are
+// levelNone).
+func permLevel(level string) int {
+	switch level {
+	case "read":
+		return levelRead
+	case "write":
+		return levelWrite
+	case "admin":
+		return levelAdmin
+	}
+	return levelNone
+}
 
 func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 	if s.requireJWT(w, r) == nil {
@@ -159,9 +179,8 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 	perms := copyPerms(in.Perms)
 	if len(req.Permissions) > 0 {
 		for name, level := range req.Permissions {
-			want, known := permLevel[level]
-			granted := permLevel[in.Perms[name]]
-			if !known || granted == 0 || want > granted {
+			want, granted := permLevel(level), permLevel(in.Perms[name])
+			if want == levelNone || granted == levelNone || want > granted {
 				writeValidation(w, msgPermsNotGranted)
 				return
 			}

@@ -109,6 +109,11 @@ func (w *world) git(b *box, dir string, args ...string) (stdout, stderr string, 
 	var o, e strings.Builder
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err = cmd.Run()
+	for _, tok := range w.tokens {
+		if strings.Contains(o.String()+e.String(), tok) {
+			w.t.Errorf("git %s printed a token", strings.Join(args, " "))
+		}
+	}
 	return o.String(), e.String(), err
 }
 

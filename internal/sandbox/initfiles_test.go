@@ -119,6 +119,25 @@ func TestInit(t *testing.T) {
 	check([]string{"main", "release/*"})
 }
 
+func TestInitDefaultsToGitSystemConfig(t *testing.T) {
+	dir := t.TempDir()
+	system := filepath.Join(dir, "system-gitconfig")
+	t.Setenv("GIT_CONFIG_SYSTEM", system) // where `git config --system` writes
+	in, err := Init(context.Background(), twoOwners("https://github.com"), InitOptions{Root: filepath.Join(dir, "root"), KM: "/usr/local/bin/km"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.GitConfig != "" {
+		t.Errorf("Installed.GitConfig = %q, want empty (system config)", in.GitConfig)
+	}
+	if got, _ := gitConfigGet(t, system, "--get", "core.askPass"); got != in.Askpass {
+		t.Errorf("system config core.askPass = %q, want %q", got, in.Askpass)
+	}
+	if got, _ := gitConfigGet(t, system, "--get", "credential.https://github.com.useHttpPath"); got != "true" {
+		t.Errorf("system config useHttpPath = %q", got)
+	}
+}
+
 func TestInitErrors(t *testing.T) {
 	dir := t.TempDir()
 	s := twoOwners("https://github.com")

@@ -1,0 +1,32 @@
+// Command km-refresher is the bootstrap of the token refresher Lambda
+// (provided.al2023): it reads the environment km apply sets on the function,
+// builds the SSM client and hands lambda.Handler to the Lambda runtime.
+package main
+
+import (
+	"context"
+	"log"
+	"log/slog"
+	"os"
+
+	awslambda "github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/klankermaker/km/lambda"
+	"github.com/klankermaker/km/state"
+)
+
+func main() {
+	cfg, err := lambda.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		log.Fatal(err)
+	}
+	aws, err := state.New(context.Background(), state.Options{Region: cfg.Region})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := &lambda.Handler{
+		SSM: aws, Prefix: cfg.Prefix, APIURL: cfg.APIURL,
+		Logger: slog.New(slog.NewJSONHandler(os.Stdout, nil)),
+	}
+	awslambda.Start(h.Handle)
+}

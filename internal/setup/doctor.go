@@ -1,0 +1,169 @@
+package setup
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/klankermaker/km/internal/githubapp"
+	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/profiles"
+	"github.com/klankermaker/km/state"
+)
+
+// Status is a check's outcome.
+type Status string
+
+// Outcomes.
+const (
+	Pass Status = "PASS"
+	Warn Status = "WARN"
+	Fail Status = "FAIL"
+)
+
+// Check is one line of km doctor.
+type Check struct {
+	Name    string `json:"name"`
+	Status  Status `json:"status"`
+	Message string `json:"message"`
+	Fix     string `json:"fix,omitempty"`
+}
+
+// Report is everything km doctor found, in the order checked.
+type Report struct {
+	Checks []Check `json:"checks"`
+}
+
+// Failed reports whether any check failed.
+func (r Report) Failed() bool { return r.count(Fail) > 0 }
+
+func (r Report) count(s Status) int {
+	n := 0
+	for _, c := range r.Checks {
+		if c.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Find returns the first check with this name.
+func (r Report) Find(name string) (Check, bool) {
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Check{}, false
+}
+
+// WriteText prints one line per check, each failure and warning followed by its fix.
+func (r Report) WriteText(w io.Writer, color bool) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, c := range r.Checks {
+		st := string(c.Status)
+		if color {
+			switch c.Status {
+			case Pass:
+				st = "\x1b[32m" + st + "\x1b[0m"
+			case Warn:
+				st = "\x1b[33m" + st + "\x1b[0m"
+			case Fail:
+				st = "\x1b[31m" + st + "\x1b[0m"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", st, c.Name, c.Message)
+		if c.Fix != "" && c.Status != Pass {
+			fmt.Fprintf(tw, "\t\tfix: %s\n", c.Fix)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\nkm doctor: %d checks: %d PASS, %d WARN, %d FAIL\n", len(r.Checks), r.count(Pass), r.count(Warn), r.count(Fail))
+	return err
+}
+
+// WriteJSON prints the report as one JSON document.
+func (r Report) WriteJSON(w io.Writer) error {
+	doc := struct {
+		OK      bool           `json:"ok"`
+		Summary map[string]int `json:"summary"`
+		Checks  []Check        `json:"checks"`
+	}{
+		OK:      !r.Failed(),
+		Summary: map[string]int{"pass": r.count(Pass), "warn": r.count(Warn), "fail": r.count(Fail)},
+		Checks:  r.Checks,
+	}
+	if doc.Checks == nil {
+		doc.Checks = []Check{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// doctor holds what the checks share.
+type doctor struct {
+	e   workflow.Env
+	cfg *profiles.Config
+	aws *state.AWS
+	n   names.Names
+	now time.Time
+	r   Report
+
+	clientID string // the App client id in use (km.yaml, else SSM)
+	pem      []byte // the App key in use (km.yaml, else SSM); secret
+	app      *githubapp.Client
+	appOK    bool
+	fn       state.Function
+	fnOK     bool
+}
+
+func (d *doctor) add(name string, s Status, msg, fix string) {
+	d.r.Checks = append(d.r.Checks, Check{Name: name, Status: s, Message: msg, Fix: fix})
+}
+
+// Doctor runs km's health checks: the declaration, AWS identity and region, the
+// App configuration in SSM, GitHub's view of the App and of every installation,
+// the refresher, and every sandbox's tokens and schedule. It never returns an
+// error: every problem is a FAIL line with its fix.
+func Doctor(ctx context.Context, e workflow.Env) Report {
+	d := &doctor{e: e, now: nowFunc(e)()}
+	cfg, err := workflow.LoadConfig(e)
+	if err != nil {
+		d.add("config", Fail, err.Error(), "fix "+e.ConfigPath+" (km validate shows every error with its line), or pass --config FILE")
+		return d.r
+	}
+	d.cfg, d.n = cfg, names.New(cfg.Prefix)
+	d.add("config", Pass, fmt.Sprintf("%s: prefix %s, %d sandbox(es), %d profile(s)", cfg.Path, cfg.Prefix, len(cfg.Sandboxes), len(cfg.Profiles)), "")
+	d.checkConfigured()
+	if !d.checkAWS(ctx) {
+		return d.r
+	}
+	d.checkAppConfig(ctx)
+	d.checkGitHubApp(ctx)
+	d.checkInstallations(ctx)
+	d.checkLegacy(ctx)
+	d.checkFunction(ctx)
+	d.checkScheduleGroup(ctx)
+	for _, sb := range cfg.Sandboxes {
+		d.checkSandbox(ctx, sb)
+	}
+	d.checkFailures(ctx)
+	return d.r
+}
+
+func notFoundOr(err error, missing, other string) string {
+	if state.IsNotFound(err) {
+		return missing
+	}
+	return other + ": " + err.Error()
+}
+
+func indent(s string) string { return strings.ReplaceAll(s, "\n", " ") }

@@ -1,0 +1,367 @@
+package setup
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/klankermaker/km/internal/githubapp"
+	"github.com/klankermaker/km/internal/lambdazip"
+	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/tokenmeta"
+	"github.com/klankermaker/km/profiles"
+	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/state"
+)
+
+const (
+	fixSetup   = "run `km github` to create the App, then `km configure github --discover --force` to record its installations"
+	fixApply   = "run `km apply` (it writes what km.yaml declares)"
+	fixKeyFile = "run `km configure github --private-key-file F --force` with the App's current .pem (generate one in the App's settings if lost)"
+)
+
+func (d *doctor) checkConfigured() {
+	if d.cfg.GitHubConfigured() {
+		return
+	}
+	msg, _, _ := strings.Cut(reconcile.ErrGitHubNotConfigured.Error(), "; fix:")
+	d.add("github.configured", Fail, msg, fixSetup)
+}
+
+func (d *doctor) checkAWS(ctx context.Context) bool {
+	const name = "aws.identity"
+	aws, err := connect(ctx, d.e, d.cfg)
+	if err != nil {
+		d.add(name, Fail, indent(err.Error()), "set AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID) and a region (region in km.yaml or AWS_REGION)")
+		return false
+	}
+	id, err := aws.CallerIdentity(ctx)
+	if err != nil {
+		d.add(name, Fail, "sts:GetCallerIdentity failed: "+indent(err.Error()), "check the AWS credentials (aws sts get-caller-identity) and the region; the remaining checks need AWS")
+		return false
+	}
+	d.aws = aws
+	d.add(name, Pass, fmt.Sprintf("%s (account %s) in %s", id.ARN, id.Account, aws.Region()), "")
+	return true
+}
+
+// checkAppConfig: the App client id and private key in SSM, present, matching
+// km.yaml, and a key that parses.
+func (d *doctor) checkAppConfig(ctx context.Context) {
+	n, g := d.n, d.cfg.GitHub
+	params, err := d.aws.GetParameters(ctx, []string{n.AppClientIDParam(), n.PrivateKeyParam()}, true)
+	if err != nil {
+		d.add("github.app-client-id", Fail, "reading "+n.ConfigPath()+" from SSM: "+indent(err.Error()), "grant ssm:GetParameters on "+n.ConfigPath()+"/* to these credentials")
+		return
+	}
+	cid, ok := params[n.AppClientIDParam()]
+	switch {
+	case !ok && g.AppClientID == "":
+		d.add("github.app-client-id", Fail, "no App client ID in SSM "+n.AppClientIDParam()+" nor in "+d.cfg.Path, fixSetup)
+	case !ok:
+		d.clientID = g.AppClientID
+		d.add("github.app-client-id", Fail, "SSM "+n.AppClientIDParam()+" is missing ("+d.cfg.Path+" says "+g.AppClientID+")", fixApply)
+	case g.AppClientID != "" && cid.Value != g.AppClientID:
+		d.clientID = g.AppClientID
+		d.add("github.app-client-id", Fail, fmt.Sprintf("SSM %s holds %s but %s says %s", n.AppClientIDParam(), cid.Value, d.cfg.Path, g.AppClientID),
+			fixApply+", or correct github.appClientId in "+d.cfg.Path)
+	default:
+		d.clientID = cid.Value
+		d.add("github.app-client-id", Pass, "SSM "+n.AppClientIDParam()+" = "+cid.Value+matchNote(g.AppClientID != "", d.cfg.Path), "")
+	}
+
+	key, ok := params[n.PrivateKeyParam()]
+	d.pem = g.PrivateKeyPEM
+	switch {
+	case !ok && g.PrivateKeyPEM == nil:
+		d.add("github.private-key", Fail, "no App private key in SSM "+n.PrivateKeyParam()+" nor in "+d.cfg.Path+" (github.privateKeyFile)", fixKeyFile)
+		return
+	case !ok:
+		d.add("github.private-key", Fail, "SSM "+n.PrivateKeyParam()+" is missing ("+d.cfg.Path+" has the key "+g.KeyFingerprint+")", fixApply)
+	default:
+		fp, err := githubapp.KeyFingerprint([]byte(key.Value))
+		switch {
+		case err != nil:
+			d.add("github.private-key", Fail, "SSM "+n.PrivateKeyParam()+" does not parse as an RSA private key: "+indent(err.Error()), fixKeyFile)
+		case g.KeyFingerprint != "" && fp != g.KeyFingerprint:
+			d.add("github.private-key", Fail, fmt.Sprintf("SSM %s holds the key %s but %s has %s", n.PrivateKeyParam(), fp, d.cfg.Path, g.KeyFingerprint),
+				fixApply+", or point github.privateKeyFile at the right .pem")
+		default:
+			if d.pem == nil {
+				d.pem = []byte(key.Value)
+			}
+			d.add("github.private-key", Pass, "SSM "+n.PrivateKeyParam()+" holds an RSA key "+fp+matchNote(g.KeyFingerprint != "", d.cfg.Path), "")
+		}
+	}
+}
+
+func matchNote(inYAML bool, path string) string {
+	if inYAML {
+		return ", as " + path + " says"
+	}
+	return ""
+}
+
+// checkGitHubApp: GitHub accepts the App's JWT (GET /app).
+func (d *doctor) checkGitHubApp(ctx context.Context) {
+	const name = "github.app"
+	if d.clientID == "" || d.pem == nil {
+		d.add(name, Fail, "cannot ask GitHub about the App: its client ID or private key is missing (see above)", fixSetup)
+		return
+	}
+	c, err := appClient(d.e, d.cfg, d.clientID, d.pem)
+	if err != nil {
+		d.add(name, Fail, indent(err.Error()), fixKeyFile)
+		return
+	}
+	app, err := c.GetApp(ctx)
+	if err != nil {
+		fix := "check github.apiURL in " + d.cfg.Path + " (or KM_GITHUB_API_URL) and the network"
+		if errors.Is(err, githubapp.ErrUnauthorized) {
+			fix = "the key does not belong to App " + d.clientID + ", or this machine's clock is off: " + fixKeyFile
+		}
+		d.add(name, Fail, indent(err.Error()), fix)
+		return
+	}
+	d.app, d.appOK = c, true
+	d.add(name, Pass, fmt.Sprintf("GitHub (%s) accepts the App JWT: %s (id %d, owner %s)", d.cfg.GitHub.APIURL, app.Slug, app.ID, app.Owner), "")
+}
+
+// checkInstallations: one line per account in km.yaml — the installation
+// exists on GitHub, is not suspended, and SSM holds its id.
+func (d *doctor) checkInstallations(ctx context.Context) {
+	n := d.n
+	live, err := d.aws.DescribeParameters(ctx, n.InstallationsPath())
+	if err != nil {
+		d.add("github.installations", Fail, "reading "+n.InstallationsPath()+" from SSM: "+indent(err.Error()), "grant ssm:DescribeParameters and ssm:GetParameters to these credentials")
+		return
+	}
+	var liveNames []string
+	for _, p := range live {
+		liveNames = append(liveNames, p.Name)
+	}
+	values, err := d.aws.GetParameters(ctx, liveNames, false)
+	if err != nil {
+		d.add("github.installations", Fail, "reading "+n.InstallationsPath()+" from SSM: "+indent(err.Error()), "grant ssm:GetParameters to these credentials")
+		return
+	}
+	declared := map[string]bool{}
+	for _, in := range d.cfg.GitHub.Installations {
+		declared[n.InstallationParam(in.Account)] = true
+		d.checkInstallation(ctx, in, values)
+	}
+	for _, name := range liveNames {
+		if !declared[name] {
+			acct := strings.TrimPrefix(name, n.InstallationsPath()+"/")
+			d.add("github.installation["+acct+"]", Warn,
+				fmt.Sprintf("%s: SSM %s = %s, but %s does not list %s", acct, name, values[name].Value, d.cfg.Path, acct),
+				"run `km configure github --discover --force` to record it, or `km apply` to delete the parameter")
+		}
+	}
+}
+
+func (d *doctor) checkInstallation(ctx context.Context, in profiles.Installation, values map[string]state.Parameter) {
+	name := "github.installation[" + in.Account + "]"
+	param := d.n.InstallationParam(in.Account)
+	want := strconv.FormatInt(in.ID, 10)
+	if d.appOK {
+		got, err := d.app.GetInstallation(ctx, in.ID)
+		switch {
+		case errors.Is(err, githubapp.ErrInstallationNotFound):
+			d.add(name, Fail, fmt.Sprintf("%s: installation %d no longer exists: the App was uninstalled from %s", in.Account, in.ID, in.Account),
+				fmt.Sprintf("reinstall the App on %s, then run `km configure github --discover --force`; or remove %s from github.installations in %s", in.Account, in.Account, d.cfg.Path))
+			return
+		case err != nil:
+			d.add(name, Fail, fmt.Sprintf("%s: looking up installation %d: %s", in.Account, in.ID, indent(err.Error())), "check github.apiURL and the network, then run km doctor again")
+			return
+		case got.Suspended():
+			d.add(name, Fail, fmt.Sprintf("%s: installation %d is suspended (since %s): tokens cannot be minted", in.Account, in.ID, got.SuspendedAt.UTC().Format(time.RFC3339)),
+				fmt.Sprintf("unsuspend it in the settings of %s (Settings → Applications → Installed GitHub Apps → Configure)", in.Account))
+			return
+		case !strings.EqualFold(got.Account, in.Account):
+			d.add(name, Fail, fmt.Sprintf("%s: installation %d belongs to %s, not %s", in.Account, in.ID, got.Account, in.Account),
+				"run `km configure github --discover --force` to record the right ids")
+			return
+		}
+		defer func() {
+			last := &d.r.Checks[len(d.r.Checks)-1]
+			if last.Status == Pass {
+				last.Message += fmt.Sprintf(" (%s, %s repositories)", strings.ToLower(got.AccountType), got.RepositorySelection)
+			}
+		}()
+	}
+	p, ok := values[param]
+	switch {
+	case !ok:
+		d.add(name, Fail, fmt.Sprintf("%s: SSM %s is missing (km.yaml: installation %d)", in.Account, param, in.ID), fixApply)
+	case p.Value != want:
+		d.add(name, Fail, fmt.Sprintf("%s: SSM %s = %s but km.yaml says %d", in.Account, param, p.Value, in.ID), fixApply)
+	default:
+		d.add(name, Pass, fmt.Sprintf("%s: installation %d", in.Account, in.ID), "")
+	}
+}
+
+// checkLegacy: the seed's single installation-id parameter points at the
+// default installation.
+func (d *doctor) checkLegacy(ctx context.Context) {
+	const name = "github.legacy-installation-id"
+	def, ok := d.cfg.InstallationFor(d.cfg.GitHub.DefaultInstallation)
+	if !ok || len(d.cfg.GitHub.Installations) == 0 {
+		return
+	}
+	param := d.n.LegacyInstallationParam()
+	p, err := d.aws.GetParameter(ctx, param, false)
+	switch {
+	case state.IsNotFound(err):
+		d.add(name, Warn, "SSM "+param+" is missing: older sandbox tooling that reads the legacy key finds no installation", fixApply)
+	case err != nil:
+		d.add(name, Fail, "reading SSM "+param+": "+indent(err.Error()), "grant ssm:GetParameter to these credentials")
+	case p.Value != strconv.FormatInt(def.ID, 10):
+		d.add(name, Fail, fmt.Sprintf("SSM %s = %s, but the default installation (%s) is %d", param, p.Value, def.Account, def.ID), fixApply)
+	default:
+		d.add(name, Pass, fmt.Sprintf("SSM %s = %d (%s, the default installation)", param, def.ID, def.Account), "")
+	}
+}
+
+// checkFunction: the refresher exists and runs this km's package.
+func (d *doctor) checkFunction(ctx context.Context) {
+	const name = "refresher.function"
+	fnName := d.n.Function()
+	fn, err := d.aws.GetFunction(ctx, fnName)
+	if err != nil {
+		d.add(name, Fail, notFoundOr(err, "Lambda "+fnName+" does not exist", "reading Lambda "+fnName), fixApply)
+		return
+	}
+	d.fn, d.fnOK = fn, true
+	zip, path, err := lambdazip.Find(func(k string) string { return getenv(d.e, k) })
+	if err != nil {
+		d.add(name, Warn, fmt.Sprintf("Lambda %s is deployed (CodeSha256 %s); cannot compare with this km's package: %s", fnName, fn.CodeSHA256, indent(err.Error())),
+			"install km with its km-refresher.zip beside the binary, or set KM_REFRESHER_ZIP")
+		return
+	}
+	if want := reconcile.ZipSHA256(zip); fn.CodeSHA256 != want {
+		d.add(name, Fail, fmt.Sprintf("Lambda %s runs other code (CodeSha256 %s) than this km's package %s (%s)", fnName, fn.CodeSHA256, path, want),
+			"run `km apply` to deploy this km's refresher")
+		return
+	}
+	d.add(name, Pass, fmt.Sprintf("Lambda %s runs this km's package (CodeSha256 %s)", fnName, fn.CodeSHA256), "")
+}
+
+func (d *doctor) checkScheduleGroup(ctx context.Context) {
+	const name = "refresher.schedule-group"
+	g := d.n.ScheduleGroup()
+	if _, err := d.aws.GetScheduleGroup(ctx, g); err != nil {
+		d.add(name, Fail, notFoundOr(err, "schedule group "+g+" does not exist", "reading schedule group "+g), fixApply)
+		return
+	}
+	d.add(name, Pass, "schedule group "+g+" exists", "")
+}
+
+// checkSandbox: every token parameter present and unexpired, the schedule
+// enabled and targeting the refresher.
+func (d *doctor) checkSandbox(ctx context.Context, sb profiles.Sandbox) {
+	prefix := "sandbox[" + sb.ID + "]"
+	p := d.cfg.Profile(sb.Profile)
+	if p == nil {
+		d.add(prefix, Fail, "profile "+sb.Profile+" not found", "add it to the profiles folder or fix the sandbox's profile in "+d.cfg.Path)
+		return
+	}
+	params, err := d.aws.DescribeParameters(ctx, "/sandbox/"+sb.ID)
+	if err != nil {
+		d.add(prefix+".token", Fail, "reading /sandbox/"+sb.ID+" from SSM: "+indent(err.Error()), "grant ssm:DescribeParameters to these credentials")
+	} else {
+		byName := map[string]state.Parameter{}
+		for _, p := range params {
+			byName[p.Name] = p
+		}
+		for i, owner := range d.cfg.OwnersOf(p) {
+			d.checkToken(prefix+".token["+owner+"]", sb.ID, byName[names.TokenParam(sb.ID, owner, i == 0)], names.TokenParam(sb.ID, owner, i == 0), owner)
+		}
+	}
+
+	name := prefix + ".schedule"
+	sn := d.n.Schedule(sb.ID)
+	s, err := d.aws.GetSchedule(ctx, d.n.ScheduleGroup(), sn)
+	switch {
+	case err != nil:
+		d.add(name, Fail, notFoundOr(err, "schedule "+sn+" does not exist: the token is not refreshed", "reading schedule "+sn), fixApply)
+	case s.State != "ENABLED":
+		d.add(name, Fail, fmt.Sprintf("schedule %s is %s: the token is not refreshed", sn, s.State), "run `km apply` (it enables the schedule)")
+	case d.fnOK && s.TargetARN != d.fn.ARN:
+		d.add(name, Fail, fmt.Sprintf("schedule %s targets %s, not the refresher %s", sn, s.TargetARN, d.fn.ARN), fixApply)
+	default:
+		d.add(name, Pass, fmt.Sprintf("schedule %s %s, enabled, targets %s", sn, s.Expression, d.n.Function()), "")
+	}
+}
+
+func (d *doctor) checkToken(name, sandbox string, p state.Parameter, param, owner string) {
+	if p.Name == "" {
+		d.add(name, Fail, "SSM "+param+" is missing: the sandbox has no token for "+owner, fixApply+" to mint it")
+		return
+	}
+	meta, err := tokenmeta.Decode(p.Description)
+	if err != nil {
+		d.add(name, Fail, "SSM "+param+" has no km token metadata ("+err.Error()+")", fixApply+" to mint a fresh token")
+		return
+	}
+	if meta.Expired(d.now, 0) {
+		d.add(name, Fail, fmt.Sprintf("SSM %s expired at %s (minted by %s at %s): the refresher is not refreshing it",
+			param, meta.ExpiresAt.UTC().Format(time.RFC3339), meta.MintedBy, meta.MintedAt.UTC().Format(time.RFC3339)),
+			"see `km otel "+sandbox+" --events` for the refresher's errors; `km apply` mints a fresh token now")
+		return
+	}
+	d.add(name, Pass, fmt.Sprintf("SSM %s valid for %s (installation %d, minted by %s)",
+		param, meta.ExpiresAt.Sub(d.now).Round(time.Minute), meta.InstallationID, meta.MintedBy), "")
+}
+
+// checkFailures: token_refresh_failed events in the refresher's log in the last hour.
+func (d *doctor) checkFailures(ctx context.Context) {
+	const name = "refresher.failures"
+	group := d.n.LogGroup()
+	evs, err := d.aws.FilterLogEvents(ctx, group, failurePattern, d.now.Add(-time.Hour), d.now)
+	if err != nil {
+		d.add(name, Fail, notFoundOr(err, "log group "+group+" does not exist", "reading "+group), fixApply)
+		return
+	}
+	type agg struct {
+		n    int
+		last string
+	}
+	by := map[string]*agg{}
+	for _, ev := range evs {
+		e := parseEvent(ev)
+		if e.Msg != msgFailed {
+			continue
+		}
+		a := by[e.SandboxID]
+		if a == nil {
+			a = &agg{}
+			by[e.SandboxID] = a
+		}
+		a.n++
+		a.last = e.Error
+	}
+	if len(by) == 0 {
+		d.add(name, Pass, "no token refresh failures in "+group+" in the last hour", "")
+		return
+	}
+	ids := make([]string, 0, len(by))
+	for id := range by {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var parts []string
+	for _, id := range ids {
+		a := by[id]
+		parts = append(parts, fmt.Sprintf("%s: %d (last: %s)", id, a.n, a.last))
+	}
+	d.add(name, Fail, "token refresh failures in the last hour: "+strings.Join(parts, "; "),
+		"run `km otel "+ids[0]+" --events` for each sandbox's events; see docs/setup.md (Troubleshooting)")
+}
+
+var _ = json.Valid

@@ -1,0 +1,58 @@
+package lambda
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/klankermaker/km/internal/githubapp"
+)
+
+// Log messages: exactly one per token per invocation.
+const (
+	MsgRefreshed     = "token_refreshed"
+	MsgRefreshFailed = "token_refresh_failed"
+)
+
+// event is one token's outcome. It has no field for the token itself.
+type event struct {
+	SandboxID      string
+	Owner          string
+	InstallationID int64
+	Parameter      string
+	Repositories   string
+	Permissions    string
+	ExpiresAt      time.Time
+	TokenSHA       string
+	Err            error
+}
+
+// log writes the event as one JSON object: msg token_refreshed (INFO) or
+// token_refresh_failed (ERROR, with the cause in error).
+func (h *Handler) log(ctx context.Context, ev event) {
+	attrs := []slog.Attr{
+		slog.String("sandbox_id", ev.SandboxID),
+		slog.String("owner", ev.Owner),
+		slog.Int64("installation_id", ev.InstallationID),
+		slog.String("parameter", ev.Parameter),
+		slog.String("repositories", ev.Repositories),
+		slog.String("permissions", ev.Permissions),
+	}
+	if !ev.ExpiresAt.IsZero() {
+		attrs = append(attrs, slog.String("expires_at", ev.ExpiresAt.UTC().Format(time.RFC3339)))
+	}
+	if ev.TokenSHA != "" {
+		attrs = append(attrs, slog.String("token_sha", ev.TokenSHA))
+	}
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		attrs = append(attrs, slog.String("request_id", lc.AwsRequestID))
+	}
+	level, msg := slog.LevelInfo, MsgRefreshed
+	if ev.Err != nil {
+		level, msg = slog.LevelError, MsgRefreshFailed
+		attrs = append(attrs, slog.String("error", githubapp.Redact(ev.Err.Error())))
+	}
+	h.logger().LogAttrs(ctx, level, msg, attrs...)
+}

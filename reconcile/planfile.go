@@ -1,0 +1,205 @@
+package reconcile
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/klankermaker/km/profiles"
+)
+
+// PlanFileKind marks a km plan file.
+const PlanFileKind = "km-plan"
+
+// PlanFileVersion is the version of the plan file format (docs/plan-format.md).
+// km applies plan files of the same major version only.
+const PlanFileVersion = "1.0"
+
+// PlanFile is a saved plan (km plan --out FILE): the change set and, for every
+// resource it touches, the live fingerprint it was computed from. It holds no
+// secret: sensitive attribute values are replaced by a digest, and tokens are
+// minted at apply time.
+type PlanFile struct {
+	Kind            string    `json:"kind"`
+	FormatVersion   string    `json:"format_version"`
+	KMVersion       string    `json:"km_version"`
+	PlanID          string    `json:"plan_id"`
+	CreatedAt       time.Time `json:"created_at"`
+	Declaration     string    `json:"declaration,omitempty"`
+	DeclarationHash string    `json:"declaration_hash"`
+	Prefix          string    `json:"prefix"`
+	Region          string    `json:"region"`
+	Account         string    `json:"account,omitempty"`
+	Targets         []string  `json:"targets,omitempty"`
+	Warnings        []string  `json:"warnings,omitempty"`
+	// Summary is informational; apply ignores it.
+	Summary JSONSummary `json:"summary"`
+	Changes []Change    `json:"resource_changes"`
+}
+
+// NewPlanFile turns a plan into a plan file. m.PlanID must be set (see
+// ValidPlanID); m.CreatedAt defaults to now.
+func NewPlanFile(p *Plan, m PlanMeta) (*PlanFile, error) {
+	if !ValidPlanID(m.PlanID) {
+		return nil, fmt.Errorf("plan id %q is not a UUID", m.PlanID)
+	}
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = time.Now()
+	}
+	add, change, destroy := p.Counts()
+	f := &PlanFile{
+		Kind: PlanFileKind, FormatVersion: PlanFileVersion, KMVersion: m.KMVersion, PlanID: m.PlanID,
+		CreatedAt: m.CreatedAt.UTC().Truncate(time.Second), Declaration: m.Declaration,
+		DeclarationHash: p.DeclarationHash, Prefix: p.Prefix, Region: p.Region, Account: m.Account,
+		Targets: p.Targets, Warnings: p.Warnings,
+		Summary: JSONSummary{Add: add, Change: change, Destroy: destroy},
+		Changes: make([]Change, 0, len(p.Changes)),
+	}
+	for _, c := range p.Changes {
+		if c.Action == NoOp {
+			continue
+		}
+		c.Before = sealSensitive(&c, c.Before)
+		c.After = sealSensitive(&c, c.After)
+		c.desired, c.live = nil, nil
+		f.Changes = append(f.Changes, c)
+	}
+	return f, nil
+}
+
+// Plan returns the plan the file holds (for rendering and applying).
+func (f *PlanFile) Plan() *Plan {
+	return &Plan{
+		FormatVersion: f.FormatVersion, DeclarationHash: f.DeclarationHash, Prefix: f.Prefix,
+		Region: f.Region, Targets: f.Targets, Warnings: f.Warnings,
+		Changes: append([]Change(nil), f.Changes...),
+	}
+}
+
+// Meta returns the file's metadata for the renderers.
+func (f *PlanFile) Meta() PlanMeta {
+	return PlanMeta{KMVersion: f.KMVersion, PlanID: f.PlanID, CreatedAt: f.CreatedAt, Account: f.Account, Declaration: f.Declaration}
+}
+
+// sealedPrefix starts a sensitive value in a plan file: a digest that shows
+// whether the value changes, never the value.
+const sealedPrefix = "(sensitive sha256:"
+
+// sealSensitive replaces the values of sensitive attributes with a digest.
+func sealSensitive(c *Change, attrs map[string]string) map[string]string {
+	if attrs == nil {
+		return nil
+	}
+	out := make(map[string]string, len(attrs))
+	for k, v := range attrs {
+		if c.IsSensitive(k) && v != Unknown {
+			v = sealValue(v)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func sealValue(v string) string {
+	if strings.HasPrefix(v, sealedPrefix) {
+		return v
+	}
+	return sealedPrefix + shortHash(v) + ")"
+}
+
+// Encode returns the file's bytes: indented JSON with a trailing newline.
+func (f *PlanFile) Encode() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(f); err != nil {
+		return nil, fmt.Errorf("encoding the plan file: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// WritePlanFile writes f to path atomically, readable by its owner only.
+func WritePlanFile(path string, f *PlanFile) error {
+	b, err := f.Encode()
+	if err != nil {
+		return err
+	}
+	if err := profiles.WriteFileAtomic(path, b, 0o600); err != nil {
+		return fmt.Errorf("writing the plan file %s: %w", path, err)
+	}
+	return nil
+}
+
+// ErrNotPlanFile is wrapped when a file is not a km plan file.
+var ErrNotPlanFile = errors.New("not a km plan file")
+
+// ReadPlanFile reads and checks a plan file.
+func ReadPlanFile(path string) (*PlanFile, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the plan file %s: %w", path, err)
+	}
+	f, err := DecodePlanFile(b)
+	if err != nil {
+		return nil, fmt.Errorf("plan file %s: %w", path, err)
+	}
+	return f, nil
+}
+
+var planIDRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// ValidPlanID reports whether id is a plan id (a lowercase UUID).
+func ValidPlanID(id string) bool { return planIDRE.MatchString(id) }
+
+// DecodePlanFile parses and checks a plan file: its kind, a format version
+// this km reads, a plan id, and changes whose actions and types km knows.
+func DecodePlanFile(b []byte) (*PlanFile, error) {
+	var f PlanFile
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		var probe struct {
+			Kind string `json:"kind"`
+		}
+		if json.Unmarshal(b, &probe) == nil && probe.Kind == PlanFileKind {
+			return nil, fmt.Errorf("malformed plan file: %w", err)
+		}
+		return nil, fmt.Errorf("%w (%v); write one with km plan --out FILE", ErrNotPlanFile, err)
+	}
+	if f.Kind != PlanFileKind {
+		return nil, fmt.Errorf("%w: kind is %q, expected %q; write one with km plan --out FILE", ErrNotPlanFile, f.Kind, PlanFileKind)
+	}
+	major, _, _ := strings.Cut(f.FormatVersion, ".")
+	want, _, _ := strings.Cut(PlanFileVersion, ".")
+	if major != want {
+		return nil, fmt.Errorf("format version %q is not supported by this km (it reads %s.x); plan again with this km", f.FormatVersion, want)
+	}
+	if !ValidPlanID(f.PlanID) {
+		return nil, fmt.Errorf("plan id %q is not a UUID", f.PlanID)
+	}
+	if f.DeclarationHash == "" || f.Prefix == "" {
+		return nil, errors.New("declaration_hash or prefix is missing")
+	}
+	seen := map[string]bool{}
+	for i, c := range f.Changes {
+		switch c.Action {
+		case Create, Update, Delete, Replace:
+		default:
+			return nil, fmt.Errorf("resource_changes[%d] (%s): unknown action %q", i, c.Address, c.Action)
+		}
+		if kindOf(c.Type) == nil {
+			return nil, fmt.Errorf("resource_changes[%d] (%s): unknown resource type %q", i, c.Address, c.Type)
+		}
+		if c.Address == "" || seen[c.Address] {
+			return nil, fmt.Errorf("resource_changes[%d]: empty or repeated address %q", i, c.Address)
+		}
+		seen[c.Address] = true
+	}
+	return &f, nil
+}

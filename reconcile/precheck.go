@@ -1,0 +1,315 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/klankermaker/km/profiles"
+)
+
+// ErrStalePlan is wrapped by every error that refuses a saved plan because the
+// declaration or the live state moved since it was made.
+var ErrStalePlan = errors.New("the plan is stale")
+
+// Conflict is one reason a saved plan no longer holds.
+type Conflict struct {
+	Address string
+	Problem string
+}
+
+// StaleError refuses a saved plan: it names every resource that moved since the
+// plan and what changed. Nothing was written when it is returned.
+type StaleError struct {
+	PlanID    string
+	Conflicts []Conflict
+}
+
+func (e *StaleError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the plan %s is stale: %d resource(s) changed since it was made, so nothing was written:\n", e.PlanID, len(e.Conflicts))
+	for _, c := range e.Conflicts {
+		fmt.Fprintf(&b, "  - %s: %s\n", c.Address, c.Problem)
+	}
+	b.WriteString("Run km plan again, review the new plan, and apply that one.")
+	return b.String()
+}
+
+// Unwrap makes errors.Is(err, ErrStalePlan) true.
+func (e *StaleError) Unwrap() error { return ErrStalePlan }
+
+// PrepareSavedPlan checks a plan file against the declaration and against the
+// live state of the resources it touches, and returns it ready for Apply with
+// exactly its change set. It refuses (wrapping ErrStalePlan) when the
+// declaration changed, when a touched resource's live fingerprint differs from
+// the change's Precondition, or when this km would now write something other
+// than the plan shows (another km version, other KM_* settings). It writes
+// nothing.
+//
+// Only the touched resources, and those whose attributes they reference, are
+// read: per resource for roles, the log group, the function, the schedule
+// group, schedules and KMS keys and aliases; the App configuration parameters
+// and the token parameters are read in bulk as plan reads them (one listing
+// each).
+func PrepareSavedPlan(ctx context.Context, cfg *profiles.Config, rt *Runtime, f *PlanFile) (*Planned, error) {
+	if f.DeclarationHash != cfg.Hash {
+		return nil, fmt.Errorf("%w: the declaration changed since the plan (plan %s was made from declaration %.12s, %s and its profiles now hash to %.12s); run km plan again",
+			ErrStalePlan, f.PlanID, f.DeclarationHash, cfg.Path, cfg.Hash)
+	}
+	switch {
+	case f.Prefix != rt.Names.Prefix:
+		return nil, fmt.Errorf("plan %s is for prefix %q, the declaration uses %q", f.PlanID, f.Prefix, rt.Names.Prefix)
+	case f.Region != rt.Region:
+		return nil, fmt.Errorf("plan %s was made in region %s, this run is in %s; set AWS_REGION or region in km.yaml to match", f.PlanID, f.Region, rt.Region)
+	case f.Account != "" && f.Account != rt.Account:
+		return nil, fmt.Errorf("plan %s was made in AWS account %s, these credentials are for account %s", f.PlanID, f.Account, rt.Account)
+	}
+	desired, err := Desired(cfg, rt)
+	if err != nil {
+		return nil, err
+	}
+	desiredBy := map[string]*Resource{}
+	for _, d := range desired {
+		desiredBy[d.Address] = d
+	}
+	planned := map[string]Action{}
+	for _, c := range f.Changes {
+		planned[c.Address] = c.Action
+	}
+	need := map[string]string{} // address -> type
+	for _, c := range f.Changes {
+		need[c.Address] = c.Type
+		if d := desiredBy[c.Address]; d != nil && c.Action != Delete {
+			for _, v := range d.Attrs {
+				for _, m := range refRE.FindAllStringSubmatch(v, -1) {
+					if r := desiredBy[m[1]]; r != nil {
+						need[r.Address] = r.Type
+					}
+				}
+			}
+		}
+	}
+	rt.memo = memo{}
+	rt.sandboxIDs = desiredSandboxIDs(desired)
+	rt.planned = planned
+	live, err := readTouched(ctx, rt, desiredBy, need)
+	if err != nil {
+		return nil, err
+	}
+
+	var conflicts []Conflict
+	for i := range f.Changes {
+		c := &f.Changes[i]
+		if p := liveConflict(c, live[c.Address]); p != "" {
+			conflicts = append(conflicts, Conflict{Address: c.Address, Problem: p})
+			continue
+		}
+		if c.Action == Delete {
+			continue
+		}
+		d := desiredBy[c.Address]
+		if d == nil {
+			conflicts = append(conflicts, Conflict{Address: c.Address, Problem: "is no longer in the declaration"})
+			continue
+		}
+		resolved, _ := resolveRefs(d, live, planned)
+		if p := afterConflict(c, sealSensitive(c, resolved.Attrs)); p != "" {
+			conflicts = append(conflicts, Conflict{Address: c.Address, Problem: p})
+		}
+	}
+	if len(conflicts) > 0 {
+		return nil, &StaleError{PlanID: f.PlanID, Conflicts: conflicts}
+	}
+	return &Planned{Plan: f.Plan(), Desired: desiredBy, Live: live}, nil
+}
+
+// liveConflict compares a change's precondition with the resource as it is now.
+func liveConflict(c *Change, now *Resource) string {
+	switch {
+	case c.Precondition == "" && now != nil:
+		return fmt.Sprintf("was created since the plan (now %s)", now.Fingerprint)
+	case c.Precondition == "":
+		return ""
+	case now == nil:
+		return "was deleted since the plan"
+	case now.Fingerprint == c.Precondition:
+		return ""
+	}
+	nowAttrs := sealSensitive(c, now.Attrs)
+	if c.Type == typeToken && sameAttrsExcept(c.Before, nowAttrs, "expires_at", "value") {
+		// The refresher re-minted the token with the same scope and key: the
+		// planned change still means the same thing.
+		return ""
+	}
+	what := "changed"
+	if names := differingAttrs(c.Before, nowAttrs); len(names) > 0 {
+		what = strings.Join(names, ", ") + " changed"
+	}
+	return fmt.Sprintf("%s since the plan (planned against %s, now %s)", what, c.Precondition, now.Fingerprint)
+}
+
+// afterConflict compares what the plan said it would write with what this km
+// would write now.
+func afterConflict(c *Change, now map[string]string) string {
+	var diffs []string
+	for _, k := range differingAttrs(c.After, now) {
+		was, is := c.After[k], now[k]
+		if c.IsSensitive(k) || len(was)+len(is) > 120 || strings.Contains(was+is, "\n") {
+			diffs = append(diffs, k)
+			continue
+		}
+		diffs = append(diffs, fmt.Sprintf("%s %q (the plan has %q)", k, is, was))
+	}
+	if len(diffs) == 0 {
+		return ""
+	}
+	return "this km would now write a different " + strings.Join(diffs, ", ") +
+		"; was the plan made by another km version, or with other KM_* settings or AWS endpoint?"
+}
+
+// differingAttrs lists the attributes whose values differ, sorted.
+func differingAttrs(a, b map[string]string) []string {
+	var out []string
+	for _, k := range (&Change{Before: a, After: b}).AttrNames() {
+		if !equalAttr(a[k], b[k]) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func sameAttrsExcept(a, b map[string]string, skip ...string) bool {
+	for _, k := range differingAttrs(a, b) {
+		if !contains(skip, k) {
+			return false
+		}
+	}
+	return true
+}
+
+// readTouched reads the live state of the resources in need (address -> type).
+func readTouched(ctx context.Context, rt *Runtime, desiredBy map[string]*Resource, need map[string]string) (map[string]*Resource, error) {
+	types := map[string][]*Resource{}
+	var keySandboxes []string
+	seenSandbox := map[string]bool{}
+	for addr, typ := range need {
+		if typ == typeKey || typ == typeAlias {
+			sb := sandboxOfAddress(addr)
+			if sb != "" && !seenSandbox[sb] {
+				seenSandbox[sb] = true
+				keySandboxes = append(keySandboxes, sb)
+			}
+			continue
+		}
+		if _, ok := types[typ]; !ok {
+			types[typ] = nil
+		}
+		if d := desiredBy[addr]; d != nil {
+			types[typ] = append(types[typ], d)
+		}
+	}
+	live := map[string]*Resource{}
+	for _, k := range kinds() {
+		ds, ok := types[k.Type()]
+		if !ok {
+			continue
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i].Address < ds[j].Address })
+		rs, err := k.Read(ctx, rt, ds)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			if _, ok := need[r.Address]; ok {
+				live[r.Address] = r
+			}
+		}
+	}
+	if len(keySandboxes) > 0 {
+		sort.Strings(keySandboxes)
+		rs, err := readKeysOf(ctx, rt, keySandboxes, desiredBy)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			if _, ok := need[r.Address]; ok {
+				live[r.Address] = r
+			}
+		}
+	}
+	return live, nil
+}
+
+// sandboxOfAddress returns the id in sandbox["id"].… or "".
+func sandboxOfAddress(addr string) string {
+	rest, ok := strings.CutPrefix(addr, `sandbox["`)
+	if !ok {
+		return ""
+	}
+	id, _, ok := strings.Cut(rest, `"]`)
+	if !ok {
+		return ""
+	}
+	return id
+}
+
+// readKeysOf reads the KMS key and alias of the given sandboxes only, the way
+// the key and alias kinds read them during a plan (a declared sandbox's key
+// with its policy; an undeclared one's without), so that the fingerprints
+// compare.
+func readKeysOf(ctx context.Context, rt *Runtime, ids []string, desiredBy map[string]*Resource) ([]*Resource, error) {
+	out := map[string]*sandboxKey{}
+	var mu sync.Mutex
+	declared := func(id string) bool { return desiredBy[addrKey(id)] != nil || desiredBy[addrAlias(id)] != nil }
+	err := forEach(ctx, len(ids), rt.readParallelism(), func(ctx context.Context, i int) error {
+		sk := &sandboxKey{Sandbox: ids[i], Alias: rt.Names.KeyAlias(ids[i])}
+		k, err := rt.AWS.DescribeKey(ctx, sk.Alias)
+		switch {
+		case err == nil:
+			sk.Key, sk.Found = k, true
+			if declared(sk.Sandbox) {
+				if sk.Policy, err = rt.AWS.GetKeyPolicy(ctx, k.KeyID); err != nil {
+					return fmt.Errorf("reading the key policy of %s (%s): %w", sk.Alias, k.KeyID, err)
+				}
+			}
+		case !isNotFound(err):
+			return fmt.Errorf("reading KMS key %s: %w", sk.Alias, err)
+		}
+		mu.Lock()
+		out[sk.Sandbox] = sk
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var lost []string
+	for _, id := range ids {
+		if !out[id].Found && declared(id) && rt.tokenParamExists(ctx, id) {
+			lost = append(lost, id)
+		}
+	}
+	if len(lost) > 0 {
+		if err := findKeysByTag(ctx, rt, lost, out); err != nil {
+			return nil, err
+		}
+	}
+	var rs []*Resource
+	for _, id := range ids {
+		sk := out[id]
+		if sk.Found {
+			rs = append(rs, liveKey(sk))
+		}
+		if sk.Found && !sk.AliasMissing {
+			rs = append(rs, &Resource{
+				Address: addrAlias(sk.Sandbox), Type: typeAlias, Sandbox: sk.Sandbox, ID: sk.Alias,
+				Attrs:       map[string]string{"name": sk.Alias, "target_key_id": sk.Key.KeyID},
+				Fingerprint: "target=" + sk.Key.KeyID,
+			})
+		}
+	}
+	return rs, nil
+}
