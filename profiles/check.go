@@ -24,8 +24,8 @@ const (
 
 var knownPermissions = []string{PermClone, PermFetch, PermPush}
 
-// LogRetentionDays lists the values CloudWatch Logs accepts for a retention policy.
-var LogRetentionDays = []int32{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+// logRetentionDays lists the values CloudWatch Logs accepts for a retention policy.
+var logRetentionDays = []int32{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 const (
 	// scheduleNameMax is EventBridge Scheduler's limit on schedule names, which
@@ -130,13 +130,13 @@ func checkSchedule(s string) error {
 }
 
 func checkRetention(v int32) error {
-	for _, d := range LogRetentionDays {
+	for _, d := range logRetentionDays {
 		if v == d {
 			return nil
 		}
 	}
-	parts := make([]string, len(LogRetentionDays))
-	for i, d := range LogRetentionDays {
+	parts := make([]string, len(logRetentionDays))
+	for i, d := range logRetentionDays {
 		parts[i] = strconv.Itoa(int(d))
 	}
 	return fmt.Errorf("logRetentionDays %d is not a value CloudWatch Logs accepts; expected one of %s", v, strings.Join(parts, ", "))

@@ -64,6 +64,8 @@ func (l *loader) decodeGitHub(d *decoder, n *yaml.Node, cfg *Config) {
 			switch {
 			case found:
 				g.DefaultInstallation = inst.Account
+			case containsFold(l.badAccounts, s):
+				// Its installation entry is already reported.
 			case len(g.Installations) == 0:
 				d.errf(v.val, "github.defaultInstallation: %s is not listed, and github.installations is empty; expected an account listed under github.installations", show(s))
 			default:

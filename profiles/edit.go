@@ -41,8 +41,9 @@ type edit struct {
 }
 
 // AddSandbox appends sb to km.yaml's sandboxes list (creating the key if absent),
-// keeping comments and layout. It returns the original bytes so the caller can
-// restore them (with WriteFileAtomic) if what follows fails.
+// keeping comments and layout. It checks the entry itself (id format, a duplicate
+// id, principal) but not that the profile exists: Load the result, and restore the
+// returned original bytes (with WriteFileAtomic) if that or what follows fails.
 func AddSandbox(path string, sb Sandbox) (original []byte, err error) {
 	if err := checkProfileName(sb.Profile); err != nil {
 		return nil, fmt.Errorf("adding sandbox %s to %s: %w", sb.ID, path, err)

@@ -46,7 +46,7 @@ func spliceAddSandbox(tf *textFile, root *yaml.Node, sb Sandbox) error {
 		return nil
 	case tf.clearEmptyValue(key, val):
 		ki := key.Column - 1
-		tf.insertAfter(key.Line, sandboxLines(sb, ki+2, ki+4)...)
+		tf.insertAfter(tf.blockEnd(key.Line, ki), sandboxLines(sb, ki+2, ki+4)...)
 		return nil
 	}
 	return errNeedNodeEdit
@@ -138,7 +138,7 @@ func spliceSetGitHub(tf *textFile, root *yaml.Node, u GitHubUpdate) error {
 		return nil
 	case gh.Kind == yaml.MappingNode && len(gh.Content) > 0 && isBlock(gh):
 	case tf.clearEmptyValue(key, gh):
-		tf.insertAfter(key.Line, githubLines(u, key.Column-1+2)...)
+		tf.insertAfter(tf.blockEnd(key.Line, key.Column-1), githubLines(u, key.Column-1+2)...)
 		return nil
 	default:
 		return errNeedNodeEdit
@@ -178,7 +178,7 @@ func spliceSetGitHub(tf *textFile, root *yaml.Node, u GitHubUpdate) error {
 				tf.insertAfter(tf.blockEnd(k.Line, k.Column-1), installationLines(u.Installations, missing, inst.Column-1)...)
 			}
 		case tf.clearEmptyValue(k, inst):
-			tf.insertAfter(k.Line, installationLines(u.Installations, sortedAccounts(u.Installations), k.Column-1+2)...)
+			tf.insertAfter(tf.blockEnd(k.Line, k.Column-1), installationLines(u.Installations, sortedAccounts(u.Installations), k.Column-1+2)...)
 		default:
 			return errNeedNodeEdit
 		}

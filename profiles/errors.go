@@ -68,8 +68,6 @@ func (c *collector) addf(pos Pos, format string, args ...any) {
 	c.list = append(c.list, &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
 }
 
-func (c *collector) empty() bool { return len(c.list) == 0 }
-
 // err returns the collected problems sorted, or nil.
 func (c *collector) err() error {
 	if len(c.list) == 0 {

@@ -23,19 +23,20 @@ const (
 )
 
 // DefaultRefresher is the refresher section when km.yaml leaves it out.
-var DefaultRefresher = Refresher{
-	Schedule:         "rate(45 minutes)",
-	MemoryMB:         128,
-	TimeoutSeconds:   60,
-	LogRetentionDays: 30,
-	Architecture:     "arm64",
+func DefaultRefresher() Refresher {
+	return Refresher{
+		Schedule:         "rate(45 minutes)",
+		MemoryMB:         128,
+		TimeoutSeconds:   60,
+		LogRetentionDays: 30,
+		Architecture:     "arm64",
+	}
 }
 
 // loader holds what one Load needs besides the Config it fills.
 type loader struct {
 	c        *collector
 	userPath string // km.yaml as the user gave it
-	kmData   []byte
 
 	profilesDirSet bool
 	profilesDirRaw string // as written in km.yaml (or the default)
@@ -59,7 +60,7 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolving the km config path %s: %w", path, err)
 	}
-	l := &loader{c: newCollector(), userPath: path, kmData: data, broken: map[string]bool{}, profilesDirRaw: DefaultProfilesDir}
+	l := &loader{c: newCollector(), userPath: path, broken: map[string]bool{}, profilesDirRaw: DefaultProfilesDir}
 	l.c.seeFile(path)
 	cfg := &Config{
 		File:        abs,
@@ -67,7 +68,7 @@ func Load(path string) (*Config, error) {
 		Dir:         filepath.Dir(abs),
 		Prefix:      DefaultPrefix,
 		GitHub:      GitHub{APIURL: DefaultAPIURL, WebURL: DefaultWebURL},
-		Refresher:   DefaultRefresher,
+		Refresher:   DefaultRefresher(),
 		ProfilesDir: filepath.Join(filepath.Dir(abs), DefaultProfilesDir),
 		Profiles:    map[string]*Profile{},
 	}

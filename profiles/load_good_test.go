@@ -143,8 +143,8 @@ func TestLoadExample(t *testing.T) {
 	if c.Region != "us-east-1" || c.Prefix != "km" || c.GitHub.AppClientID != "Iv1.abc123" || c.GitHub.AppID != 123456 {
 		t.Errorf("example values: %+v", c)
 	}
-	if c.Refresher != DefaultRefresher {
-		t.Errorf("example refresher %+v, want the defaults %+v", c.Refresher, DefaultRefresher)
+	if c.Refresher != DefaultRefresher() {
+		t.Errorf("example refresher %+v, want the defaults %+v", c.Refresher, DefaultRefresher())
 	}
 	if len(c.Sandboxes) != 1 || c.Sandboxes[0].ID != "sb-7f3a9c" || c.Sandboxes[0].Principal == "" {
 		t.Errorf("example sandboxes: %+v", c.Sandboxes)
@@ -184,10 +184,10 @@ func TestLoadDefaults(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if cfg.Prefix != "km" || cfg.GitHub.APIURL != DefaultAPIURL || cfg.GitHub.WebURL != DefaultWebURL || cfg.Refresher != DefaultRefresher {
+			if cfg.Prefix != "km" || cfg.GitHub.APIURL != DefaultAPIURL || cfg.GitHub.WebURL != DefaultWebURL || cfg.Refresher != DefaultRefresher() {
 				t.Errorf("defaults not applied: %+v", cfg)
 			}
-			if cfg.ProfilesDir != filepath.Join(dir, "profiles") && !strings.HasSuffix(cfg.ProfilesDir, "/profiles") {
+			if cfg.ProfilesDir != filepath.Join(cfg.Dir, "profiles") || filepath.Base(cfg.Dir) != filepath.Base(dir) {
 				t.Errorf("ProfilesDir = %q", cfg.ProfilesDir)
 			}
 			if cfg.GitHubConfigured() {

@@ -55,9 +55,8 @@ func (e *StaleError) Unwrap() error { return ErrStalePlan }
 // and the token parameters are read in bulk as plan reads them (one listing
 // each).
 func PrepareSavedPlan(ctx context.Context, cfg *profiles.Config, rt *Runtime, f *PlanFile) (*Planned, error) {
-	if f.DeclarationHash != cfg.Hash {
-		return nil, fmt.Errorf("%w: the declaration changed since the plan (plan %s was made from declaration %.12s, %s and its profiles now hash to %.12s); run km plan again",
-			ErrStalePlan, f.PlanID, f.DeclarationHash, cfg.Path, cfg.Hash)
+	if err := CheckDeclaration(cfg, f); err != nil {
+		return nil, err
 	}
 	switch {
 	case f.Prefix != rt.Names.Prefix:
@@ -124,6 +123,16 @@ func PrepareSavedPlan(ctx context.Context, cfg *profiles.Config, rt *Runtime, f 
 		return nil, &StaleError{PlanID: f.PlanID, Conflicts: conflicts}
 	}
 	return &Planned{Plan: f.Plan(), Desired: desiredBy, Live: live}, nil
+}
+
+// CheckDeclaration refuses (wrapping ErrStalePlan) a plan made from another
+// declaration than cfg: km.yaml, a used profile or the App key changed.
+func CheckDeclaration(cfg *profiles.Config, f *PlanFile) error {
+	if f.DeclarationHash == cfg.Hash {
+		return nil
+	}
+	return fmt.Errorf("%w: the declaration changed since the plan (plan %s was made from declaration %.12s, %s and its profiles now hash to %.12s); run km plan again",
+		ErrStalePlan, f.PlanID, f.DeclarationHash, cfg.Path, cfg.Hash)
 }
 
 // liveConflict compares a change's precondition with the resource as it is now.

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // MarkdownOptions control the Markdown renderer.
@@ -18,6 +19,9 @@ type MarkdownOptions struct {
 	// MaxListed caps the destroyed/replaced resources listed in the warning
 	// (default 20).
 	MaxListed int
+	// MaxDiffRunes cuts the diff after this many characters (whole lines),
+	// with a note saying so; 0 keeps it whole.
+	MaxDiffRunes int
 }
 
 func (o MarkdownOptions) maxRows() int {
@@ -63,9 +67,14 @@ func RenderMarkdown(w io.Writer, p *Plan, o MarkdownOptions) error {
 	if err != nil {
 		return err
 	}
+	diff, cut := cutDiff(diff, o.MaxDiffRunes)
 	fence := strings.Repeat("`", max(3, longestRun(diff, '`')+1))
 	fmt.Fprintf(&b, "\n<details><summary>Show the full plan (%d resource changes)</summary>\n\n", len(p.Changes))
-	b.WriteString(fence + "diff\n" + diff + fence + "\n\n</details>\n")
+	b.WriteString(fence + "diff\n" + diff + fence + "\n")
+	if cut > 0 {
+		fmt.Fprintf(&b, "\n*The diff was cut short here: %d more lines. Run `km show PLANFILE` on the saved plan to see all of it.*\n", cut)
+	}
+	b.WriteString("\n</details>\n")
 	b.WriteString(markdownFooter(p, o))
 	_, err = io.WriteString(w, b.String())
 	return err
@@ -277,7 +286,30 @@ func diffLine(l string) string {
 	case "~", "-/+":
 		sym = "!"
 	}
-	return sym + indent[1:] + strings.Repeat(" ", len(marker)) + l[m[5]:]
+	return sym + indent[1:] + " " + l[m[5]:]
+}
+
+// cutDiff keeps the whole lines of diff that fit in limit characters and
+// returns how many lines it dropped.
+func cutDiff(diff string, limit int) (string, int) {
+	if limit <= 0 || utf8.RuneCountInString(diff) <= limit {
+		return diff, 0
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(diff, "\n"), "\n")
+	n, kept := 0, 0
+	for kept < len(lines) {
+		l := utf8.RuneCountInString(lines[kept])
+		if n+l > limit {
+			break
+		}
+		n += l
+		kept++
+	}
+	out := strings.Join(lines[:kept], "")
+	if !strings.HasSuffix(out, "\n") {
+		out += "\n"
+	}
+	return out, len(lines) - kept
 }
 
 func longestRun(s string, c byte) int {

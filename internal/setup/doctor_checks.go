@@ -2,7 +2,6 @@ package setup
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -363,5 +362,3 @@ func (d *doctor) checkFailures(ctx context.Context) {
 	d.add(name, Fail, "token refresh failures in the last hour: "+strings.Join(parts, "; "),
 		"run `km otel "+ids[0]+" --events` for each sandbox's events; see docs/setup.md (Troubleshooting)")
 }
-
-var _ = json.Valid

@@ -61,7 +61,7 @@ func loadOrDefault(e workflow.Env) (cfg *profiles.Config, exists bool, err error
 		File: abs, Path: e.ConfigPath, Dir: filepath.Dir(abs),
 		Prefix:      profiles.DefaultPrefix,
 		GitHub:      profiles.GitHub{APIURL: profiles.DefaultAPIURL, WebURL: profiles.DefaultWebURL},
-		Refresher:   profiles.DefaultRefresher,
+		Refresher:   profiles.DefaultRefresher(),
 		ProfilesDir: filepath.Join(filepath.Dir(abs), profiles.DefaultProfilesDir),
 		Profiles:    map[string]*profiles.Profile{},
 	}

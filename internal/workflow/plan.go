@@ -116,7 +116,7 @@ func (s *Session) PlanCommand(ctx context.Context, o PlanOptions) (bool, error) 
 		return false, err
 	}
 	if o.OutFile != "" {
-		if err := SavePlan(o.OutFile, pl.Plan); err != nil {
+		if _, err := s.SavePlan(o.OutFile, pl); err != nil {
 			return false, err
 		}
 	}

@@ -2,23 +2,170 @@ package workflow
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
 
-	"github.com/klankermaker/km/profiles"
 	"github.com/klankermaker/km/reconcile"
 )
 
-// SavePlan writes a plan file (no secrets: tokens are minted at apply time).
+// KMVersion is the running km's module version ("(devel)" for a local build).
+func KMVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// DeclarationRef names a declaration file for reviewers and for the sticky
+// comment's marker: its path relative to the repository holding it (the nearest
+// folder above it with a .git entry), else relative to the working directory,
+// else its base name. Always with forward slashes.
+func DeclarationRef(file string) string {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return filepath.ToSlash(filepath.Base(file))
+	}
+	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
+		if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
+			if rel, err := filepath.Rel(dir, abs); err == nil {
+				return filepath.ToSlash(rel)
+			}
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, abs); err == nil && filepath.IsLocal(rel) {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return filepath.ToSlash(filepath.Base(abs))
+}
+
+// planMeta is the metadata of a plan made in this session.
+func (s *Session) planMeta() reconcile.PlanMeta {
+	now := time.Now
+	if s.Env.Now != nil {
+		now = s.Env.Now
+	}
+	m := reconcile.PlanMeta{KMVersion: KMVersion(), PlanID: newID(), CreatedAt: now()}
+	if s.Runtime != nil {
+		m.Account = s.Runtime.Account
+	}
+	if s.Config != nil {
+		m.Declaration = DeclarationRef(s.Config.File)
+	}
+	return m
+}
+
+// SavePlan writes the plan file for a plan made in this session (km plan
+// --out): the change set, every touched resource's precondition, the
+// declaration hash, prefix, region and account, and a new plan id. It holds no
+// secret.
+func (s *Session) SavePlan(path string, pl *reconcile.Planned) (*reconcile.PlanFile, error) {
+	f, err := reconcile.NewPlanFile(pl.Plan, s.planMeta())
+	if err != nil {
+		return nil, err
+	}
+	if err := reconcile.WritePlanFile(path, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// SavePlan writes a plan file without a session (no account or declaration
+// path recorded). Prefer (*Session).SavePlan.
 func SavePlan(path string, p *reconcile.Plan) error {
-	b, err := json.MarshalIndent(p, "", "  ")
+	f, err := reconcile.NewPlanFile(p, reconcile.PlanMeta{KMVersion: KMVersion(), PlanID: newID()})
 	if err != nil {
 		return err
 	}
-	return profiles.WriteFileAtomic(path, b, 0o600)
+	return reconcile.WritePlanFile(path, f)
 }
 
-// ApplyPlanFile applies a saved plan (preliminary: see issue 4 for stale checks).
+// ShowPlanFile renders a saved plan (km show).
+func ShowPlanFile(w io.Writer, path, format string, color bool) error {
+	f, err := reconcile.ReadPlanFile(path)
+	if err != nil {
+		return err
+	}
+	return RenderFile(w, f, format, color)
+}
+
+// RenderFile renders a plan file in the chosen format.
+func RenderFile(w io.Writer, f *reconcile.PlanFile, format string, color bool) error {
+	switch format {
+	case "", "text":
+		fmt.Fprintf(w, "Saved plan %s, made %s by km %s from %s (prefix %s, %s).\n\n",
+			f.PlanID, f.CreatedAt.UTC().Format(time.RFC3339), f.KMVersion, orUnknown(f.Declaration), f.Prefix, f.Region)
+		return reconcile.RenderText(w, f.Plan(), reconcile.TextOptions{Color: color})
+	case "json":
+		return reconcile.RenderJSON(w, f.Plan(), f.Meta())
+	case "markdown":
+		return reconcile.RenderMarkdown(w, f.Plan(), reconcile.MarkdownOptions{PlanMeta: f.Meta()})
+	}
+	return fmt.Errorf("unknown format %q: expected text, json or markdown", format)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "an unrecorded declaration"
+	}
+	return s
+}
+
+// ApplyPlanFile applies a saved plan exactly (km apply FILE): no question, no
+// re-plan. Under the state lock it refuses a plan that was applied before, then
+// re-reads only the resources the plan touches and refuses, writing nothing,
+// when any of them moved since the plan or the declaration changed. A plan is
+// claimed (recorded in SSM) before its first change, so it can never be
+// applied twice.
 func (s *Session) ApplyPlanFile(ctx context.Context, path string, o ApplyOptions) error {
-	return fmt.Errorf("applying a saved plan file is not implemented yet")
+	f, err := reconcile.ReadPlanFile(path)
+	if err != nil {
+		return err
+	}
+	if len(o.Targets) > 0 {
+		return errors.New("--target cannot be used with a plan file: the plan already fixes the change set; run km plan --target ... --out FILE instead")
+	}
+	// Checked again under the lock by PrepareSavedPlan; failing early avoids
+	// taking the lock for nothing.
+	if err := reconcile.CheckDeclaration(s.Config, f); err != nil {
+		return err
+	}
+	release, err := s.Lock(ctx, "apply", o.LockTimeout)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := reconcile.CheckNotApplied(ctx, s.Runtime, f); err != nil {
+		return err
+	}
+	pl, err := reconcile.PrepareSavedPlan(ctx, s.Config, s.Runtime, f)
+	if err != nil {
+		return err
+	}
+	if err := reconcile.ClaimPlan(ctx, s.Runtime, f); err != nil {
+		return err
+	}
+	out := s.Env.Stdout
+	if !pl.Plan.HasChanges() {
+		fmt.Fprintln(out, "The plan has no changes: nothing to apply.")
+	}
+	res, applyErr := reconcile.Apply(ctx, s.Runtime, pl, reconcile.ApplyOptions{Parallelism: o.Parallelism, Out: out})
+	if err := reconcile.RecordApplied(context.WithoutCancel(ctx), s.Runtime, f, res, applyErr); err != nil {
+		fmt.Fprintf(s.Env.Stderr, "Warning: %v\n", err)
+	}
+	if applyErr != nil {
+		fmt.Fprintf(out, "\nApply failed. Resources: %d added, %d changed, %d destroyed; %d failed.\n", res.Added, res.Changed, res.Destroyed, len(res.Failed))
+		return fmt.Errorf("%w\nThe plan file is used up: run km plan again to see what is left", applyErr)
+	}
+	fmt.Fprintf(out, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", res.Added, res.Changed, res.Destroyed)
+	return nil
 }

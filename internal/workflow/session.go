@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/user"
 	"sync"
@@ -28,7 +29,9 @@ type Env struct {
 	StateOptions state.Options
 	// AWS, when set, is used instead of a client from the standard chain (tests).
 	AWS *state.AWS
-	Now func() time.Time
+	// HTTPClient is used for GitHub (nil: default).
+	HTTPClient *http.Client
+	Now        func() time.Time
 }
 
 func (e Env) getenv(k string) string {

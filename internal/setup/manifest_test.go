@@ -1,0 +1,304 @@
+package setup_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/klankermaker/km/internal/githubapp"
+	"github.com/klankermaker/km/internal/githubsim"
+	"github.com/klankermaker/km/internal/setup"
+	"github.com/klankermaker/km/profiles"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// browser starts headless Chromium for the test. A missing Chromium fails the
+// test: CI installs it (.ci/install-chromium.sh).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("Chromium is not installed at %s (%v): install it with `apt-get update && apt-get install -y chromium` (or run .ci/install-chromium.sh)", chromiumPath, err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	if err := chromedp.Do(bctx); err != nil { // starts the browser
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	return bctx
+}
+
+const initialYAML = `# my km declaration
+region: us-east-1
+prefix: %s   # test prefix
+github:
+  # the App comes from km github
+  installations: {}
+`
+
+// TestManifestFlowInBrowser runs km github end to end in headless Chromium:
+// km's local page posts the manifest to the simulator's /settings/apps/new,
+// which redirects back with a code; km converts it, writes the key (0600),
+// records the App in km.yaml (comments kept) and applies the config slice.
+// With JavaScript disabled the form is submitted by clicking its button.
+func TestManifestFlowInBrowser(t *testing.T) {
+	bctx := browser(t)
+	for _, tc := range []struct {
+		name string
+		js   bool
+		org  string
+	}{
+		{name: "javascript auto-submits", js: true},
+		{name: "javascript off, button clicked, organization", js: false, org: "my-org"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, githubsim.WithOpenAPIValidation())
+			f.write("km.yaml", fmt.Sprintf(initialYAML, f.prefix))
+			tab, cancel := chromedp.NewContext(bctx)
+			defer cancel()
+
+			browserDone := make(chan error, 1)
+			var pageText, beforeClick string
+			opener := func(_ context.Context, local string) error {
+				go func() {
+					browserDone <- func() error {
+						if !tc.js {
+							if _, err := chromedp.Call(tab, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+								return fmt.Errorf("disabling JavaScript: %w", err)
+							}
+						}
+						if err := chromedp.Do(tab, chromedp.Navigate(local)); err != nil {
+							return fmt.Errorf("opening %s: %w", local, err)
+						}
+						if !tc.js {
+							var err error
+							if beforeClick, err = chromedp.Run(tab, chromedp.Location()); err != nil {
+								return err
+							}
+							if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("submit"))); err != nil {
+								return fmt.Errorf("clicking the submit button: %w", err)
+							}
+						}
+						if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
+							return fmt.Errorf("waiting for the callback page: %w", err)
+						}
+						var err error
+						pageText, err = chromedp.Run(tab, chromedp.Text(chromedp.CSS("body")))
+						return err
+					}()
+				}()
+				return nil
+			}
+			ctx, cancelRun := context.WithTimeout(context.Background(), time.Minute)
+			defer cancelRun()
+			res, err := setup.CreateApp(ctx, f.env(), setup.CreateAppOptions{Org: tc.org, Name: "km-test-" + f.prefix, OpenBrowser: opener})
+			if err != nil {
+				t.Fatalf("km github: %v\noutput:\n%s", err, f.out.String())
+			}
+			if err := <-browserDone; err != nil {
+				t.Fatalf("browser: %v", err)
+			}
+
+			app := f.sim.App()
+			if res.App.ClientID != app.ClientID || res.App.ID != app.ID {
+				t.Fatalf("created %s (%d); simulator has %s (%d)", res.App.ClientID, res.App.ID, app.ClientID, app.ID)
+			}
+			if !tc.js && !strings.HasPrefix(beforeClick, "http://127.0.0.1:") {
+				t.Fatalf("with JavaScript off the page left km before the click (at %s)", beforeClick)
+			}
+			wantOwner := "octocat"
+			if tc.org != "" {
+				wantOwner = tc.org
+			}
+			if res.App.Owner != wantOwner {
+				t.Errorf("App owner %s, want %s", res.App.Owner, wantOwner)
+			}
+
+			// The manifest GitHub received.
+			ms := f.sim.Manifests()
+			if len(ms) != 1 {
+				t.Fatalf("simulator received %d manifests, want 1", len(ms))
+			}
+			m := ms[0]
+			perms, _ := m["default_permissions"].(map[string]any)
+			redirect, _ := m["redirect_url"].(string)
+			if m["public"] != true || perms["contents"] != "write" || perms["metadata"] != "read" || len(perms) != 2 {
+				t.Errorf("manifest public/permissions: %v / %v", m["public"], perms)
+			}
+			if _, hook := m["hook_attributes"]; hook {
+				t.Errorf("manifest has a webhook: %v", m["hook_attributes"])
+			}
+			if !regexp.MustCompile(`^http://127\.0\.0\.1:[0-9]+/callback$`).MatchString(redirect) {
+				t.Errorf("redirect_url %q, want http://127.0.0.1:PORT/callback", redirect)
+			}
+
+			// The key file, km.yaml and SSM.
+			st, err := os.Stat(res.KeyFile)
+			if err != nil || st.Mode().Perm() != 0o600 {
+				t.Fatalf("key file %s: %v, mode %v; want 0600", res.KeyFile, err, st.Mode().Perm())
+			}
+			yml := f.read("km.yaml")
+			for _, keep := range []string{"# my km declaration", "# test prefix", "# the App comes from km github"} {
+				if !strings.Contains(yml, keep) {
+					t.Errorf("km.yaml lost %q:\n%s", keep, yml)
+				}
+			}
+			cfg, err := profiles.Load(f.cfg)
+			if err != nil {
+				t.Fatalf("km.yaml after km github: %v", err)
+			}
+			fp, _ := githubapp.KeyFingerprint(res.App.PEM)
+			if cfg.GitHub.AppClientID != app.ClientID || cfg.GitHub.AppID != app.ID || cfg.GitHub.KeyFingerprint != fp {
+				t.Errorf("km.yaml github = %s/%d/%s; want %s/%d/%s", cfg.GitHub.AppClientID, cfg.GitHub.AppID, cfg.GitHub.KeyFingerprint, app.ClientID, app.ID, fp)
+			}
+			if p, ok := f.param("/" + f.prefix + "/config/github/app-client-id"); !ok || p.Value != app.ClientID {
+				t.Errorf("SSM app-client-id = %q (present %v), want %s", p.Value, ok, app.ClientID)
+			}
+			if p, ok := f.param("/" + f.prefix + "/config/github/private-key"); !ok || p.Type != "SecureString" || !strings.Contains(p.Description, fp) {
+				t.Errorf("SSM private-key: present %v, type %s, description %q", ok, p.Type, p.Description)
+			}
+
+			install := f.sim.URL + "/apps/" + res.App.Slug + "/installations/new"
+			if !strings.Contains(f.out.String(), install) || !strings.Contains(pageText, install) {
+				t.Errorf("install URL %s missing from the output or the page:\n%s\npage: %s", install, f.out.String(), pageText)
+			}
+			noSecret(t, "km github output", f.out.String(), res.App.PEM)
+			noSecret(t, "the callback page", pageText, res.App.PEM)
+			if errs := f.sim.ValidationErrors(); len(errs) > 0 {
+				t.Errorf("OpenAPI validation: %v", errs)
+			}
+			path := "/settings/apps/new"
+			if tc.org != "" {
+				path = "/organizations/" + tc.org + path
+			}
+			if n := f.sim.CountRequests("POST", path); n != 1 {
+				t.Errorf("%d POSTs to %s, want 1", n, path)
+			}
+		})
+	}
+}
+
+var (
+	actionRe   = regexp.MustCompile(`action="([^"]+)"`)
+	manifestRe = regexp.MustCompile(`name="manifest" value="([^"]+)"`)
+)
+
+// TestManifestCallbackChecksState: a callback with the wrong state is refused
+// and does not end the flow; the one GitHub sends (right state) does.
+func TestManifestCallbackChecksState(t *testing.T) {
+	sim := githubsim.New()
+	defer sim.Close()
+	hc := &http.Client{Timeout: 10 * time.Second}
+	var forged int
+	opener := func(_ context.Context, local string) error {
+		go func() {
+			resp, err := hc.Get(local)
+			if err != nil {
+				t.Errorf("GET %s: %v", local, err)
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			action, manifest := actionRe.FindSubmatch(body), manifestRe.FindSubmatch(body)
+			if action == nil || manifest == nil {
+				t.Errorf("the local page has no form with the manifest:\n%s", body)
+				return
+			}
+			// A forged callback: a code of the attacker's, another state.
+			r, err := hc.Get(strings.TrimSuffix(local, "/") + "/callback?code=abc123&state=forged")
+			if err == nil {
+				forged = r.StatusCode
+				r.Body.Close()
+			}
+			// The real submission (the browser's part).
+			resp, err = hc.PostForm(html.UnescapeString(string(action[1])), url.Values{"manifest": {html.UnescapeString(string(manifest[1]))}})
+			if err != nil {
+				t.Errorf("posting the form: %v", err)
+				return
+			}
+			resp.Body.Close()
+		}()
+		return nil
+	}
+	creds, err := setup.RunManifestFlow(context.Background(), setup.ManifestOptions{
+		WebURL: sim.URL, Name: "state-test", OpenBrowser: opener, Timeout: 30 * time.Second,
+		Converter: githubapp.NewAnonymousClient(githubapp.Options{APIURL: sim.URL}),
+	})
+	if err != nil {
+		t.Fatalf("manifest flow: %v", err)
+	}
+	if forged != http.StatusBadRequest {
+		t.Errorf("forged callback answered %d, want 400", forged)
+	}
+	if creds.ClientID != sim.App().ClientID || len(creds.PEM) == 0 {
+		t.Errorf("flow returned %v; simulator App is %s", creds, sim.App().ClientID)
+	}
+	if n := sim.CountRequests("POST", "/app-manifests/"); n != 1 {
+		t.Errorf("%d conversions, want 1 (the forged code must not be exchanged)", n)
+	}
+}
+
+// TestManifestTimeoutAndNoBrowser: --no-browser prints the local URL and opens
+// nothing; with nobody completing the flow it ends with a clear timeout.
+func TestManifestTimeoutAndNoBrowser(t *testing.T) {
+	var out strings.Builder
+	opened := false
+	_, err := setup.RunManifestFlow(context.Background(), setup.ManifestOptions{
+		WebURL: "http://127.0.0.1:1", NoBrowser: true, Timeout: 50 * time.Millisecond, Out: &out,
+		OpenBrowser: func(context.Context, string) error { opened = true; return nil },
+		Converter:   githubapp.NewAnonymousClient(githubapp.Options{APIURL: "http://127.0.0.1:1"}),
+	})
+	if err == nil || !strings.Contains(err.Error(), "timed out after 50ms") || !strings.Contains(err.Error(), "km github again") {
+		t.Fatalf("error %v, want a timeout that says what to do", err)
+	}
+	if opened {
+		t.Error("--no-browser opened a browser")
+	}
+	if !regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+/`).MatchString(out.String()) {
+		t.Errorf("output does not show the local URL:\n%s", out.String())
+	}
+}
+
+// TestCreateAppRefusesExistingApp: with an App already in km.yaml, km github
+// without --force stops before the flow starts.
+func TestCreateAppRefusesExistingApp(t *testing.T) {
+	f := newFixture(t)
+	f.write("km.yaml", fmt.Sprintf("prefix: %s\ngithub:\n  appClientId: Iv1.existing\n", f.prefix))
+	opened := false
+	_, err := setup.CreateApp(context.Background(), f.env(), setup.CreateAppOptions{
+		OpenBrowser: func(context.Context, string) error { opened = true; return nil }, Timeout: time.Second,
+	})
+	if err == nil || !strings.Contains(err.Error(), "--force") || !strings.Contains(err.Error(), "Iv1.existing") {
+		t.Fatalf("error %v, want a refusal naming the App and --force", err)
+	}
+	if opened || len(f.sim.Manifests()) != 0 {
+		t.Error("the flow started despite the refusal")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		t.Error("refusal came from a timeout")
+	}
+}

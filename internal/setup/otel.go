@@ -1,0 +1,193 @@
+package setup
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/state"
+)
+
+// The refresher's log messages.
+const (
+	msgRefreshed = "token_refreshed"
+	msgFailed    = "token_refresh_failed"
+)
+
+// failurePattern is a CloudWatch Logs term pattern for refresh failures. A
+// quoted term, not a JSON pattern: it works in AWS and in emulators alike.
+const failurePattern = `"` + msgFailed + `"`
+
+// Event is one line the refresher logged about a sandbox.
+type Event struct {
+	Time           time.Time       `json:"time"`
+	Msg            string          `json:"msg"`
+	Level          string          `json:"level,omitempty"`
+	SandboxID      string          `json:"sandbox_id,omitempty"`
+	Owner          string          `json:"owner,omitempty"`
+	InstallationID int64           `json:"installation_id,omitempty"`
+	Repositories   json.RawMessage `json:"repositories,omitempty"`
+	Permissions    json.RawMessage `json:"permissions,omitempty"`
+	ExpiresAt      string          `json:"expires_at,omitempty"`
+	TokenSHA       string          `json:"token_sha,omitempty"`
+	Error          string          `json:"error,omitempty"`
+	// Raw is the log line when it is not the refresher's JSON.
+	Raw string `json:"raw,omitempty"`
+}
+
+// EventsOptions are km otel's flags.
+type EventsOptions struct {
+	SandboxID string
+	Since     time.Duration // default 1h
+}
+
+// Events returns the refresher's events for one sandbox, oldest first (newest
+// last), read from /aws/lambda/{prefix}-github-token-refresher with a term
+// pattern (the sandbox id in double quotes) and then checked field by field.
+func Events(ctx context.Context, e workflow.Env, o EventsOptions) ([]Event, error) {
+	if o.SandboxID == "" || strings.ContainsAny(o.SandboxID, "\" \t\r\n") {
+		return nil, fmt.Errorf("sandbox id %q: expected an id like sb-7f3a9c", o.SandboxID)
+	}
+	if o.Since <= 0 {
+		o.Since = time.Hour
+	}
+	cfg, err := workflow.LoadConfig(e)
+	if err != nil {
+		return nil, err
+	}
+	aws, err := connect(ctx, e, cfg)
+	if err != nil {
+		return nil, err
+	}
+	group := names.New(cfg.Prefix).LogGroup()
+	now := nowFunc(e)()
+	raw, err := aws.FilterLogEvents(ctx, group, `"`+o.SandboxID+`"`, now.Add(-o.Since), now)
+	if err != nil {
+		if state.IsNotFound(err) {
+			return nil, fmt.Errorf("the refresher's log group %s does not exist: run `km apply` to deploy the refresher: %w", group, err)
+		}
+		return nil, fmt.Errorf("reading the refresher's events for %s from %s: %w", o.SandboxID, group, err)
+	}
+	var out []Event
+	for _, le := range raw {
+		ev := parseEvent(le)
+		if ev.Raw == "" && ev.SandboxID != o.SandboxID {
+			continue // the id appeared in another field
+		}
+		if ev.Raw != "" && !strings.Contains(ev.Raw, o.SandboxID) {
+			continue
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// parseEvent reads one refresher log line (JSON, as slog's JSON handler writes
+// it; a Lambda platform prefix before the JSON is skipped).
+func parseEvent(le state.LogEvent) Event {
+	ev := Event{Time: le.Time}
+	msg := strings.TrimSpace(le.Message)
+	if i := strings.IndexByte(msg, '{'); i >= 0 {
+		var m struct {
+			Time           string          `json:"time"`
+			Msg            string          `json:"msg"`
+			Level          string          `json:"level"`
+			SandboxID      string          `json:"sandbox_id"`
+			Owner          string          `json:"owner"`
+			InstallationID json.RawMessage `json:"installation_id"`
+			Repositories   json.RawMessage `json:"repositories"`
+			Permissions    json.RawMessage `json:"permissions"`
+			ExpiresAt      string          `json:"expires_at"`
+			TokenSHA       string          `json:"token_sha"`
+			Error          string          `json:"error"`
+		}
+		if json.Unmarshal([]byte(msg[i:]), &m) == nil && m.Msg != "" {
+			ev.Msg, ev.Level, ev.SandboxID, ev.Owner = m.Msg, m.Level, m.SandboxID, m.Owner
+			ev.Repositories, ev.Permissions = m.Repositories, m.Permissions
+			ev.ExpiresAt, ev.TokenSHA, ev.Error = m.ExpiresAt, m.TokenSHA, m.Error
+			ev.InstallationID, _ = strconv.ParseInt(strings.Trim(string(m.InstallationID), `"`), 10, 64)
+			if t, err := time.Parse(time.RFC3339Nano, m.Time); err == nil {
+				ev.Time = t.UTC()
+			}
+			return ev
+		}
+	}
+	ev.Raw = msg
+	return ev
+}
+
+// WriteEventsText prints one line per event, newest last.
+func WriteEventsText(w io.Writer, sandbox string, since time.Duration, evs []Event) error {
+	if len(evs) == 0 {
+		_, err := fmt.Fprintf(w, "No refresher events for %s in the last %s.\n", sandbox, since)
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, ev := range evs {
+		ts := ev.Time.UTC().Format(time.RFC3339)
+		if ev.Raw != "" {
+			fmt.Fprintf(tw, "%s\t%s\n", ts, ev.Raw)
+			continue
+		}
+		var b strings.Builder
+		if ev.Owner != "" {
+			fmt.Fprintf(&b, "owner=%s ", ev.Owner)
+		}
+		if ev.InstallationID != 0 {
+			fmt.Fprintf(&b, "installation=%d ", ev.InstallationID)
+		}
+		if len(ev.Repositories) > 0 && string(ev.Repositories) != "null" {
+			fmt.Fprintf(&b, "repositories=%s ", compact(ev.Repositories))
+		}
+		if len(ev.Permissions) > 0 && string(ev.Permissions) != "null" {
+			fmt.Fprintf(&b, "permissions=%s ", compact(ev.Permissions))
+		}
+		if ev.ExpiresAt != "" {
+			fmt.Fprintf(&b, "expires_at=%s ", ev.ExpiresAt)
+		}
+		if ev.TokenSHA != "" {
+			fmt.Fprintf(&b, "token_sha=%s ", ev.TokenSHA)
+		}
+		if ev.Error != "" {
+			fmt.Fprintf(&b, "error=%q", ev.Error)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", ts, ev.Msg, strings.TrimSpace(b.String()))
+	}
+	return tw.Flush()
+}
+
+// WriteEventsJSON prints the events as a JSON array.
+func WriteEventsJSON(w io.Writer, evs []Event) error {
+	if evs == nil {
+		evs = []Event{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(evs)
+}
+
+func compact(r json.RawMessage) string {
+	var v any
+	if json.Unmarshal(r, &v) != nil {
+		return string(r)
+	}
+	switch t := v.(type) {
+	case string:
+		return t
+	case []any:
+		parts := make([]string, len(t))
+		for i, x := range t {
+			parts[i] = fmt.Sprint(x)
+		}
+		return strings.Join(parts, ",")
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}

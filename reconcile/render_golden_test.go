@@ -1,0 +1,168 @@
+package reconcile
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// go test ./reconcile -run TestRenderGolden -update rewrites testdata/golden.
+var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+const goldenPolicyBefore = `{
+  "Statement": [
+    {
+      "Action": ["ssm:GetParameter"],
+      "Effect": "Allow",
+      "Resource": "arn:aws:ssm:us-east-1:123456789012:parameter/km/config/github/*"
+    }
+  ],
+  "Version": "2012-10-17"
+}`
+
+const goldenPolicyAfter = `{
+  "Statement": [
+    {
+      "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+      "Effect": "Allow",
+      "Resource": "arn:aws:ssm:us-east-1:123456789012:parameter/km/config/github/*"
+    }
+  ],
+  "Version": "2012-10-17"
+}`
+
+const goldenInput = `{
+  "allowed_repos": ["acme/api"],
+  "installation_id": 42,
+  "sandbox_id": "sb-3"
+}`
+
+// goldenPlans are hand-built plans covering every action, multi-line JSON
+// diffs, sensitive attributes, values known after apply, warnings and a plan
+// without changes.
+func goldenPlans() map[string]*Plan {
+	base := func() *Plan {
+		return &Plan{FormatVersion: FormatVersion, DeclarationHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", Prefix: "km", Region: "us-east-1"}
+	}
+	create := base()
+	create.Changes = []Change{
+		{
+			Address: "aws_iam_role.refresher", Type: "aws_iam_role", ID: "km-github-token-refresher", Action: Create, Reason: "role missing",
+			After: map[string]string{"name": "km-github-token-refresher", "arn": Unknown, "inline_policy": goldenPolicyAfter},
+		},
+		{
+			Address: "aws_ssm_parameter.private_key", Type: "aws_ssm_parameter", ID: "/km/config/github/private-key", Action: Create, Reason: "parameter missing",
+			After:     map[string]string{"name": "/km/config/github/private-key", "type": "SecureString", "value": "sensitive:SHA256:aaaa", "description": "km App private key SHA256:aaaa"},
+			Sensitive: []string{"value"},
+		},
+		{
+			Address: `sandbox["sb-1"].km_github_token["acme"]`, Type: "km_github_token", Sandbox: "sb-1", ID: "/sandbox/sb-1/github-token", Action: Create, Reason: "token parameter missing",
+			After:     map[string]string{"name": "/sandbox/sb-1/github-token", "owner": "acme", "repositories": "api,web", "value": "(minted at apply)"},
+			Sensitive: []string{"value"}, DependsOn: []string{`sandbox["sb-1"].aws_kms_alias.token`},
+		},
+	}
+	mixed := base()
+	mixed.Targets = []string{`sandbox["sb-2"]`}
+	mixed.Warnings = []string{"Resource targeting is in effect: the plan may be incomplete."}
+	mixed.Changes = []Change{
+		{
+			Address: "aws_iam_role.refresher", Type: "aws_iam_role", ID: "km-github-token-refresher", Action: Update,
+			Reason:       "live inline_policy differs from the declaration",
+			Before:       map[string]string{"name": "km-github-token-refresher", "arn": "arn:aws:iam::123456789012:role/km-github-token-refresher", "inline_policy": goldenPolicyBefore},
+			After:        map[string]string{"name": "km-github-token-refresher", "arn": "arn:aws:iam::123456789012:role/km-github-token-refresher", "inline_policy": goldenPolicyAfter},
+			Precondition: "sha256=1111111111111111",
+		},
+		{
+			Address: "aws_ssm_parameter.private_key", Type: "aws_ssm_parameter", ID: "/km/config/github/private-key", Action: Update,
+			Reason:       "the App private key in km.yaml differs from the one in SSM (fingerprint)",
+			Before:       map[string]string{"name": "/km/config/github/private-key", "type": "SecureString", "value": "sensitive:SHA256:aaaa", "description": "km App private key SHA256:aaaa"},
+			After:        map[string]string{"name": "/km/config/github/private-key", "type": "SecureString", "value": "sensitive:SHA256:bbbb", "description": "km App private key SHA256:bbbb"},
+			Sensitive:    []string{"value"},
+			Precondition: "version=3",
+		},
+		{
+			Address: `aws_ssm_parameter.installation["acme"]`, Type: "aws_ssm_parameter", ID: "/km/config/github/installations/acme", Action: Replace,
+			Reason:       "type String cannot become SecureString in place",
+			Before:       map[string]string{"name": "/km/config/github/installations/acme", "type": "String", "value": "42"},
+			After:        map[string]string{"name": "/km/config/github/installations/acme", "type": "SecureString", "value": "42"},
+			ForceNew:     []string{"type"},
+			Precondition: "version=1",
+		},
+		{
+			Address: `sandbox["sb-2"].aws_kms_key.token`, Type: "aws_kms_key", Sandbox: "sb-2", ID: "1234abcd-0000-0000-0000-000000000002", Action: Replace,
+			Reason:       "key is disabled",
+			Before:       map[string]string{"key_id": "1234abcd-0000-0000-0000-000000000002", "key_state": "Disabled", "description": "km GitHub token key for sandbox sb-2"},
+			After:        map[string]string{"key_id": Unknown, "key_state": "Enabled", "description": "km GitHub token key for sandbox sb-2"},
+			Precondition: "state=Disabled policy=2222222222222222",
+		},
+		{
+			Address: `sandbox["sb-3"].aws_scheduler_schedule.refresh`, Type: "aws_scheduler_schedule", Sandbox: "sb-3", ID: "km-github-token-sb-3", Action: Create,
+			Reason: "schedule missing",
+			After:  map[string]string{"name": "km-github-token-sb-3", "schedule_expression": "rate(45 minutes)", "input": goldenInput, "target_arn": Unknown},
+		},
+		{
+			Address: `sandbox["sb-old"].km_github_token["acme"]`, Type: "km_github_token", Sandbox: "sb-old", ID: "/sandbox/sb-old/github-token", Action: Delete,
+			Reason:       "orphaned: no sandbox/owner in km.yaml uses this token",
+			Before:       map[string]string{"name": "/sandbox/sb-old/github-token", "owner": "acme", "value": "(sensitive)"},
+			Sensitive:    []string{"value"},
+			Precondition: "version=7",
+		},
+		{
+			Address: `aws_ssm_parameter.installation["old-org"]`, Type: "aws_ssm_parameter", ID: "/km/config/github/installations/old-org", Action: Delete,
+			Reason:       "installation no longer in km.yaml",
+			Before:       map[string]string{"name": "/km/config/github/installations/old-org", "type": "String", "value": "111"},
+			Precondition: "version=2",
+		},
+	}
+	return map[string]*Plan{"create": create, "mixed": mixed, "nochange": base()}
+}
+
+var goldenMeta = PlanMeta{
+	KMVersion: "v1.2.3", PlanID: "0f8fad5b-d9cb-469f-a165-70867728950e",
+	CreatedAt: time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC), Account: "123456789012", Declaration: "infra/km.yaml",
+}
+
+func TestRenderGolden(t *testing.T) {
+	renderers := []struct {
+		ext    string
+		render func(*bytes.Buffer, *Plan) error
+	}{
+		{"txt", func(b *bytes.Buffer, p *Plan) error { return RenderText(b, p, TextOptions{}) }},
+		{"json", func(b *bytes.Buffer, p *Plan) error { return RenderJSON(b, p, goldenMeta) }},
+		{"md", func(b *bytes.Buffer, p *Plan) error { return RenderMarkdown(b, p, MarkdownOptions{PlanMeta: goldenMeta}) }},
+	}
+	for name, p := range goldenPlans() {
+		for _, r := range renderers {
+			t.Run(name+"."+r.ext, func(t *testing.T) {
+				var got bytes.Buffer
+				if err := r.render(&got, p); err != nil {
+					t.Fatal(err)
+				}
+				checkGolden(t, filepath.Join("testdata", "golden", name+"."+r.ext), got.Bytes())
+			})
+		}
+	}
+}
+
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *updateGolden {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./reconcile -run TestRenderGolden -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the rendered output (if the change is intended, run with -update)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+	}
+}
