@@ -132,7 +132,9 @@ func TestRenderGolden(t *testing.T) {
 	}{
 		{"txt", func(b *bytes.Buffer, p *Plan) error { return RenderText(b, p, TextOptions{}) }},
 		{"json", func(b *bytes.Buffer, p *Plan) error { return RenderJSON(b, p, goldenMeta) }},
-		{"md", func(b *bytes.Buffer, p *Plan) error { return RenderMarkdown(b, p, MarkdownOptions{PlanMeta: goldenMeta}) }},
+		{"md", func(b *bytes.Buffer, p *Plan) error {
+			return RenderMarkdown(b, p, MarkdownOptions{PlanMeta: goldenMeta})
+		}},
 	}
 	for name, p := range goldenPlans() {
 		for _, r := range renderers {

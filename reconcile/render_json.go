@@ -3,7 +3,6 @@ package reconcile
 import (
 	"encoding/json"
 	"io"
-	"sort"
 	"time"
 )
 
@@ -155,16 +154,4 @@ func RenderJSON(w io.Writer, p *Plan, m PlanMeta) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(JSONDocument(p, m))
-}
-
-// sortedBoolKeys returns the keys of m that are true, sorted.
-func sortedBoolKeys(m map[string]bool) []string {
-	var out []string
-	for k, v := range m {
-		if v {
-			out = append(out, k)
-		}
-	}
-	sort.Strings(out)
-	return out
 }

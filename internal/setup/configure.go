@@ -291,9 +291,10 @@ func yamlDifferences(cfg *profiles.Config, o ConfigureOptions, newKey []byte, in
 	if o.AppClientID != "" && g.AppClientID != "" && o.AppClientID != g.AppClientID {
 		out = append(out, fmt.Sprintf("%s github.appClientId is %s; requested %s", cfg.Path, g.AppClientID, o.AppClientID))
 	}
-	if newKey != nil && g.KeyFingerprint != "" {
-		if fp, err := githubapp.KeyFingerprint(newKey); err == nil && fp != g.KeyFingerprint {
-			out = append(out, fmt.Sprintf("%s github.privateKeyFile holds the key %s; requested %s", cfg.Path, g.KeyFingerprint, fp))
+	if newKey != nil && g.PrivateKeyPEM != nil {
+		old, _ := githubapp.KeyFingerprint(g.PrivateKeyPEM)
+		if fp, err := githubapp.KeyFingerprint(newKey); err == nil && fp != old {
+			out = append(out, fmt.Sprintf("%s github.privateKeyFile holds the key %s; requested %s", cfg.Path, old, fp))
 		}
 	}
 	for _, in := range g.Installations {

@@ -76,25 +76,29 @@ func (d *doctor) checkAppConfig(ctx context.Context) {
 
 	key, ok := params[n.PrivateKeyParam()]
 	d.pem = g.PrivateKeyPEM
+	yamlFP := ""
+	if g.PrivateKeyPEM != nil {
+		yamlFP, _ = githubapp.KeyFingerprint(g.PrivateKeyPEM)
+	}
 	switch {
 	case !ok && g.PrivateKeyPEM == nil:
 		d.add("github.private-key", Fail, "no App private key in SSM "+n.PrivateKeyParam()+" nor in "+d.cfg.Path+" (github.privateKeyFile)", fixKeyFile)
 		return
 	case !ok:
-		d.add("github.private-key", Fail, "SSM "+n.PrivateKeyParam()+" is missing ("+d.cfg.Path+" has the key "+g.KeyFingerprint+")", fixApply)
+		d.add("github.private-key", Fail, "SSM "+n.PrivateKeyParam()+" is missing ("+d.cfg.Path+" has the key "+yamlFP+")", fixApply)
 	default:
 		fp, err := githubapp.KeyFingerprint([]byte(key.Value))
 		switch {
 		case err != nil:
 			d.add("github.private-key", Fail, "SSM "+n.PrivateKeyParam()+" does not parse as an RSA private key: "+indent(err.Error()), fixKeyFile)
-		case g.KeyFingerprint != "" && fp != g.KeyFingerprint:
-			d.add("github.private-key", Fail, fmt.Sprintf("SSM %s holds the key %s but %s has %s", n.PrivateKeyParam(), fp, d.cfg.Path, g.KeyFingerprint),
+		case yamlFP != "" && fp != yamlFP:
+			d.add("github.private-key", Fail, fmt.Sprintf("SSM %s holds the key %s but %s has %s", n.PrivateKeyParam(), fp, d.cfg.Path, yamlFP),
 				fixApply+", or point github.privateKeyFile at the right .pem")
 		default:
 			if d.pem == nil {
 				d.pem = []byte(key.Value)
 			}
-			d.add("github.private-key", Pass, "SSM "+n.PrivateKeyParam()+" holds an RSA key "+fp+matchNote(g.KeyFingerprint != "", d.cfg.Path), "")
+			d.add("github.private-key", Pass, "SSM "+n.PrivateKeyParam()+" holds an RSA key "+fp+matchNote(yamlFP != "", d.cfg.Path), "")
 		}
 	}
 }

@@ -1,0 +1,245 @@
+package lambda_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/klankermaker/km/internal/lambdazip"
+	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/state"
+	"github.com/klankermaker/km/state/statetest"
+)
+
+// awsProxy sits between refresher processes and kumo: it forwards every
+// request, counts the AWS API calls (everything but the Runtime API), and
+// reports when a function's runtime first polls for an invocation — kumo
+// only routes Invoke to the Runtime API once a handler has polled.
+type awsProxy struct {
+	url      string
+	awsCalls atomic.Int64
+
+	mu     sync.Mutex
+	polled map[string]chan struct{}
+}
+
+func newAWSProxy(t testing.TB, kumoURL string) *awsProxy {
+	t.Helper()
+	target, err := url.Parse(kumoURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &awsProxy{polled: map[string]chan struct{}{}}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fn, ok := strings.CutPrefix(r.URL.Path, "/_runtime/"); ok {
+			fn, rest, _ := strings.Cut(fn, "/")
+			if r.Method == http.MethodGet && strings.HasSuffix(rest, "/invocation/next") {
+				p.signal(fn)
+			}
+		} else {
+			p.awsCalls.Add(1)
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	p.url = srv.URL
+	return p
+}
+
+func (p *awsProxy) ch(fn string) chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.polled[fn]
+	if !ok {
+		c = make(chan struct{})
+		p.polled[fn] = c
+	}
+	return c
+}
+
+func (p *awsProxy) signal(fn string) {
+	c := p.ch(fn)
+	select {
+	case <-c:
+	default:
+		close(c)
+	}
+}
+
+// runtimeAPI is the AWS_LAMBDA_RUNTIME_API value for fn: host:port/_runtime/fn.
+func (p *awsProxy) runtimeAPI(fn string) string {
+	return strings.TrimPrefix(p.url, "http://") + "/_runtime/" + fn
+}
+
+// deployment is the refresher function and its schedule group in kumo, as
+// km apply creates them.
+type deployment struct {
+	f     *fixture
+	proxy *awsProxy
+	fn    state.Function
+	group string
+}
+
+// deploy creates the function with the environment km apply sets. kumo
+// never runs the uploaded zip, so any zip will do.
+func deploy(t testing.TB, f *fixture, proxy *awsProxy, fnName string) *deployment {
+	t.Helper()
+	ctx := context.Background()
+	zip, err := lambdazip.Zip([]byte("#!/bin/sh\nexit 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := names.New(f.prefix)
+	fn, err := f.aws.CreateFunction(ctx, state.Function{
+		Name: fnName, RoleARN: "arn:aws:iam::000000000000:role/" + n.RefresherRole(),
+		Runtime: "provided.al2023", Handler: "bootstrap", Architecture: "arm64",
+		MemoryMB: 128, TimeoutSeconds: 60, LogGroup: n.LogGroup(),
+		Env: map[string]string{"KM_PREFIX": f.prefix, "KM_REGION": statetest.Region, "KM_GITHUB_API_URL": f.sim.URL},
+	}, zip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &deployment{f: f, proxy: proxy, fn: fn, group: n.ScheduleGroup()}
+}
+
+// schedule creates the sandbox's refresh schedule as km apply does and
+// reads it back.
+func (d *deployment) schedule(t testing.TB, sb sandbox, input json.RawMessage) state.Schedule {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := d.f.aws.GetScheduleGroup(ctx, d.group); err != nil {
+		if _, err := d.f.aws.CreateScheduleGroup(ctx, d.group, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name := names.New(d.f.prefix).Schedule(sb.id)
+	_, err := d.f.aws.CreateSchedule(ctx, state.Schedule{
+		Name: name, Group: d.group, Expression: "rate(45 minutes)", State: "ENABLED",
+		TargetARN: d.fn.ARN, RoleARN: "arn:aws:iam::000000000000:role/" + names.New(d.f.prefix).SchedulerRole(),
+		Input: string(input), RetryMaxAttempts: 3, MaxEventAgeSeconds: 600,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := d.f.aws.GetSchedule(ctx, d.group, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// proc is a running refresher process.
+type proc struct {
+	cmd   *exec.Cmd
+	lines chan string
+	out   lineBuffer // everything it printed (stdout and stderr)
+}
+
+// start runs the refresher binary the way Lambda would: with the function's
+// environment as GetFunction reports it (kumo does not pass it on), the
+// Runtime API address, and credentials; AWS calls go through the proxy.
+func (d *deployment) start(t testing.TB) *proc {
+	t.Helper()
+	live, err := d.f.aws.GetFunction(context.Background(), d.fn.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	env := []string{
+		"AWS_LAMBDA_RUNTIME_API=" + d.proxy.runtimeAPI(d.fn.Name),
+		"AWS_LAMBDA_FUNCTION_NAME=" + d.fn.Name,
+		"AWS_REGION=" + statetest.Region,
+		"AWS_ACCESS_KEY_ID=AKIDKUMOTEST", "AWS_SECRET_ACCESS_KEY=kumo-test-secret",
+		"AWS_ENDPOINT_URL=" + d.proxy.url,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials"),
+		"HOME=" + home,
+	}
+	for k, v := range live.Env {
+		env = append(env, k+"="+v)
+	}
+	cmd := exec.Command(refresherBinary(t))
+	cmd.Env = env
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, lines: make(chan string, 1024)}
+	cmd.Stderr = &p.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			p.out.Write([]byte(sc.Text() + "\n"))
+			p.lines <- sc.Text()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		_ = cmd.Wait()
+	})
+	return p
+}
+
+// fire does what EventBridge Scheduler does: invoke the schedule's target
+// with the schedule's input. It waits until the runtime has polled once.
+func (d *deployment) fire(t testing.TB, p *proc, s state.Schedule) (out []byte, fnErr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	select {
+	case <-d.proxy.ch(d.fn.Name):
+	case <-ctx.Done():
+		t.Fatalf("the refresher never polled the Runtime API; its output:\n%s", p.out.String())
+	}
+	for {
+		out, fnErr, err := d.f.aws.Invoke(ctx, s.TargetARN, []byte(s.Input))
+		// The first poll can reach kumo just after the proxy saw it.
+		if err != nil && strings.Contains(err.Error(), "no runtime handler") && ctx.Err() == nil {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("Invoke %s: %v; refresher output:\n%s", s.TargetARN, err, p.out.String())
+		}
+		return out, fnErr
+	}
+}
+
+// event waits for the refresher's next log event about sandbox.
+func (p *proc) event(t testing.TB, sandboxID string) map[string]any {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case line := <-p.lines:
+			var m map[string]any
+			if json.Unmarshal([]byte(line), &m) == nil && m["sandbox_id"] == sandboxID {
+				return m
+			}
+		case <-timeout:
+			t.Fatalf("no log event for %s; output:\n%s", sandboxID, p.out.String())
+		}
+	}
+}
+
+// ownerOf is the payload's first owner.
+func ownerOf(sb sandbox) payload.Owner { return sb.payload.Owners[0] }
