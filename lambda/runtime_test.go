@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -43,7 +45,15 @@ func newAWSProxy(t testing.TB, kumoURL string) *awsProxy {
 	}
 	p := &awsProxy{polled: map[string]chan struct{}{}}
 	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		if !errors.Is(err, context.Canceled) { // a killed refresher drops its long poll
+			http.Error(w, err.Error(), http.StatusBadGateway)
+		}
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if os.Getenv("KM_DEBUG_PROXY") != "" {
+			println("proxy", r.Method, r.URL.Path)
+		}
 		if fn, ok := strings.CutPrefix(r.URL.Path, "/_runtime/"); ok {
 			fn, rest, _ := strings.Cut(fn, "/")
 			if r.Method == http.MethodGet && strings.HasSuffix(rest, "/invocation/next") {
@@ -87,10 +97,10 @@ func (p *awsProxy) runtimeAPI(fn string) string {
 // deployment is the refresher function and its schedule group in kumo, as
 // km apply creates them.
 type deployment struct {
-	f     *fixture
-	proxy *awsProxy
-	fn    state.Function
-	group string
+	aws    *state.AWS
+	proxy  *awsProxy
+	fn     state.Function
+	prefix string
 }
 
 // deploy creates the function with the environment km apply sets. kumo
@@ -112,29 +122,33 @@ func deploy(t testing.TB, f *fixture, proxy *awsProxy, fnName string) *deploymen
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &deployment{f: f, proxy: proxy, fn: fn, group: n.ScheduleGroup()}
+	return &deployment{aws: f.aws, proxy: proxy, fn: fn, prefix: f.prefix}
 }
 
-// schedule creates the sandbox's refresh schedule as km apply does and
-// reads it back.
+// schedule creates the sandbox's refresh schedule as km apply does (unless
+// it exists) and reads it back.
 func (d *deployment) schedule(t testing.TB, sb sandbox, input json.RawMessage) state.Schedule {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := d.f.aws.GetScheduleGroup(ctx, d.group); err != nil {
-		if _, err := d.f.aws.CreateScheduleGroup(ctx, d.group, nil); err != nil {
+	n := names.New(d.prefix)
+	group, name := n.ScheduleGroup(), n.Schedule(sb.id)
+	if _, err := d.aws.GetScheduleGroup(ctx, group); err != nil {
+		if _, err := d.aws.CreateScheduleGroup(ctx, group, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	name := names.New(d.f.prefix).Schedule(sb.id)
-	_, err := d.f.aws.CreateSchedule(ctx, state.Schedule{
-		Name: name, Group: d.group, Expression: "rate(45 minutes)", State: "ENABLED",
-		TargetARN: d.fn.ARN, RoleARN: "arn:aws:iam::000000000000:role/" + names.New(d.f.prefix).SchedulerRole(),
+	if s, err := d.aws.GetSchedule(ctx, group, name); err == nil {
+		return s
+	}
+	_, err := d.aws.CreateSchedule(ctx, state.Schedule{
+		Name: name, Group: group, Expression: "rate(45 minutes)", State: "ENABLED",
+		TargetARN: d.fn.ARN, RoleARN: "arn:aws:iam::000000000000:role/" + n.SchedulerRole(),
 		Input: string(input), RetryMaxAttempts: 3, MaxEventAgeSeconds: 600,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := d.f.aws.GetSchedule(ctx, d.group, name)
+	s, err := d.aws.GetSchedule(ctx, group, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,6 +160,17 @@ type proc struct {
 	cmd   *exec.Cmd
 	lines chan string
 	out   lineBuffer // everything it printed (stdout and stderr)
+	done  chan struct{}
+	once  sync.Once
+}
+
+// stop kills the process and waits for it; the test's cleanup calls it too.
+func (p *proc) stop() {
+	p.once.Do(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		_ = p.cmd.Wait()
+	})
 }
 
 // start runs the refresher binary the way Lambda would: with the function's
@@ -153,7 +178,7 @@ type proc struct {
 // Runtime API address, and credentials; AWS calls go through the proxy.
 func (d *deployment) start(t testing.TB) *proc {
 	t.Helper()
-	live, err := d.f.aws.GetFunction(context.Background(), d.fn.Name)
+	live, err := d.aws.GetFunction(context.Background(), d.fn.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,25 +203,23 @@ func (d *deployment) start(t testing.TB) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, lines: make(chan string, 1024)}
+	p := &proc{cmd: cmd, lines: make(chan string, 1024), done: make(chan struct{})}
 	cmd.Stderr = &p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
 	go func() {
-		defer close(done)
+		defer close(p.done)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			p.out.Write([]byte(sc.Text() + "\n"))
-			p.lines <- sc.Text()
+			select {
+			case p.lines <- sc.Text():
+			default: // nobody reads this process's events (benchmarks)
+			}
 		}
 	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		_ = cmd.Wait()
-	})
+	t.Cleanup(p.stop)
 	return p
 }
 
@@ -212,7 +235,7 @@ func (d *deployment) fire(t testing.TB, p *proc, s state.Schedule) (out []byte, 
 		t.Fatalf("the refresher never polled the Runtime API; its output:\n%s", p.out.String())
 	}
 	for {
-		out, fnErr, err := d.f.aws.Invoke(ctx, s.TargetARN, []byte(s.Input))
+		out, fnErr, err := d.aws.Invoke(ctx, s.TargetARN, []byte(s.Input))
 		// The first poll can reach kumo just after the proxy saw it.
 		if err != nil && strings.Contains(err.Error(), "no runtime handler") && ctx.Err() == nil {
 			continue

@@ -3,13 +3,14 @@ package reconcile
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/klankermaker/km/internal/demo"
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
@@ -19,7 +20,7 @@ import (
 	"github.com/klankermaker/km/state/statetest"
 )
 
-// savedPlanEnv is a declaration (internal/demo: two owners per sandbox)
+// savedPlanEnv is a declaration (two owners per sandbox, as internal/demo)
 // connected to kumo and the GitHub simulator, for the saved-plan tests. kumo
 // shares one store per process: every env uses its own prefix and sandbox ids.
 type savedPlanEnv struct {
@@ -28,23 +29,30 @@ type savedPlanEnv struct {
 	sim    *githubsim.Server
 	aws    *state.AWS
 	rec    *state.Recorder
-	w      demo.Written
+	w      declaration
 	rt     *Runtime
 	n      names.Names
 	prefix string
 	ids    []string
 }
 
+// newSavedPlanEnv suffixes prefix and every sandbox id with a random tag, so
+// that a re-run in the same process (go test -count=N) starts from nothing:
+// use e.prefix and e.ids.
 func newSavedPlanEnv(t *testing.T, prefix string, ids ...string) *savedPlanEnv {
 	t.Helper()
+	tag := make([]byte, 3)
+	_, _ = rand.Read(tag)
+	prefix = fmt.Sprintf("%s%x", prefix, tag)
+	ids = append([]string(nil), ids...)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%s-%x", ids[i], tag)
+	}
 	ctx := context.Background()
 	aws, rec, _ := statetest.NewKumo(t)
 	sim := githubsim.New()
 	t.Cleanup(sim.Close)
-	w, err := demo.Write(sim, t.TempDir(), demo.Options{Prefix: prefix, Sandboxes: ids})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := writeDeclaration(t, sim, prefix, ids)
 	who, err := aws.CallerIdentity(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -159,8 +167,8 @@ func (e *savedPlanEnv) writeToken(sandbox, scope, value string) {
 	e.t.Helper()
 	err := WriteToken(e.ctx, e.aws, sandbox, TokenWrite{
 		Parameter: names.TokenParam(sandbox, "my-user", true), KeyAlias: e.n.KeyAlias(sandbox),
-		Token: githubapp.Token{Value: value, ExpiresAt: time.Now().Add(time.Hour)},
-		Meta:  tokenmeta.Meta{Owner: "my-user", InstallationID: e.w.UserInst, Scope: scope, MintedAt: time.Now(), MintedBy: "refresher"},
+		Token:  githubapp.Token{Value: value, ExpiresAt: time.Now().Add(time.Hour)},
+		Meta:   tokenmeta.Meta{Owner: "my-user", InstallationID: e.w.UserInst, Scope: scope, MintedAt: time.Now(), MintedBy: "refresher"},
 		Prefix: e.prefix,
 	})
 	if err != nil {
@@ -186,4 +194,68 @@ func staleConflicts(t *testing.T, err error) []Conflict {
 		t.Fatalf("err = %v, want a *StaleError", err)
 	}
 	return se.Conflicts
+}
+
+// declaration is what writeDeclaration wrote.
+type declaration struct {
+	ConfigPath string
+	KeyPath    string
+	ClientID   string
+	UserInst   int64
+	OrgInst    int64
+}
+
+// writeDeclaration writes km.yaml, a profile and the App key under a temporary
+// folder, like internal/demo but without git repositories on disk (faster).
+func writeDeclaration(t *testing.T, sim *githubsim.Server, prefix string, ids []string) declaration {
+	t.Helper()
+	app, pem, err := sim.CreateApp("km-saved-plan-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	perms := map[string]string{"contents": "write", "metadata": "read"}
+	d := declaration{
+		ClientID: app.ClientID,
+		UserInst: sim.AddInstallation("my-user", "User", []string{"my-repo"}, perms),
+		OrgInst:  sim.AddInstallation("my-org", "Organization", nil, perms),
+	}
+	dir := t.TempDir()
+	d.KeyPath = filepath.Join(dir, "app.pem")
+	d.ConfigPath = filepath.Join(dir, "km.yaml")
+	var sb strings.Builder
+	for _, id := range ids {
+		fmt.Fprintf(&sb, "  - id: %s\n    profile: my-profile\n    principal: arn:aws:iam::123456789012:role/km-sandbox-%s\n", id, id)
+	}
+	files := map[string]string{
+		d.KeyPath: string(pem),
+		filepath.Join(dir, "profiles", "my-profile.yaml"): `apiVersion: klankermaker.ai/v1alpha1
+kind: SandboxProfile
+metadata: {name: my-profile}
+spec:
+  sourceAccess:
+    github:
+      allowedRepos: [my-user/my-repo, my-org/*]
+      permissions: [clone, fetch, push]
+`,
+		d.ConfigPath: fmt.Sprintf(`region: us-east-1
+prefix: %s
+github:
+  appClientId: %s
+  privateKeyFile: app.pem
+  apiURL: %s
+  installations:
+    my-user: %d
+    my-org: %d
+sandboxes:
+%s`, prefix, app.ClientID, sim.URL, d.UserInst, d.OrgInst, sb.String()),
+	}
+	for path, content := range files {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
 }

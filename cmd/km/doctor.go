@@ -1,9 +1,26 @@
 package main
 
-import "errors"
+import "github.com/klankermaker/km/internal/setup"
 
-// DoctorCmd is km doctor (not built yet).
-type DoctorCmd struct{}
+// DoctorCmd is km doctor.
+type DoctorCmd struct {
+	Format string `name:"format" enum:"text,json" default:"text" help:"Output format: text or json."`
+}
 
-// Run implements km doctor.
-func (c *DoctorCmd) Run(g *Globals) error { return errors.New("km doctor is not implemented yet") }
+// Run implements km doctor: exit 1 when any check fails.
+func (c *DoctorCmd) Run(g *Globals) error {
+	r := setup.Doctor(g.Ctx, g.env())
+	var err error
+	if c.Format == "json" {
+		err = r.WriteJSON(g.Stdout)
+	} else {
+		err = r.WriteText(g.Stdout, g.color())
+	}
+	if err != nil {
+		return err
+	}
+	if r.Failed() {
+		return ExitError{Code: 1}
+	}
+	return nil
+}

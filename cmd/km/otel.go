@@ -1,9 +1,31 @@
 package main
 
-import "errors"
+import (
+	"errors"
+	"time"
 
-// OtelCmd is km otel (not built yet).
-type OtelCmd struct{}
+	"github.com/klankermaker/km/internal/setup"
+)
+
+// OtelCmd is km otel.
+type OtelCmd struct {
+	SandboxID string        `arg:"" name:"sandbox-id" help:"The sandbox whose refresher events to show."`
+	Events    bool          `name:"events" help:"Show the refresher's log events (token_refreshed, token_refresh_failed)."`
+	Since     time.Duration `name:"since" default:"1h" help:"How far back to look."`
+	Format    string        `name:"format" enum:"text,json" default:"text" help:"Output format: text or json."`
+}
 
 // Run implements km otel.
-func (c *OtelCmd) Run(g *Globals) error { return errors.New("km otel is not implemented yet") }
+func (c *OtelCmd) Run(g *Globals) error {
+	if !c.Events {
+		return errors.New("km otel shows the refresher's log events: pass --events")
+	}
+	evs, err := setup.Events(g.Ctx, g.env(), setup.EventsOptions{SandboxID: c.SandboxID, Since: c.Since})
+	if err != nil {
+		return err
+	}
+	if c.Format == "json" {
+		return setup.WriteEventsJSON(g.Stdout, evs)
+	}
+	return setup.WriteEventsText(g.Stdout, c.SandboxID, c.Since, evs)
+}

@@ -162,9 +162,9 @@ var formPage = template.Must(template.New("form").Parse(`<!DOCTYPE html>
 GitHub asks you to confirm, then sends you back here.</p>
 <form id="manifest-form" method="post" action="{{.Action}}">
 <input type="hidden" name="manifest" value="{{.Manifest}}">
-<button type="submit" id="submit">Create GitHub App on GitHub</button>
+<button type="submit" id="create-app">Create GitHub App on GitHub</button>
 </form>
-<script>document.getElementById("manifest-form").submit();</script>
+<script>HTMLFormElement.prototype.submit.call(document.getElementById("manifest-form"));</script>
 </body></html>
 `))
 

@@ -99,7 +99,7 @@ func TestManifestFlowInBrowser(t *testing.T) {
 							if beforeClick, err = chromedp.Run(tab, chromedp.Location()); err != nil {
 								return err
 							}
-							if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("submit"))); err != nil {
+							if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("create-app"))); err != nil {
 								return fmt.Errorf("clicking the submit button: %w", err)
 							}
 						}

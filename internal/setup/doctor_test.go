@@ -1,0 +1,197 @@
+package setup_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klankermaker/km/internal/demo"
+	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/setup"
+	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/state"
+)
+
+// applied is a demo declaration (two accounts, one sandbox) after a full km apply.
+type applied struct {
+	*fixture
+	w       demo.Written
+	sandbox string
+}
+
+func newApplied(t *testing.T) *applied {
+	t.Helper()
+	f := newFixture(t)
+	sb := "sb-" + uniq(t)
+	w, err := demo.Write(f.sim, f.dir, demo.Options{Prefix: f.prefix, Sandboxes: []string{sb}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.cfg = w.ConfigPath
+	s, err := workflow.Open(context.Background(), f.env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PlanAndApply(context.Background(), workflow.ApplyOptions{AutoApprove: true}); err != nil {
+		t.Fatalf("full apply: %v\n%s", err, f.out.String())
+	}
+	return &applied{fixture: f, w: w, sandbox: sb}
+}
+
+func (a *applied) doctor(mod func(e *workflow.Env)) setup.Report {
+	e := a.env()
+	if mod != nil {
+		mod(&e)
+	}
+	return setup.Doctor(context.Background(), e)
+}
+
+func text(t *testing.T, r setup.Report) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := r.WriteText(&b, false); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func wantCheck(t *testing.T, r setup.Report, name string, st setup.Status, mention ...string) {
+	t.Helper()
+	c, ok := r.Find(name)
+	if !ok {
+		t.Fatalf("no check %s in:\n%s", name, text(t, r))
+	}
+	if c.Status != st {
+		t.Fatalf("%s is %s (%s), want %s\n%s", name, c.Status, c.Message, st, text(t, r))
+	}
+	for _, m := range mention {
+		if !strings.Contains(c.Message+" "+c.Fix, m) {
+			t.Errorf("%s does not mention %q: %s / fix: %s", name, m, c.Message, c.Fix)
+		}
+	}
+	if st != setup.Pass && c.Fix == "" {
+		t.Errorf("%s %s has no fix", name, st)
+	}
+}
+
+// TestDoctor: healthy after a full apply (every check PASS, JSON parses, one
+// line per account), then each breakage FAILs with its fix and exit status.
+func TestDoctor(t *testing.T) {
+	a := newApplied(t)
+
+	r := a.doctor(nil)
+	if r.Failed() {
+		t.Fatalf("doctor after a full apply:\n%s", text(t, r))
+	}
+	for _, c := range r.Checks {
+		if c.Status != setup.Pass {
+			t.Errorf("%s is %s after a full apply: %s", c.Name, c.Status, c.Message)
+		}
+	}
+	for _, name := range []string{
+		"aws.identity", "github.app-client-id", "github.private-key", "github.app",
+		"github.installation[my-user]", "github.installation[my-org]", "github.legacy-installation-id",
+		"refresher.function", "refresher.schedule-group", "refresher.failures",
+		"sandbox[" + a.sandbox + "].token[my-user]", "sandbox[" + a.sandbox + "].token[my-org]", "sandbox[" + a.sandbox + "].schedule",
+	} {
+		wantCheck(t, r, name, setup.Pass)
+	}
+	var b bytes.Buffer
+	if err := r.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		OK      bool           `json:"ok"`
+		Summary map[string]int `json:"summary"`
+		Checks  []setup.Check  `json:"checks"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatalf("doctor JSON does not parse: %v\n%s", err, b.String())
+	}
+	if !doc.OK || doc.Summary["pass"] != len(r.Checks) || len(doc.Checks) != len(r.Checks) {
+		t.Errorf("JSON ok=%v summary=%v, %d checks", doc.OK, doc.Summary, len(doc.Checks))
+	}
+	key, _ := os.ReadFile(a.w.KeyPath)
+	noSecret(t, "doctor text", text(t, r), key)
+	noSecret(t, "doctor JSON", b.String(), key)
+
+	t.Run("refresher code out of date", func(t *testing.T) {
+		zip := a.zip + ".new"
+		if err := os.WriteFile(zip, []byte("a newer refresher"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		old := a.zip
+		a.zip = zip
+		defer func() { a.zip = old }()
+		wantCheck(t, a.doctor(nil), "refresher.function", setup.Fail, "km apply")
+	})
+	t.Run("token expired", func(t *testing.T) {
+		later := time.Now().Add(3 * time.Hour)
+		r := a.doctor(func(e *workflow.Env) { e.Now = func() time.Time { return later } })
+		wantCheck(t, r, "sandbox["+a.sandbox+"].token[my-user]", setup.Fail, "expired", "km otel "+a.sandbox+" --events")
+	})
+	t.Run("refresh failures in the last hour", func(t *testing.T) {
+		line := fmt.Sprintf(`{"time":%q,"level":"ERROR","msg":"token_refresh_failed","sandbox_id":%q,"owner":"my-org","installation_id":%d,"error":"installation suspended"}`,
+			time.Now().UTC().Format(time.RFC3339Nano), a.sandbox, a.w.OrgInst)
+		if err := a.aws.PutLogEvents(context.Background(), names.New(a.prefix).LogGroup(), "2026/01/01/[$LATEST]x", []state.LogEvent{{Message: line}}); err != nil {
+			t.Fatal(err)
+		}
+		wantCheck(t, a.doctor(nil), "refresher.failures", setup.Fail, a.sandbox, "installation suspended", "km otel")
+	})
+	t.Run("schedule disabled", func(t *testing.T) {
+		n := names.New(a.prefix)
+		s, err := a.aws.GetSchedule(context.Background(), n.ScheduleGroup(), n.Schedule(a.sandbox))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.State = "DISABLED"
+		if err := a.aws.UpdateSchedule(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+		wantCheck(t, a.doctor(nil), "sandbox["+a.sandbox+"].schedule", setup.Fail, "DISABLED", "km apply")
+	})
+	t.Run("installation suspended", func(t *testing.T) {
+		a.sim.SuspendInstallation(a.w.UserInst)
+		defer a.sim.UnsuspendInstallation(a.w.UserInst)
+		wantCheck(t, a.doctor(nil), "github.installation[my-user]", setup.Fail, "my-user", "suspended", "unsuspend")
+	})
+	t.Run("installation removed names the account", func(t *testing.T) {
+		a.sim.RemoveInstallation(a.w.OrgInst)
+		r := a.doctor(nil)
+		wantCheck(t, r, "github.installation[my-org]", setup.Fail, "my-org", "no longer exists", "km configure github --discover --force")
+		wantCheck(t, r, "github.installation[my-user]", setup.Pass, "my-user")
+		if !r.Failed() {
+			t.Error("Failed() is false with a FAIL line")
+		}
+	})
+}
+
+// TestDoctorNotConfigured: no App in km.yaml nor SSM reports
+// ErrGitHubNotConfigured with the seed's fix.
+func TestDoctorNotConfigured(t *testing.T) {
+	f := newFixture(t)
+	f.write("km.yaml", fmt.Sprintf("region: us-east-1\nprefix: %s\n", f.prefix))
+	r := setup.Doctor(context.Background(), f.env())
+	wantCheck(t, r, "github.configured", setup.Fail, "ErrGitHubNotConfigured", "km github", "km configure github --discover --force")
+	wantCheck(t, r, "github.app-client-id", setup.Fail, "km github")
+	wantCheck(t, r, "aws.identity", setup.Pass)
+	if !r.Failed() {
+		t.Error("Failed() is false")
+	}
+}
+
+// TestDoctorBadConfig: an invalid km.yaml is one FAIL line, not a crash.
+func TestDoctorBadConfig(t *testing.T) {
+	f := newFixture(t)
+	f.write("km.yaml", "prefix: [not, a, string]\n")
+	r := setup.Doctor(context.Background(), f.env())
+	wantCheck(t, r, "config", setup.Fail, "km.yaml", "km validate")
+	if len(r.Checks) != 1 {
+		t.Errorf("%d checks after a config failure, want 1", len(r.Checks))
+	}
+}

@@ -1,0 +1,97 @@
+package setup_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/setup"
+	"github.com/klankermaker/km/state"
+)
+
+// TestOtelEvents: km otel returns one sandbox's refresher events from the log
+// group, oldest first, parsed field by field, within --since.
+func TestOtelEvents(t *testing.T) {
+	f := newFixture(t)
+	f.write("km.yaml", fmt.Sprintf("region: us-east-1\nprefix: %s\n", f.prefix))
+	ctx := context.Background()
+	group := names.New(f.prefix).LogGroup()
+	if err := f.aws.CreateLogGroup(ctx, group, nil); err != nil {
+		t.Fatal(err)
+	}
+	sb, other := "sb-"+uniq(t), "sb-"+uniq(t)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	line := func(at time.Time, msg, sandbox, extra string) state.LogEvent {
+		return state.LogEvent{Time: at, Message: fmt.Sprintf(`{"time":%q,"level":"INFO","msg":%q,"sandbox_id":%q%s}`, at.Format(time.RFC3339Nano), msg, sandbox, extra)}
+	}
+	events := []state.LogEvent{
+		line(now.Add(-3*time.Hour), "token_refreshed", sb, ""), // before --since
+		line(now.Add(-40*time.Minute), "token_refreshed", sb, `,"owner":"my-user","installation_id":20000001,"repositories":["my-repo","other"],"permissions":{"contents":"write","metadata":"read"},"expires_at":"2030-01-01T00:00:00Z","token_sha":"abcdef123456"`),
+		line(now.Add(-30*time.Minute), "token_refreshed", other, ""),
+		line(now.Add(-20*time.Minute), "token_refresh_failed", other, fmt.Sprintf(`,"repositories":[%q]`, sb)), // matches the pattern, belongs to other
+		line(now.Add(-5*time.Minute), "token_refresh_failed", sb, `,"owner":"my-org","installation_id":20000002,"error":"installation suspended"`),
+	}
+	if err := f.aws.PutLogEvents(ctx, group, "2026/01/01/[$LATEST]abc", events); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := setup.Events(ctx, f.env(), setup.EventsOptions{SandboxID: sb, Since: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d events, want 2: %+v", len(got), got)
+	}
+	first, last := got[0], got[1]
+	if first.Msg != "token_refreshed" || last.Msg != "token_refresh_failed" || !first.Time.Before(last.Time) {
+		t.Errorf("order/messages: %s at %s, %s at %s; want refreshed then failed, newest last", first.Msg, first.Time, last.Msg, last.Time)
+	}
+	if first.Owner != "my-user" || first.InstallationID != 20000001 || first.TokenSHA != "abcdef123456" || first.ExpiresAt != "2030-01-01T00:00:00Z" {
+		t.Errorf("fields of the refreshed event: %+v", first)
+	}
+	if last.Error != "installation suspended" || last.InstallationID != 20000002 {
+		t.Errorf("fields of the failed event: %+v", last)
+	}
+
+	var txt bytes.Buffer
+	if err := setup.WriteEventsText(&txt, sb, time.Hour, got); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(txt.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "repositories=my-repo,other") || !strings.Contains(lines[1], `error="installation suspended"`) {
+		t.Errorf("text output:\n%s", txt.String())
+	}
+	var js bytes.Buffer
+	if err := setup.WriteEventsJSON(&js, got); err != nil {
+		t.Fatal(err)
+	}
+	var decoded []map[string]any
+	if err := json.Unmarshal(js.Bytes(), &decoded); err != nil || len(decoded) != 2 || decoded[1]["error"] != "installation suspended" {
+		t.Errorf("JSON output (%v):\n%s", err, js.String())
+	}
+
+	wide, err := setup.Events(ctx, f.env(), setup.EventsOptions{SandboxID: sb, Since: 4 * time.Hour})
+	if err != nil || len(wide) != 3 {
+		t.Errorf("--since 4h: %d events (%v), want 3", len(wide), err)
+	}
+	none, err := setup.Events(ctx, f.env(), setup.EventsOptions{SandboxID: "sb-" + uniq(t)})
+	if err != nil || len(none) != 0 {
+		t.Errorf("unknown sandbox: %d events, %v", len(none), err)
+	}
+}
+
+// TestOtelNoLogGroup: before the first apply the log group is missing; the
+// error says what to do.
+func TestOtelNoLogGroup(t *testing.T) {
+	f := newFixture(t)
+	f.write("km.yaml", fmt.Sprintf("region: us-east-1\nprefix: %s\n", f.prefix))
+	_, err := setup.Events(context.Background(), f.env(), setup.EventsOptions{SandboxID: "sb-x"})
+	if err == nil || !strings.Contains(err.Error(), "km apply") {
+		t.Fatalf("error %v, want one saying to run km apply", err)
+	}
+}

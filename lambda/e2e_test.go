@@ -1,0 +1,134 @@
+package lambda_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/payload"
+)
+
+// TestRefresherThroughTheRuntimeAPI runs the real bootstrap binary against
+// kumo's Lambda Runtime API and fires schedules the way EventBridge Scheduler
+// does. One process serves every subtest, as one warm execution environment
+// serves many sandboxes.
+func TestRefresherThroughTheRuntimeAPI(t *testing.T) {
+	f := newFixture(t)
+	d := deploy(t, f, newAWSProxy(t, f.kumoURL), names.New(f.prefix).Function())
+	p := d.start(t)
+
+	// invoke fires the sandbox's schedule and returns the function error
+	// message ("" on success) and the log event.
+	invoke := func(t *testing.T, sb sandbox, input json.RawMessage) (string, map[string]any) {
+		t.Helper()
+		s := d.schedule(t, sb, input)
+		out, fnErr := d.fire(t, p, s)
+		ev := p.event(t, sb.id)
+		f.assertNoSecrets("function response", string(out))
+		if fnErr == "" {
+			return "", ev
+		}
+		var e struct {
+			ErrorMessage string `json:"errorMessage"`
+		}
+		if err := json.Unmarshal(out, &e); err != nil || e.ErrorMessage == "" {
+			t.Fatalf("function error %s with payload %s", fnErr, out)
+		}
+		return e.ErrorMessage, ev
+	}
+
+	t.Run("seed payload refreshes the token", func(t *testing.T) {
+		inst := f.sim.AddInstallation("org-seed", "Organization", []string{"repo-a", "repo-b"}, nil)
+		sb := f.newSandbox(payload.Owner{Owner: "org-seed", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+		before := f.seedOld(ownerOf(sb).Parameter)
+		msg, ev := invoke(t, sb, sb.seedInput())
+		if msg != "" {
+			t.Fatalf("invocation failed: %s", msg)
+		}
+		got := f.assertFresh(sb, ownerOf(sb), before)
+		if ev["msg"] != "token_refreshed" || ev["token_sha"] != sha12(got.Value) || ev["request_id"] == "" {
+			t.Errorf("log event %v", ev)
+		}
+	})
+
+	t.Run("multi-owner payload", func(t *testing.T) {
+		a := f.sim.AddInstallation("org-multi", "Organization", []string{"repo-a"}, nil)
+		b := f.sim.AddInstallation("user-multi", "User", nil, nil)
+		sb := f.newSandbox(
+			payload.Owner{Owner: "org-multi", InstallationID: a, Repositories: []string{"repo-a"}, Permissions: contentsWrite},
+			payload.Owner{Owner: "user-multi", InstallationID: b, Permissions: contentsWrite},
+		)
+		var befores []stored
+		for _, o := range sb.payload.Owners {
+			befores = append(befores, f.seedOld(o.Parameter))
+		}
+		if msg, _ := invoke(t, sb, sb.input()); msg != "" {
+			t.Fatalf("invocation failed: %s", msg)
+		}
+		if ev := p.event(t, sb.id); ev["owner"] != "user-multi" || ev["msg"] != "token_refreshed" {
+			t.Errorf("second log event %v", ev)
+		}
+		for i, o := range sb.payload.Owners {
+			f.assertFresh(sb, o, befores[i])
+		}
+	})
+
+	t.Run("502 then 503 then 201", func(t *testing.T) {
+		inst := f.sim.AddInstallation("org-flaky", "Organization", []string{"repo-a"}, nil)
+		sb := f.newSandbox(payload.Owner{Owner: "org-flaky", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+		before := f.seedOld(ownerOf(sb).Parameter)
+		f.sim.FailNext("POST", "/app/installations/", 502, 503)
+		if msg, _ := invoke(t, sb, sb.input()); msg != "" {
+			t.Fatalf("invocation failed: %s", msg)
+		}
+		f.assertFresh(sb, ownerOf(sb), before)
+		if f.sim.PendingFailures() != 0 {
+			t.Error("the injected failures were not all consumed")
+		}
+	})
+
+	t.Run("repository removed from the installation", func(t *testing.T) {
+		inst := f.sim.AddInstallation("org-shrunk", "Organization", []string{"repo-a", "repo-b"}, nil)
+		sb := f.newSandbox(payload.Owner{Owner: "org-shrunk", InstallationID: inst, Repositories: []string{"repo-a", "repo-b"}, Permissions: contentsWrite})
+		before := f.seedOld(ownerOf(sb).Parameter)
+		f.sim.RemoveRepoFromInstallation(inst, "repo-b")
+		msg, ev := invoke(t, sb, sb.input())
+		for _, s := range []string{sb.id, "org-shrunk", "a repository left the installation", "previous token"} {
+			if !strings.Contains(msg, s) {
+				t.Errorf("function error does not mention %q: %q", s, msg)
+			}
+		}
+		if after := f.read(ownerOf(sb).Parameter); after.Value != before.Value || after.Version != before.Version {
+			t.Error("the previous token was touched")
+		}
+		if e, _ := ev["error"].(string); ev["msg"] != "token_refresh_failed" || !strings.Contains(e, "a repository left the installation") {
+			t.Errorf("log event %v does not say why", ev)
+		}
+	})
+
+	t.Run("rotated App key", func(t *testing.T) {
+		inst := f.sim.AddInstallation("org-rotate", "Organization", []string{"repo-a"}, nil)
+		sb := f.newSandbox(payload.Owner{Owner: "org-rotate", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+		if msg, _ := invoke(t, sb, sb.input()); msg != "" { // warms the key cache with the old key
+			t.Fatalf("invocation failed: %s", msg)
+		}
+		newPEM, err := f.sim.AddAppKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.putKey(newPEM)
+		if err := f.sim.RemoveAppKey(f.pem); err != nil {
+			t.Fatal(err)
+		}
+		before := f.read(ownerOf(sb).Parameter)
+		msg, ev := invoke(t, sb, sb.input()) // the same schedule fires again
+		if msg != "" || ev["msg"] != "token_refreshed" {
+			t.Fatalf("the invocation after the rotation did not sign with the new key: %s %v", msg, ev)
+		}
+		f.assertFresh(sb, ownerOf(sb), before)
+		f.assertNoSecrets("refresher output", p.out.String(), newPEM)
+	})
+
+	f.assertNoSecrets("refresher output", p.out.String())
+}
