@@ -329,13 +329,18 @@ func failOperation(op string) func(*middleware.Stack) error {
 	}
 }
 
-// TestConfigureInteractiveConfirm: with prompts allowed, a differing value is
-// overwritten after "yes" and refused after anything else.
+// TestConfigureInteractiveConfirm: with prompts allowed and no flags, km asks
+// for the values and discovers; a differing value is overwritten after "yes"
+// and refused after anything else.
 func TestConfigureInteractiveConfirm(t *testing.T) {
 	f := newAppFixture(t, "")
 	f.sim.AddInstallation("my-user", "User", nil, nil)
-	if _, err := f.configure(setup.ConfigureOptions{Discover: true}); err != nil {
-		t.Fatal(err)
+	// No flags: km asks for the client ID and key (Enter keeps km.yaml's), then discovers.
+	e := f.env()
+	e.Stdin = strings.NewReader("\n\n")
+	res, err := setup.Configure(context.Background(), e, setup.ConfigureOptions{Interactive: true})
+	if err != nil || len(res.Installations) != 1 || !strings.Contains(f.out.String(), "GitHub App client ID") {
+		t.Fatalf("prompted configure: %v, %v\n%s", err, res.Installations, f.out.String())
 	}
 	for _, tc := range []struct {
 		answer string

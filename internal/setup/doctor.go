@@ -166,4 +166,5 @@ func notFoundOr(err error, missing, other string) string {
 	return other + ": " + err.Error()
 }
 
-func indent(s string) string { return strings.ReplaceAll(s, "\n", " ") }
+// oneLine keeps a multi-line error on its check's line.
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }

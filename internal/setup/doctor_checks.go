@@ -36,12 +36,12 @@ func (d *doctor) checkAWS(ctx context.Context) bool {
 	const name = "aws.identity"
 	aws, err := connect(ctx, d.e, d.cfg)
 	if err != nil {
-		d.add(name, Fail, indent(err.Error()), "set AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID) and a region (region in km.yaml or AWS_REGION)")
+		d.add(name, Fail, oneLine(err.Error()), "set AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID) and a region (region in km.yaml or AWS_REGION)")
 		return false
 	}
 	id, err := aws.CallerIdentity(ctx)
 	if err != nil {
-		d.add(name, Fail, "sts:GetCallerIdentity failed: "+indent(err.Error()), "check the AWS credentials (aws sts get-caller-identity) and the region; the remaining checks need AWS")
+		d.add(name, Fail, "sts:GetCallerIdentity failed: "+oneLine(err.Error()), "check the AWS credentials (aws sts get-caller-identity) and the region; the remaining checks need AWS")
 		return false
 	}
 	d.aws = aws
@@ -55,7 +55,7 @@ func (d *doctor) checkAppConfig(ctx context.Context) {
 	n, g := d.n, d.cfg.GitHub
 	params, err := d.aws.GetParameters(ctx, []string{n.AppClientIDParam(), n.PrivateKeyParam()}, true)
 	if err != nil {
-		d.add("github.app-client-id", Fail, "reading "+n.ConfigPath()+" from SSM: "+indent(err.Error()), "grant ssm:GetParameters on "+n.ConfigPath()+"/* to these credentials")
+		d.add("github.app-client-id", Fail, "reading "+n.ConfigPath()+" from SSM: "+oneLine(err.Error()), "grant ssm:GetParameters on "+n.ConfigPath()+"/* to these credentials")
 		return
 	}
 	cid, ok := params[n.AppClientIDParam()]
@@ -90,7 +90,7 @@ func (d *doctor) checkAppConfig(ctx context.Context) {
 		fp, err := githubapp.KeyFingerprint([]byte(key.Value))
 		switch {
 		case err != nil:
-			d.add("github.private-key", Fail, "SSM "+n.PrivateKeyParam()+" does not parse as an RSA private key: "+indent(err.Error()), fixKeyFile)
+			d.add("github.private-key", Fail, "SSM "+n.PrivateKeyParam()+" does not parse as an RSA private key: "+oneLine(err.Error()), fixKeyFile)
 		case yamlFP != "" && fp != yamlFP:
 			d.add("github.private-key", Fail, fmt.Sprintf("SSM %s holds the key %s but %s has %s", n.PrivateKeyParam(), fp, d.cfg.Path, yamlFP),
 				fixApply+", or point github.privateKeyFile at the right .pem")
@@ -119,7 +119,7 @@ func (d *doctor) checkGitHubApp(ctx context.Context) {
 	}
 	c, err := appClient(d.e, d.cfg, d.clientID, d.pem)
 	if err != nil {
-		d.add(name, Fail, indent(err.Error()), fixKeyFile)
+		d.add(name, Fail, oneLine(err.Error()), fixKeyFile)
 		return
 	}
 	app, err := c.GetApp(ctx)
@@ -128,7 +128,7 @@ func (d *doctor) checkGitHubApp(ctx context.Context) {
 		if errors.Is(err, githubapp.ErrUnauthorized) {
 			fix = "the key does not belong to App " + d.clientID + ", or this machine's clock is off: " + fixKeyFile
 		}
-		d.add(name, Fail, indent(err.Error()), fix)
+		d.add(name, Fail, oneLine(err.Error()), fix)
 		return
 	}
 	d.app, d.appOK = c, true
@@ -141,7 +141,7 @@ func (d *doctor) checkInstallations(ctx context.Context) {
 	n := d.n
 	live, err := d.aws.DescribeParameters(ctx, n.InstallationsPath())
 	if err != nil {
-		d.add("github.installations", Fail, "reading "+n.InstallationsPath()+" from SSM: "+indent(err.Error()), "grant ssm:DescribeParameters and ssm:GetParameters to these credentials")
+		d.add("github.installations", Fail, "reading "+n.InstallationsPath()+" from SSM: "+oneLine(err.Error()), "grant ssm:DescribeParameters and ssm:GetParameters to these credentials")
 		return
 	}
 	var liveNames []string
@@ -150,7 +150,7 @@ func (d *doctor) checkInstallations(ctx context.Context) {
 	}
 	values, err := d.aws.GetParameters(ctx, liveNames, false)
 	if err != nil {
-		d.add("github.installations", Fail, "reading "+n.InstallationsPath()+" from SSM: "+indent(err.Error()), "grant ssm:GetParameters to these credentials")
+		d.add("github.installations", Fail, "reading "+n.InstallationsPath()+" from SSM: "+oneLine(err.Error()), "grant ssm:GetParameters to these credentials")
 		return
 	}
 	declared := map[string]bool{}
@@ -180,7 +180,7 @@ func (d *doctor) checkInstallation(ctx context.Context, in profiles.Installation
 				fmt.Sprintf("reinstall the App on %s, then run `km configure github --discover --force`; or remove %s from github.installations in %s", in.Account, in.Account, d.cfg.Path))
 			return
 		case err != nil:
-			d.add(name, Fail, fmt.Sprintf("%s: looking up installation %d: %s", in.Account, in.ID, indent(err.Error())), "check github.apiURL and the network, then run km doctor again")
+			d.add(name, Fail, fmt.Sprintf("%s: looking up installation %d: %s", in.Account, in.ID, oneLine(err.Error())), "check github.apiURL and the network, then run km doctor again")
 			return
 		case got.Suspended():
 			d.add(name, Fail, fmt.Sprintf("%s: installation %d is suspended (since %s): tokens cannot be minted", in.Account, in.ID, got.SuspendedAt.UTC().Format(time.RFC3339)),
@@ -223,7 +223,7 @@ func (d *doctor) checkLegacy(ctx context.Context) {
 	case state.IsNotFound(err):
 		d.add(name, Warn, "SSM "+param+" is missing: older sandbox tooling that reads the legacy key finds no installation", fixApply)
 	case err != nil:
-		d.add(name, Fail, "reading SSM "+param+": "+indent(err.Error()), "grant ssm:GetParameter to these credentials")
+		d.add(name, Fail, "reading SSM "+param+": "+oneLine(err.Error()), "grant ssm:GetParameter to these credentials")
 	case p.Value != strconv.FormatInt(def.ID, 10):
 		d.add(name, Fail, fmt.Sprintf("SSM %s = %s, but the default installation (%s) is %d", param, p.Value, def.Account, def.ID), fixApply)
 	default:
@@ -243,7 +243,7 @@ func (d *doctor) checkFunction(ctx context.Context) {
 	d.fn, d.fnOK = fn, true
 	zip, path, err := lambdazip.Find(func(k string) string { return getenv(d.e, k) })
 	if err != nil {
-		d.add(name, Warn, fmt.Sprintf("Lambda %s is deployed (CodeSha256 %s); cannot compare with this km's package: %s", fnName, fn.CodeSHA256, indent(err.Error())),
+		d.add(name, Warn, fmt.Sprintf("Lambda %s is deployed (CodeSha256 %s); cannot compare with this km's package: %s", fnName, fn.CodeSHA256, oneLine(err.Error())),
 			"install km with its km-refresher.zip beside the binary, or set KM_REFRESHER_ZIP")
 		return
 	}
@@ -276,7 +276,7 @@ func (d *doctor) checkSandbox(ctx context.Context, sb profiles.Sandbox) {
 	}
 	params, err := d.aws.DescribeParameters(ctx, "/sandbox/"+sb.ID)
 	if err != nil {
-		d.add(prefix+".token", Fail, "reading /sandbox/"+sb.ID+" from SSM: "+indent(err.Error()), "grant ssm:DescribeParameters to these credentials")
+		d.add(prefix+".token", Fail, "reading /sandbox/"+sb.ID+" from SSM: "+oneLine(err.Error()), "grant ssm:DescribeParameters to these credentials")
 	} else {
 		byName := map[string]state.Parameter{}
 		for _, p := range params {

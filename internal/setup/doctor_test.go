@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/internal/demo"
+	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/setup"
 	"github.com/klankermaker/km/internal/workflow"
@@ -26,7 +27,7 @@ type applied struct {
 
 func newApplied(t *testing.T) *applied {
 	t.Helper()
-	f := newFixture(t)
+	f := newFixture(t, githubsim.WithOpenAPIValidation())
 	sb := "sb-" + uniq(t)
 	w, err := demo.Write(f.sim, f.dir, demo.Options{Prefix: f.prefix, Sandboxes: []string{sb}})
 	if err != nil {
@@ -169,6 +170,9 @@ func TestDoctor(t *testing.T) {
 			t.Error("Failed() is false with a FAIL line")
 		}
 	})
+	if errs := a.sim.ValidationErrors(); len(errs) > 0 {
+		t.Errorf("OpenAPI validation of GET /app, /app/installations/{id} and the token requests: %v", errs)
+	}
 }
 
 // TestDoctorNotConfigured: no App in km.yaml nor SSM reports

@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/klankermaker/km/internal/githubapp"
@@ -65,9 +67,14 @@ func RunManifestFlow(ctx context.Context, o ManifestOptions) (githubapp.AppCrede
 	srv := &http.Server{Handler: fl, ReadHeaderTimeout: 30 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// The result page is written before the result is handed over, so a
+		// short grace period suffices; browsers keep speculative connections
+		// open that Shutdown would otherwise wait for.
+		sctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
-		_ = srv.Shutdown(sctx)
+		if srv.Shutdown(sctx) != nil {
+			_ = srv.Close()
+		}
 	}()
 
 	local := "http://" + fl.host + "/"
@@ -182,10 +189,19 @@ var resultPage = template.Must(template.New("result").Parse(`<!DOCTYPE html>
 </body></html>
 `))
 
+// page writes a complete result page (with its length, flushed) so that the
+// browser has all of it before the flow ends and the server stops.
 func page(w http.ResponseWriter, status int, id, title, text, link string) {
+	var b bytes.Buffer
+	_ = resultPage.Execute(&b, struct{ ID, Title, Text, Link string }{id, title, text, link})
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	w.Header().Set("Connection", "close")
 	w.WriteHeader(status)
-	_ = resultPage.Execute(w, struct{ ID, Title, Text, Link string }{id, title, text, link})
+	_, _ = w.Write(b.Bytes())
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 func (f *flow) serveCallback(w http.ResponseWriter, r *http.Request) {
@@ -203,14 +219,14 @@ func (f *flow) serveCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	creds, err := f.o.Converter.ConvertManifest(r.Context(), q.Get("code"))
 	if err != nil {
-		f.done <- flowResult{err: err}
 		page(w, http.StatusBadGateway, "error", "Creating the App failed", err.Error()+" — see the terminal.", "")
+		f.done <- flowResult{err: err}
 		return
 	}
-	f.done <- flowResult{creds: creds}
 	page(w, http.StatusOK, "done", "GitHub App "+creds.Slug+" created",
 		"km is saving its credentials; see the terminal. Then install the App on the accounts your sandboxes need:",
 		InstallURL(f.o.WebURL, creds.Slug))
+	f.done <- flowResult{creds: creds}
 }
 
 // InstallURL is where an App is installed on an account.
