@@ -23,6 +23,7 @@ import (
 // created. The refreshed tokens carry the same scope and metadata apply
 // wrote, so the next km plan has nothing to do.
 func TestRefresherDeployedByKmApply(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	aws, rec, kumoURL := statetest.NewKumo(t)
 	sim := githubsim.New()

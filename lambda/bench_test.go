@@ -22,16 +22,17 @@ func BenchmarkColdInvocation(b *testing.B) {
 	f := newFixture(b)
 	proxy := newAWSProxy(b, f.kumoURL)
 	inst := f.sim.AddInstallation("my-org", "Organization", []string{"repo-a", "repo-b"}, nil)
-	sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 	refresherBinary(b)
 	var gh, aws int64
 	i := 0
 	for b.Loop() {
 		b.StopTimer()
-		// A fresh function per cold start: kumo could hand an invocation to
-		// the long poll of a killed process of the same function.
+		// A fresh function (and sandbox, whose schedule targets it) per cold
+		// start: kumo could hand an invocation to the long poll of a killed
+		// process of the same function.
 		i++
 		d := deploy(b, f, proxy, fmt.Sprintf("%s-%d", names.New(f.prefix).Function(), i))
+		sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 		s := d.schedule(b, sb, sb.input())
 		gh0, aws0 := int64(len(f.sim.Requests())), proxy.awsCalls.Load()
 		b.StartTimer()

@@ -176,6 +176,7 @@ func simulate(t *testing.T, pol schedulePolicy, outage time.Duration, span time.
 // minutes) with GitHub down at every phase of the schedule, and checks
 // whether a valid token is stored at every instant.
 func TestTokenContinuity(t *testing.T) {
+	t.Parallel()
 	week := 7 * 24 * time.Hour
 	tests := []struct {
 		name    string

@@ -1,12 +1,16 @@
 package lambda_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/state"
 )
 
 // TestRefresherThroughTheRuntimeAPI runs the real bootstrap binary against
@@ -14,6 +18,7 @@ import (
 // does. One process serves every subtest, as one warm execution environment
 // serves many sandboxes.
 func TestRefresherThroughTheRuntimeAPI(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := deploy(t, f, newAWSProxy(t, f.kumoURL), names.New(f.prefix).Function())
 	p := d.start(t)
@@ -128,6 +133,62 @@ func TestRefresherThroughTheRuntimeAPI(t *testing.T) {
 		}
 		f.assertFresh(sb, ownerOf(sb), before)
 		f.assertNoSecrets("refresher output", p.out.String(), newPEM)
+	})
+
+	// On AWS, Lambda ships stdout to the function's log group; km otel
+	// --events finds one sandbox's events with a term filter pattern.
+	t.Run("events found by sandbox id in CloudWatch Logs", func(t *testing.T) {
+		ctx := context.Background()
+		group := names.New(f.prefix).LogGroup()
+		if err := f.aws.CreateLogGroup(ctx, group, nil); err != nil {
+			t.Fatal(err)
+		}
+		// Everything the process printed, as Lambda ships stdout and stderr.
+		var msgs []state.LogEvent
+		events := parseEvents(t, p.out.String())
+		for _, ev := range events {
+			b, _ := json.Marshal(ev)
+			msgs = append(msgs, state.LogEvent{Message: string(b)})
+		}
+		if err := f.aws.PutLogEvents(ctx, group, "2025/01/01/[$LATEST]refresher", msgs); err != nil {
+			t.Fatal(err)
+		}
+		ids := map[string]bool{}
+		for _, ev := range events {
+			if id, ok := ev["sandbox_id"].(string); ok {
+				ids[id] = true
+			}
+		}
+		if len(ids) < 5 {
+			t.Fatalf("events of %d sandboxes, want at least 5", len(ids))
+		}
+		for id := range ids {
+			got, err := f.aws.FilterLogEvents(ctx, group, `"`+id+`"`, time.Time{}, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := 0
+			for _, e := range got {
+				m := parseEvents(t, e.Message)[0]
+				switch {
+				case m["sandbox_id"] == id:
+					found++
+				case m["sandbox_id"] != nil:
+					t.Errorf("filter %q matched an event of sandbox %v", id, m["sandbox_id"])
+				case !strings.Contains(fmt.Sprint(m["errorMessage"]), id):
+					t.Errorf("filter %q matched %s", id, e.Message)
+				}
+			}
+			want := 0
+			for _, ev := range events {
+				if ev["sandbox_id"] == id {
+					want++
+				}
+			}
+			if found != want {
+				t.Errorf("filter %q found %d of the sandbox's %d token events", id, found, want)
+			}
+		}
 	})
 
 	f.assertNoSecrets("refresher output", p.out.String())

@@ -8,14 +8,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/klankermaker/km/internal/githubapp"
-	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/payload"
-	"github.com/klankermaker/km/internal/tokenmeta"
-	"github.com/klankermaker/km/reconcile"
 	"github.com/klankermaker/km/state"
 )
 
@@ -106,117 +102,6 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Result, erro
 	return res, nil
 }
 
-// job is one owner's token to refresh.
-type job struct {
-	sandbox   string
-	owner     string
-	keyAlias  string
-	parameter string
-	req       githubapp.TokenRequest
-}
-
-func (j job) event(err error) event {
-	return event{
-		SandboxID: j.sandbox, Owner: j.owner, InstallationID: j.req.InstallationID, Parameter: j.parameter,
-		Repositories: reposString(j.req.Repositories), Permissions: permString(j.req.Permissions), Err: err,
-	}
-}
-
-// jobs turns the payload into one job per owner, refusing a payload that
-// names another prefix or writes outside the sandbox's token parameters.
-func (h *Handler) jobs(p payload.Payload) ([]job, error) {
-	if p.Prefix != "" && p.Prefix != h.Prefix {
-		return nil, fmt.Errorf("refresh payload of sandbox %s is for prefix %q but this function serves prefix %q; run km apply to repair the schedule", p.SandboxID, p.Prefix, h.Prefix)
-	}
-	alias := p.KeyAlias
-	if alias == "" {
-		alias = names.New(h.Prefix).KeyAlias(p.SandboxID)
-	}
-	base := names.TokenParam(p.SandboxID, "", true)
-	out := make([]job, 0, len(p.Owners))
-	for i, o := range p.Owners {
-		param := o.Parameter
-		if param == "" {
-			param = names.TokenParam(p.SandboxID, o.Owner, i == 0)
-		}
-		if param != base && !strings.HasPrefix(param, base+"-") {
-			return nil, fmt.Errorf("refresh payload of sandbox %s names parameter %s for owner %s, outside the sandbox's token parameters %s*; run km apply to repair the schedule", p.SandboxID, param, o.Owner, base)
-		}
-		perms := o.Permissions
-		if perms == nil {
-			perms = p.Permissions
-		}
-		account := o.Owner
-		if account == "*" {
-			account = ""
-		}
-		out = append(out, job{
-			sandbox: p.SandboxID, owner: o.Owner, keyAlias: alias, parameter: param,
-			req: githubapp.TokenRequest{
-				InstallationID: o.InstallationID, Account: account,
-				Repositories: o.Repositories, Permissions: perms,
-			},
-		})
-	}
-	return out, nil
-}
-
-// refresh mints, verifies and stores one owner's token, and logs the outcome.
-func (h *Handler) refresh(ctx context.Context, m Minter, j job) (TokenResult, error) {
-	fail := func(ev event, err error) (TokenResult, error) {
-		err = fmt.Errorf("sandbox %s, owner %s (installation %d): %w; the previous token in %s stays in place",
-			j.sandbox, j.owner, j.req.InstallationID, err, j.parameter)
-		ev.Err = err
-		h.log(ctx, ev)
-		return TokenResult{}, err
-	}
-	ghCtx, cancel := githubContext(ctx)
-	tok, err := m.CreateToken(ghCtx, j.req)
-	cancel()
-	if err != nil {
-		if errors.Is(err, githubapp.ErrUnauthorized) {
-			h.keys.drop() // re-read the key next time, whatever its version
-		}
-		return fail(j.event(nil), err)
-	}
-	now := h.now()
-	ev := j.event(nil)
-	ev.ExpiresAt, ev.TokenSHA = tok.ExpiresAt, reconcile.TokenSHA(tok.Value)
-	if err := verifyGrant(j.req, tok, now); err != nil {
-		return fail(ev, err)
-	}
-	var scopeRepos []string
-	if len(j.req.Repositories) > 0 {
-		scopeRepos = j.req.Repositories
-	}
-	err = reconcile.WriteToken(ctx, h.SSM, j.sandbox, reconcile.TokenWrite{
-		Parameter: j.parameter, KeyAlias: j.keyAlias, Token: tok, Prefix: h.Prefix,
-		Meta: tokenmeta.Meta{
-			Owner: j.owner, InstallationID: j.req.InstallationID,
-			Scope:        githubapp.ScopeFingerprint(j.req.InstallationID, scopeRepos, j.req.Permissions),
-			Repositories: ev.Repositories, Permissions: ev.Permissions,
-			MintedAt: now.UTC(), MintedBy: MintedBy,
-		},
-	})
-	if err != nil {
-		return fail(ev, err)
-	}
-	h.log(ctx, ev)
-	return TokenResult{
-		Owner: j.owner, InstallationID: j.req.InstallationID, Parameter: j.parameter,
-		Repositories: ev.Repositories, Permissions: ev.Permissions,
-		ExpiresAt: tok.ExpiresAt.UTC(), TokenSHA: ev.TokenSHA,
-	}, nil
-}
-
-// githubContext bounds GitHub calls so that WriteReserve remains for SSM.
-func githubContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); ok && time.Until(d) > 2*WriteReserve {
-		return context.WithDeadline(ctx, d.Add(-WriteReserve))
-	}
-	return context.WithCancel(ctx)
-}
-
 func (h *Handler) now() time.Time {
 	if h.Now != nil {
 		return h.Now()
@@ -238,16 +123,18 @@ func (h *Handler) logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stdout, nil))
 }
 
-// redactedError keeps anything token- or key-shaped out of the message the
-// Lambda runtime reports, whatever a wrapped error said.
-type redactedError struct{ err error }
+// RefreshError is every error Handle returns (the Lambda runtime reports
+// its name as errorType). Its message passes through githubapp.Redact, so
+// nothing token- or key-shaped reaches the caller whatever a wrapped error
+// said; errors.Is still sees the cause (githubapp.ErrUnprocessable, ...).
+type RefreshError struct{ err error }
 
-func (e redactedError) Error() string { return githubapp.Redact(e.err.Error()) }
-func (e redactedError) Unwrap() error { return e.err }
+func (e *RefreshError) Error() string { return githubapp.Redact(e.err.Error()) }
+func (e *RefreshError) Unwrap() error { return e.err }
 
 func redacted(err error) error {
 	if err == nil {
 		return nil
 	}
-	return redactedError{err}
+	return &RefreshError{err}
 }

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -51,9 +50,6 @@ func newAWSProxy(t testing.TB, kumoURL string) *awsProxy {
 		}
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if os.Getenv("KM_DEBUG_PROXY") != "" {
-			println("proxy", r.Method, r.URL.Path)
-		}
 		if fn, ok := strings.CutPrefix(r.URL.Path, "/_runtime/"); ok {
 			fn, rest, _ := strings.Cut(fn, "/")
 			if r.Method == http.MethodGet && strings.HasSuffix(rest, "/invocation/next") {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -154,31 +155,55 @@ func ReadPlanFile(path string) (*PlanFile, error) {
 
 var planIDRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
+// checkFormatVersion accepts PlanFileVersion's major version with a minor
+// version not newer than this km's.
+func checkFormatVersion(v string) error {
+	wantMajor, wantMinor := splitVersion(PlanFileVersion)
+	major, minor := splitVersion(v)
+	switch {
+	case major < 0 || major != wantMajor:
+		return fmt.Errorf("format version %q is not supported by this km (it reads %d.x); plan again with this km", v, wantMajor)
+	case minor > wantMinor:
+		return fmt.Errorf("format version %q was written by a newer km (this one reads up to %s); apply it with that km or a newer one", v, PlanFileVersion)
+	}
+	return nil
+}
+
+func splitVersion(v string) (major, minor int) {
+	a, b, ok := strings.Cut(v, ".")
+	ma, err1 := strconv.Atoi(a)
+	mi, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || ma < 0 || mi < 0 {
+		return -1, -1
+	}
+	return ma, mi
+}
+
 // ValidPlanID reports whether id is a plan id (a lowercase UUID).
 func ValidPlanID(id string) bool { return planIDRE.MatchString(id) }
 
 // DecodePlanFile parses and checks a plan file: its kind, a format version
-// this km reads, a plan id, and changes whose actions and types km knows.
+// this km reads (same major, minor not newer), a plan id, and changes whose
+// actions and types km knows. Unknown fields are an error.
 func DecodePlanFile(b []byte) (*PlanFile, error) {
+	var probe struct {
+		Kind          string `json:"kind"`
+		FormatVersion string `json:"format_version"`
+	}
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return nil, fmt.Errorf("%w (%v); write one with km plan --out FILE", ErrNotPlanFile, err)
+	}
+	if probe.Kind != PlanFileKind {
+		return nil, fmt.Errorf("%w: kind is %q, expected %q; write one with km plan --out FILE", ErrNotPlanFile, probe.Kind, PlanFileKind)
+	}
+	if err := checkFormatVersion(probe.FormatVersion); err != nil {
+		return nil, err
+	}
 	var f PlanFile
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		var probe struct {
-			Kind string `json:"kind"`
-		}
-		if json.Unmarshal(b, &probe) == nil && probe.Kind == PlanFileKind {
-			return nil, fmt.Errorf("malformed plan file: %w", err)
-		}
-		return nil, fmt.Errorf("%w (%v); write one with km plan --out FILE", ErrNotPlanFile, err)
-	}
-	if f.Kind != PlanFileKind {
-		return nil, fmt.Errorf("%w: kind is %q, expected %q; write one with km plan --out FILE", ErrNotPlanFile, f.Kind, PlanFileKind)
-	}
-	major, _, _ := strings.Cut(f.FormatVersion, ".")
-	want, _, _ := strings.Cut(PlanFileVersion, ".")
-	if major != want {
-		return nil, fmt.Errorf("format version %q is not supported by this km (it reads %s.x); plan again with this km", f.FormatVersion, want)
+		return nil, fmt.Errorf("malformed plan file: %w", err)
 	}
 	if !ValidPlanID(f.PlanID) {
 		return nil, fmt.Errorf("plan id %q is not a UUID", f.PlanID)

@@ -100,6 +100,8 @@ func TestDecodePlanFileRejects(t *testing.T) {
 		{"unknown type", change(`{"address":"a","type":"aws_s3_bucket","action":"create"}`), `unknown resource type "aws_s3_bucket"`, false},
 		{"repeated address", change(`{"address":"a","type":"aws_iam_role","action":"create"},{"address":"a","type":"aws_iam_role","action":"delete"}`), "repeated address", false},
 		{"unknown field", strings.Replace(change(""), `"prefix"`, `"prefx":"x","prefix"`, 1), "malformed plan file", false},
+		{"newer minor", strings.Replace(change(""), `"1.0"`, `"1.7"`, 1), "written by a newer km", false},
+		{"no version", strings.Replace(change(""), `"1.0"`, `"one"`, 1), "is not supported", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := DecodePlanFile([]byte(tc.in))

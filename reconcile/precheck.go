@@ -30,7 +30,7 @@ type StaleError struct {
 
 func (e *StaleError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "the plan %s is stale: %d resource(s) changed since it was made, so nothing was written:\n", e.PlanID, len(e.Conflicts))
+	fmt.Fprintf(&b, "the plan %s is stale: %d resource(s) no longer match it, so nothing was written:\n", e.PlanID, len(e.Conflicts))
 	for _, c := range e.Conflicts {
 		fmt.Fprintf(&b, "  - %s: %s\n", c.Address, c.Problem)
 	}

@@ -16,6 +16,9 @@ import (
 )
 
 func main() {
+	// The runtime logs each failed invocation with the standard logger as
+	// {"errorMessage","errorType"}: keep that line pure JSON like ours.
+	log.SetFlags(0)
 	cfg, err := lambda.ConfigFromEnv(os.Getenv)
 	if err != nil {
 		log.Fatal(err)

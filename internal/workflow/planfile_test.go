@@ -3,8 +3,10 @@ package workflow_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,8 +34,17 @@ type reviewFixture struct {
 	out    bytes.Buffer
 }
 
+// newReviewFixture suffixes prefix and the sandbox ids with a random tag, so
+// that a re-run in the same process (go test -count=N) starts from nothing.
 func newReviewFixture(t *testing.T, prefix string, sandboxes ...string) *reviewFixture {
 	t.Helper()
+	tag := make([]byte, 3)
+	_, _ = rand.Read(tag)
+	prefix = fmt.Sprintf("%s%x", prefix, tag)
+	sandboxes = append([]string(nil), sandboxes...)
+	for i := range sandboxes {
+		sandboxes[i] = fmt.Sprintf("%s-%x", sandboxes[i], tag)
+	}
 	aws, _, _ := statetest.NewKumo(t)
 	sim := githubsim.New(githubsim.WithOpenAPIValidation())
 	t.Cleanup(sim.Close)

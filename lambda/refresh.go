@@ -1,0 +1,68 @@
+package lambda
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/klankermaker/km/internal/githubapp"
+	"github.com/klankermaker/km/internal/tokenmeta"
+	"github.com/klankermaker/km/reconcile"
+)
+
+// refresh mints, verifies and stores one owner's token, and logs the outcome.
+func (h *Handler) refresh(ctx context.Context, m Minter, j job) (TokenResult, error) {
+	fail := func(ev event, err error) (TokenResult, error) {
+		err = fmt.Errorf("sandbox %s, owner %s (installation %d): %w; the previous token in %s stays in place",
+			j.sandbox, j.owner, j.req.InstallationID, err, j.parameter)
+		ev.Err = err
+		h.log(ctx, ev)
+		return TokenResult{}, err
+	}
+	ghCtx, cancel := githubContext(ctx)
+	tok, err := m.CreateToken(ghCtx, j.req)
+	cancel()
+	if err != nil {
+		if errors.Is(err, githubapp.ErrUnauthorized) {
+			h.keys.drop() // re-read the key next time, whatever its version
+		}
+		return fail(j.event(nil), err)
+	}
+	now := h.now()
+	ev := j.event(nil)
+	ev.ExpiresAt, ev.TokenSHA = tok.ExpiresAt, reconcile.TokenSHA(tok.Value)
+	if err := verifyGrant(j.req, tok, now); err != nil {
+		return fail(ev, err)
+	}
+	var scopeRepos []string
+	if len(j.req.Repositories) > 0 {
+		scopeRepos = j.req.Repositories
+	}
+	err = reconcile.WriteToken(ctx, h.SSM, j.sandbox, reconcile.TokenWrite{
+		Parameter: j.parameter, KeyAlias: j.keyAlias, Token: tok, Prefix: h.Prefix,
+		Meta: tokenmeta.Meta{
+			Owner: j.owner, InstallationID: j.req.InstallationID,
+			Scope:        githubapp.ScopeFingerprint(j.req.InstallationID, scopeRepos, j.req.Permissions),
+			Repositories: ev.Repositories, Permissions: ev.Permissions,
+			MintedAt: now.UTC(), MintedBy: MintedBy,
+		},
+	})
+	if err != nil {
+		return fail(ev, err)
+	}
+	h.log(ctx, ev)
+	return TokenResult{
+		Owner: j.owner, InstallationID: j.req.InstallationID, Parameter: j.parameter,
+		Repositories: ev.Repositories, Permissions: ev.Permissions,
+		ExpiresAt: tok.ExpiresAt.UTC(), TokenSHA: ev.TokenSHA,
+	}, nil
+}
+
+// githubContext bounds GitHub calls so that WriteReserve remains for SSM.
+func githubContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) > 2*WriteReserve {
+		return context.WithDeadline(ctx, d.Add(-WriteReserve))
+	}
+	return context.WithCancel(ctx)
+}
