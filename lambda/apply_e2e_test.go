@@ -14,7 +14,6 @@ import (
 	"github.com/klankermaker/km/internal/payload"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/reconcile"
-	"github.com/klankermaker/km/state/statetest"
 )
 
 // TestRefresherDeployedByKmApply deploys everything with the real km apply
@@ -25,7 +24,7 @@ import (
 func TestRefresherDeployedByKmApply(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	aws, rec, kumoURL := statetest.NewKumo(t)
+	aws, rec, kumoURL := kumoClient(t)
 	sim := githubsim.New()
 	t.Cleanup(sim.Close)
 	dir := t.TempDir()

@@ -52,7 +52,7 @@ func TestRefresherThroughTheRuntimeAPI(t *testing.T) {
 			t.Fatalf("invocation failed: %s", msg)
 		}
 		got := f.assertFresh(sb, ownerOf(sb), before)
-		if ev["msg"] != "token_refreshed" || ev["token_sha"] != sha12(got.Value) || ev["request_id"] == "" {
+		if rid, _ := ev["request_id"].(string); ev["msg"] != "token_refreshed" || ev["token_sha"] != sha12(got.Value) || rid == "" {
 			t.Errorf("log event %v", ev)
 		}
 	})

@@ -25,7 +25,6 @@ import (
 	"github.com/klankermaker/km/internal/tokenmeta"
 	"github.com/klankermaker/km/lambda"
 	"github.com/klankermaker/km/state"
-	"github.com/klankermaker/km/state/statetest"
 )
 
 // uniq is an id fragment unique to this run: kumo's store is shared by every
@@ -54,7 +53,7 @@ type fixture struct {
 
 func newFixture(t testing.TB, opts ...githubsim.Option) *fixture {
 	t.Helper()
-	aws, rec, url := statetest.NewKumo(t)
+	aws, rec, url := kumoClient(t)
 	sim := githubsim.New(opts...)
 	t.Cleanup(sim.Close)
 	app, pemBytes, err := sim.CreateApp("km refresher test")

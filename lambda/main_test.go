@@ -7,6 +7,11 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/sivchari/kumo"
+
+	"github.com/klankermaker/km/state"
+	"github.com/klankermaker/km/state/statetest"
 )
 
 // binDir holds the binaries built once per test binary.
@@ -20,6 +25,9 @@ func TestMain(m *testing.M) {
 	}
 	binDir = dir
 	code := m.Run()
+	if sharedKumo.srv != nil {
+		sharedKumo.srv.Close()
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -47,4 +55,21 @@ func refresherBinary(t testing.TB) string {
 		t.Fatal(hostBinary.err)
 	}
 	return hostBinary.path
+}
+
+// sharedKumo is the one kumo server of this test binary. kumo's servers
+// share one store anyway, and kumo.NewServer is not safe to call from
+// parallel tests (it rewires package-level services: a data race).
+var sharedKumo struct {
+	once sync.Once
+	srv  *kumo.Server
+}
+
+// kumoClient returns a client with its own Recorder for the shared kumo
+// server, and the server's URL.
+func kumoClient(t testing.TB) (*state.AWS, *state.Recorder, string) {
+	t.Helper()
+	sharedKumo.once.Do(func() { sharedKumo.srv = kumo.NewServer() })
+	aws, rec := statetest.Client(t, sharedKumo.srv.URL, state.Options{})
+	return aws, rec, sharedKumo.srv.URL
 }

@@ -35,15 +35,11 @@ func (h *Handler) refresh(ctx context.Context, m Minter, j job) (TokenResult, er
 	if err := verifyGrant(j.req, tok, now); err != nil {
 		return fail(ev, err)
 	}
-	var scopeRepos []string
-	if len(j.req.Repositories) > 0 {
-		scopeRepos = j.req.Repositories
-	}
 	err = reconcile.WriteToken(ctx, h.SSM, j.sandbox, reconcile.TokenWrite{
 		Parameter: j.parameter, KeyAlias: j.keyAlias, Token: tok, Prefix: h.Prefix,
 		Meta: tokenmeta.Meta{
 			Owner: j.owner, InstallationID: j.req.InstallationID,
-			Scope:        githubapp.ScopeFingerprint(j.req.InstallationID, scopeRepos, j.req.Permissions),
+			Scope:        githubapp.ScopeFingerprint(j.req.InstallationID, j.req.Repositories, j.req.Permissions),
 			Repositories: ev.Repositories, Permissions: ev.Permissions,
 			MintedAt: now.UTC(), MintedBy: MintedBy,
 		},
