@@ -7,6 +7,7 @@ import (
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/reconcile"
 )
 
 // job is one owner's token to refresh.
@@ -21,7 +22,7 @@ type job struct {
 func (j job) event(err error) event {
 	return event{
 		SandboxID: j.sandbox, Owner: j.owner, InstallationID: j.req.InstallationID, Parameter: j.parameter,
-		Repositories: reposString(j.req.Repositories), Permissions: permString(j.req.Permissions), Err: err,
+		Repositories: reposString(j.req.Repositories), Permissions: reconcile.PermString(j.req.Permissions), Err: err,
 	}
 }
 

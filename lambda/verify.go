@@ -110,14 +110,3 @@ func reposString(repos []string) string {
 	}
 	return strings.Join(repos, ",")
 }
-
-// permString renders permissions as sorted key=value pairs joined with ","
-// (the same rendering km plan uses).
-func permString(perms map[string]string) string {
-	keys := sortedKeys(perms)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + perms[k]
-	}
-	return strings.Join(parts, ",")
-}

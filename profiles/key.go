@@ -15,7 +15,7 @@ import (
 func ParsePrivateKey(pemBytes []byte) (*rsa.PrivateKey, error) {
 	block, _ := pem.Decode(pemBytes)
 	if block == nil {
-		return nil, errors.New("no PEM block found; expected the .pem file downloaded from the GitHub App's settings (-----BEGIN RSA PRIVATE KEY-----)")
+		return nil, errors.New("no PEM block found; expected the .pem file downloaded from the GitHub App's settings (an RSA private key in PEM form)")
 	}
 	if _, encrypted := block.Headers["Proc-Type"]; encrypted {
 		return nil, errors.New("the PEM key is encrypted; expected an unencrypted key as GitHub issues it")

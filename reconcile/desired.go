@@ -194,7 +194,7 @@ func desiredSandbox(cfg *profiles.Config, rt *Runtime, pe policyEnv, sb profiles
 			Attrs: map[string]string{
 				"name": param, "type": "SecureString", "key_id": alias,
 				"owner": owner, "installation_id": strconv.FormatInt(inst.ID, 10),
-				"repositories": reposAttr, "permissions": permString(perms),
+				"repositories": reposAttr, "permissions": PermString(perms),
 				"scope": scope, "value": "(minted at apply)",
 			},
 			Sensitive: map[string]bool{"value": true},
@@ -255,7 +255,9 @@ func stringParam(addr, name, value string) *Resource {
 	}
 }
 
-func permString(perms map[string]string) string {
+// PermString renders permissions as sorted key=value pairs joined with ",", as
+// plans and token metadata show them.
+func PermString(perms map[string]string) string {
 	keys := make([]string, 0, len(perms))
 	for k := range perms {
 		keys = append(keys, k)

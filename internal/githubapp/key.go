@@ -20,7 +20,7 @@ var ErrInvalidKey = errors.New("invalid GitHub App private key")
 func ParsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
 	block, _ := pem.Decode(data)
 	if block == nil {
-		return nil, keyError("no PEM block found; expected the .pem file GitHub generated for the App (it starts with BEGIN RSA PRIVATE KEY)")
+		return nil, keyError("no PEM block found; expected the .pem file GitHub generated for the App (an RSA private key in PEM form)")
 	}
 	if _, encrypted := block.Headers["Proc-Type"]; encrypted || strings.Contains(block.Type, "ENCRYPTED") {
 		return nil, keyError("the key is encrypted; use the unencrypted .pem file GitHub generated for the App")
