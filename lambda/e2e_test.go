@@ -10,6 +10,7 @@ import (
 
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/lambda"
 	"github.com/klankermaker/km/state"
 )
 
@@ -86,6 +87,41 @@ func TestRefresherThroughTheRuntimeAPI(t *testing.T) {
 		f.sim.FailNext("POST", "/app/installations/", 502, 503)
 		if msg, _ := invoke(t, sb, sb.input()); msg != "" {
 			t.Fatalf("invocation failed: %s", msg)
+		}
+		f.assertFresh(sb, ownerOf(sb), before)
+		if f.sim.PendingFailures() != 0 {
+			t.Error("the injected failures were not all consumed")
+		}
+	})
+
+	// GitHub still unavailable when the first invocation's retries run out:
+	// the invocation hands on through a real asynchronous Invoke, which
+	// kumo delivers to the same runtime, and the next link refreshes.
+	t.Run("outage outlasting an invocation is relayed", func(t *testing.T) {
+		inst := f.sim.AddInstallation("org-relay", "Organization", []string{"repo-a"}, nil)
+		sb := f.newSandbox(payload.Owner{Owner: "org-relay", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+		before := f.seedExpiring(ownerOf(sb).Parameter, 14*time.Minute)
+		var statuses []int
+		for range lambda.GitHubRetries + 1 {
+			statuses = append(statuses, 429)
+		}
+		f.sim.FailNextWithRetryAfter("POST", "/app/installations/", 0, statuses...)
+		s := d.schedule(t, sb, sb.input())
+		out, fnErr := d.fire(t, p, s)
+		if fnErr != "" {
+			t.Fatalf("the first link failed: %s", out)
+		}
+		var res lambda.Result
+		if err := json.Unmarshal(out, &res); err != nil || res.HandedOn == nil || res.HandedOn.Link != 1 {
+			t.Fatalf("response %s does not hand on", out)
+		}
+		first := p.event(t, sb.id)
+		if first["msg"] != "token_refresh_failed" || first["retry_until"] == nil {
+			t.Errorf("first link's event %v", first)
+		}
+		second := p.event(t, sb.id)
+		if second["msg"] != "token_refreshed" || second["relay_link"] != float64(1) {
+			t.Fatalf("second link's event %v", second)
 		}
 		f.assertFresh(sb, ownerOf(sb), before)
 		if f.sim.PendingFailures() != 0 {

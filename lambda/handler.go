@@ -20,6 +20,7 @@ type SSM interface {
 	GetParameters(ctx context.Context, names []string, decrypt bool) (map[string]state.Parameter, error)
 	GetParameter(ctx context.Context, name string, decrypt bool) (state.Parameter, error)
 	PutParameter(ctx context.Context, in state.PutParameterInput) (int64, error)
+	DescribeParameters(ctx context.Context, path string) ([]state.Parameter, error)
 }
 
 // WriteReserve is the part of the invocation's remaining time kept for
@@ -42,6 +43,11 @@ type Handler struct {
 	Logger    *slog.Logger     // nil: JSON to stdout
 	Prefix    string           // KM_PREFIX
 	APIURL    string           // KM_GITHUB_API_URL
+	// Invoker hands a refresh that failed during a GitHub outage on to a
+	// new invocation (see relay.go); nil: never relay.
+	Invoker Invoker
+	// Function is the name the relay invokes (""; {Prefix}-github-token-refresher).
+	Function string
 
 	keys keyCache
 }
@@ -50,6 +56,9 @@ type Handler struct {
 type Result struct {
 	SandboxID string        `json:"sandbox_id"`
 	Tokens    []TokenResult `json:"tokens"`
+	// HandedOn is set when the failed owners were handed on to a relay
+	// (the invocation then succeeds: the relay owns the failure).
+	HandedOn *payload.Relay `json:"handed_on,omitempty"`
 }
 
 // TokenResult describes one stored token (never its value).
@@ -87,19 +96,50 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Result, erro
 		return res, redacted(fmt.Errorf("refreshing the GitHub tokens of sandbox %s: %w", p.SandboxID, err))
 	}
 	minter := h.newGitHub()(creds.ClientID, creds.Key)
-	var errs []error
+	var (
+		errs   []error
+		failed []job
+		events []event
+	)
 	for _, j := range jobs {
-		tr, err := h.refresh(ctx, minter, j)
+		tr, ev, err := h.refresh(ctx, minter, j)
+		ev.RelayLink = relayLink(p)
+		events = append(events, ev)
 		if err != nil {
 			errs = append(errs, err)
+			failed = append(failed, j)
 			continue
 		}
 		res.Tokens = append(res.Tokens, tr)
+	}
+	if until := h.relayUntil(ctx, p, failed, errs); !until.IsZero() {
+		relay, err := h.handOn(ctx, p, failed, until)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			res.HandedOn = relay
+			for i := range events {
+				if events[i].Err != nil {
+					events[i].RetryUntil = until
+				}
+			}
+			errs = nil
+		}
+	}
+	for _, ev := range events {
+		h.log(ctx, ev)
 	}
 	if len(errs) > 0 {
 		return res, redacted(errors.Join(errs...))
 	}
 	return res, nil
+}
+
+func relayLink(p payload.Payload) int {
+	if p.Relay == nil {
+		return 0
+	}
+	return p.Relay.Link
 }
 
 func (h *Handler) now() time.Time {

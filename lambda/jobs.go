@@ -12,6 +12,7 @@ import (
 
 // job is one owner's token to refresh.
 type job struct {
+	index     int // position in the payload's Owners
 	sandbox   string
 	owner     string
 	keyAlias  string
@@ -55,7 +56,7 @@ func (h *Handler) jobs(p payload.Payload) ([]job, error) {
 			account = ""
 		}
 		out = append(out, job{
-			sandbox: p.SandboxID, owner: o.Owner, keyAlias: alias, parameter: param,
+			index: i, sandbox: p.SandboxID, owner: o.Owner, keyAlias: alias, parameter: param,
 			req: githubapp.TokenRequest{
 				InstallationID: o.InstallationID, Account: account,
 				Repositories: o.Repositories, Permissions: perms,

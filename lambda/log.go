@@ -26,6 +26,8 @@ type event struct {
 	Permissions    string
 	ExpiresAt      time.Time
 	TokenSHA       string
+	RelayLink      int       // this invocation's place in a relay (0: a scheduled fire)
+	RetryUntil     time.Time // the failure was handed on to a relay that runs until then
 	Err            error
 }
 
@@ -45,6 +47,12 @@ func (h *Handler) log(ctx context.Context, ev event) {
 	}
 	if ev.TokenSHA != "" {
 		attrs = append(attrs, slog.String("token_sha", ev.TokenSHA))
+	}
+	if ev.RelayLink > 0 {
+		attrs = append(attrs, slog.Int("relay_link", ev.RelayLink))
+	}
+	if !ev.RetryUntil.IsZero() {
+		attrs = append(attrs, slog.String("retry_until", ev.RetryUntil.UTC().Format(time.RFC3339)))
 	}
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		attrs = append(attrs, slog.String("request_id", lc.AwsRequestID))

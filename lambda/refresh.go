@@ -11,14 +11,14 @@ import (
 	"github.com/klankermaker/km/reconcile"
 )
 
-// refresh mints, verifies and stores one owner's token, and logs the outcome.
-func (h *Handler) refresh(ctx context.Context, m Minter, j job) (TokenResult, error) {
-	fail := func(ev event, err error) (TokenResult, error) {
+// refresh mints, verifies and stores one owner's token. It returns the
+// outcome's log event; the caller logs it.
+func (h *Handler) refresh(ctx context.Context, m Minter, j job) (TokenResult, event, error) {
+	fail := func(ev event, err error) (TokenResult, event, error) {
 		err = fmt.Errorf("sandbox %s, owner %s (installation %d): %w; the previous token in %s stays in place",
 			j.sandbox, j.owner, j.req.InstallationID, err, j.parameter)
 		ev.Err = err
-		h.log(ctx, ev)
-		return TokenResult{}, err
+		return TokenResult{}, ev, err
 	}
 	ghCtx, cancel := githubContext(ctx)
 	tok, err := m.CreateToken(ghCtx, j.req)
@@ -47,12 +47,11 @@ func (h *Handler) refresh(ctx context.Context, m Minter, j job) (TokenResult, er
 	if err != nil {
 		return fail(ev, err)
 	}
-	h.log(ctx, ev)
 	return TokenResult{
 		Owner: j.owner, InstallationID: j.req.InstallationID, Parameter: j.parameter,
 		Repositories: ev.Repositories, Permissions: ev.Permissions,
 		ExpiresAt: tok.ExpiresAt.UTC(), TokenSHA: ev.TokenSHA,
-	}, nil
+	}, ev, nil
 }
 
 // githubContext bounds GitHub calls so that WriteReserve remains for SSM.

@@ -34,7 +34,8 @@ func schedulerTrust(e policyEnv) string {
 	})
 }
 
-// refresherPolicy: read the App config, write (and encrypt) sandbox tokens, log.
+// refresherPolicy: read the App config, write (and encrypt) sandbox tokens,
+// relay a refresh to itself, log.
 func refresherPolicy(e policyEnv) string {
 	return mustJSON(map[string]any{
 		"Version": "2012-10-17",
@@ -58,8 +59,24 @@ func refresherPolicy(e policyEnv) string {
 			map[string]any{
 				"Sid":      "WriteSandboxTokens",
 				"Effect":   "Allow",
-				"Action":   []string{"ssm:PutParameter", "ssm:AddTagsToResource", "ssm:DescribeParameters"},
+				"Action":   []string{"ssm:PutParameter", "ssm:AddTagsToResource"},
 				"Resource": e.arn("ssm", "parameter/sandbox/*/github-token*"),
+			},
+			// The relay reads a failed token's expiry from its description.
+			// DescribeParameters has no resource-level permissions in IAM:
+			// it is granted on "*" or not at all, and returns metadata only.
+			map[string]any{
+				"Sid":      "ReadTokenMetadata",
+				"Effect":   "Allow",
+				"Action":   "ssm:DescribeParameters",
+				"Resource": "*",
+			},
+			// The relay hands a refresh on to the function itself.
+			map[string]any{
+				"Sid":      "RelayRefresh",
+				"Effect":   "Allow",
+				"Action":   "lambda:InvokeFunction",
+				"Resource": e.arn("lambda", "function:"+e.Function),
 			},
 			map[string]any{
 				"Sid":      "EncryptSandboxTokens",

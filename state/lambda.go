@@ -158,6 +158,17 @@ func (a *AWS) Invoke(ctx context.Context, name string, payload []byte) ([]byte, 
 	return res.Payload, aws.ToString(res.FunctionError), nil
 }
 
+// InvokeAsync queues an asynchronous invocation (InvocationType Event) of
+// the function; Lambda answers 202 once the event is accepted.
+func (a *AWS) InvokeAsync(ctx context.Context, name string, payload []byte) error {
+	_, err := a.lambda.Invoke(ctx, &lambda.InvokeInput{
+		FunctionName:   aws.String(name),
+		InvocationType: lambdatypes.InvocationTypeEvent,
+		Payload:        payload,
+	})
+	return wrapErr("lambda", "Invoke", name, err)
+}
+
 // lambdaConfig converts GetFunctionConfiguration's output to the shared type.
 func lambdaConfig(o lambda.GetFunctionConfigurationOutput) lambdatypes.FunctionConfiguration {
 	return lambdatypes.FunctionConfiguration{

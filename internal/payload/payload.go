@@ -8,6 +8,7 @@ package payload
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // Payload is one sandbox's refresh request.
@@ -19,6 +20,17 @@ type Payload struct {
 	Prefix         string            `json:"prefix"`
 	KeyAlias       string            `json:"key_alias"`
 	Owners         []Owner           `json:"owners"`
+	// Relay is set only on the refresher's own continuation invocations
+	// (never by km apply): see the lambda package's relay.go.
+	Relay *Relay `json:"relay,omitempty"`
+}
+
+// Relay marks a continuation of a refresh that failed while GitHub was
+// unavailable: Link counts the invocations so far, Until is when the relay
+// stops handing on.
+type Relay struct {
+	Link  int       `json:"link"`
+	Until time.Time `json:"until"`
 }
 
 // Owner is one GitHub account's token in a sandbox.
