@@ -30,7 +30,7 @@ func main() {
 	h := &lambda.Handler{
 		SSM: aws, Invoker: aws, Prefix: cfg.Prefix, APIURL: cfg.APIURL,
 		Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), // set by Lambda; "" falls back to the prefix's name
-		Logger: slog.New(slog.NewJSONHandler(os.Stdout, nil)),
+		Logger:   slog.New(slog.NewJSONHandler(os.Stdout, nil)),
 	}
 	awslambda.Start(h.Handle)
 }
