@@ -48,7 +48,7 @@ type Scheduler interface {
 type Lambda interface {
 	GetFunction(ctx context.Context, name string) (state.Function, error)
 	CreateFunction(ctx context.Context, f state.Function, zip []byte) (state.Function, error)
-	UpdateFunctionCode(ctx context.Context, name string, zip []byte, revisionID string) (state.Function, error)
+	UpdateFunctionCode(ctx context.Context, name string, zip []byte, architecture, revisionID string) (state.Function, error)
 	UpdateFunctionConfiguration(ctx context.Context, f state.Function, revisionID string) (state.Function, error)
 }
 

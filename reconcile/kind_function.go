@@ -80,7 +80,7 @@ func (functionKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[stri
 	}
 	rev := live.RevisionID
 	if live.CodeSHA256 != d.Attrs["source_code_hash"] || live.Architecture != f.Architecture {
-		up, err := rt.AWS.UpdateFunctionCode(ctx, d.ID, rt.Zip, rev)
+		up, err := rt.AWS.UpdateFunctionCode(ctx, d.ID, rt.Zip, f.Architecture, rev)
 		if err != nil {
 			return nil, err
 		}

@@ -85,11 +85,11 @@ func TestSavedPlanStale(t *testing.T) {
 		{
 			name: "lambda function",
 			drift: func(e *savedPlanEnv, _ string) {
-				_, err := e.aws.UpdateFunctionCode(e.ctx, e.n.Function(), []byte("someone else's code"), "")
+				_, err := e.aws.UpdateFunctionCode(e.ctx, e.n.Function(), []byte("someone else's code"), "", "")
 				must(e.t, err)
 			},
 			move: func(e *savedPlanEnv, _ string) {
-				_, err := e.aws.UpdateFunctionCode(e.ctx, e.n.Function(), []byte("yet other code"), "")
+				_, err := e.aws.UpdateFunctionCode(e.ctx, e.n.Function(), []byte("yet other code"), "", "")
 				must(e.t, err)
 			},
 			addr:    func(string) string { return addrFunction },

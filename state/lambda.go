@@ -83,14 +83,20 @@ func (a *AWS) CreateFunction(ctx context.Context, f Function, zip []byte) (Funct
 }
 
 // UpdateFunctionCode uploads new code and waits until the update succeeded.
-// A non-empty revisionID makes AWS refuse the update if the function changed
+// The instruction set is part of the code on AWS: a non-empty architecture
+// (arm64, x86_64) is sent as Architectures, the only way to change it. A
+// non-empty revisionID makes AWS refuse the update if the function changed
 // since it was read.
-func (a *AWS) UpdateFunctionCode(ctx context.Context, name string, zip []byte, revisionID string) (Function, error) {
-	_, err := a.lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
+func (a *AWS) UpdateFunctionCode(ctx context.Context, name string, zip []byte, architecture, revisionID string) (Function, error) {
+	in := &lambda.UpdateFunctionCodeInput{
 		FunctionName: aws.String(name),
 		ZipFile:      zip,
 		RevisionId:   optString(revisionID),
-	})
+	}
+	if architecture != "" {
+		in.Architectures = []lambdatypes.Architecture{lambdatypes.Architecture(architecture)}
+	}
+	_, err := a.lambda.UpdateFunctionCode(ctx, in)
 	if err != nil {
 		return Function{}, wrapErr("lambda", "UpdateFunctionCode", name, err)
 	}

@@ -62,7 +62,7 @@ func TestFunctionRoundTrip(t *testing.T) {
 	}
 
 	zip2 := []byte("zip two")
-	got, err = a.UpdateFunctionCode(ctx, name, zip2, got.RevisionID)
+	got, err = a.UpdateFunctionCode(ctx, name, zip2, "", got.RevisionID)
 	if err != nil || got.CodeSHA256 != codeSHA(zip2) {
 		t.Errorf("UpdateFunctionCode = %+v, %v", got, err)
 	}
@@ -82,7 +82,7 @@ func TestFunctionRoundTrip(t *testing.T) {
 	if err := a.DeleteFunction(ctx, name); !errors.Is(err, state.ErrNotFound) {
 		t.Errorf("DeleteFunction twice: %v, want ErrNotFound", err)
 	}
-	if _, err := a.UpdateFunctionCode(ctx, name, zip2, ""); !errors.Is(err, state.ErrNotFound) {
+	if _, err := a.UpdateFunctionCode(ctx, name, zip2, "", ""); !errors.Is(err, state.ErrNotFound) {
 		t.Errorf("UpdateFunctionCode of a deleted function: %v, want ErrNotFound", err)
 	}
 }

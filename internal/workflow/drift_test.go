@@ -182,3 +182,64 @@ func TestHeldLockBlocksApply(t *testing.T) {
 		t.Fatalf("apply under a held lock: %v", err)
 	}
 }
+
+// Drift in the refresher function's configuration or code shows in the plan
+// as an update naming the attribute, and apply repairs it.
+func TestFunctionDriftIsRepaired(t *testing.T) {
+	f := newFixture(t, "kmfn", []string{"sb-fn1"})
+	f.apply()
+	ctx := context.Background()
+	n := names.New("kmfn")
+	zip, err := os.ReadFile(f.zip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reconfigure := func(edit func(*state.Function)) func() error {
+		return func() error {
+			live, err := f.aws.GetFunction(ctx, n.Function())
+			if err != nil {
+				return err
+			}
+			edit(&live)
+			_, err = f.aws.UpdateFunctionConfiguration(ctx, live, "")
+			return err
+		}
+	}
+	cases := []struct {
+		name   string
+		change func() error
+		want   string // in the text plan
+	}{
+		{"memory", reconfigure(func(fn *state.Function) { fn.MemoryMB = 512 }), `~ memory_size`},
+		{"timeout", reconfigure(func(fn *state.Function) { fn.TimeoutSeconds = 3 }), `~ timeout`},
+		{"environment", reconfigure(func(fn *state.Function) { fn.Env["KM_GITHUB_API_URL"] = "https://evil.example" }), `KM_GITHUB_API_URL`},
+		{"code", func() error {
+			_, err := f.aws.UpdateFunctionCode(ctx, n.Function(), []byte("someone else's code"), "", "")
+			return err
+		}, `~ source_code_hash`},
+		{"architecture", func() error {
+			_, err := f.aws.UpdateFunctionCode(ctx, n.Function(), zip, "x86_64", "")
+			return err
+		}, `~ architecture`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.change(); err != nil {
+				t.Fatalf("out-of-band change: %v", err)
+			}
+			p := f.plan()
+			if got := actions(p); len(got) != 1 || got["aws_lambda_function.refresher"] != reconcile.Update {
+				t.Fatalf("plan: %v, want exactly an update of the function", got)
+			}
+			var b strings.Builder
+			_ = reconcile.RenderText(&b, p, reconcile.TextOptions{})
+			if !strings.Contains(b.String(), tc.want) {
+				t.Fatalf("text plan does not show %q:\n%s", tc.want, b.String())
+			}
+			f.apply()
+			if p := f.plan(); p.HasChanges() {
+				t.Fatalf("after repair: %v", actions(p))
+			}
+		})
+	}
+}
