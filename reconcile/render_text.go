@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
@@ -127,12 +128,30 @@ func (t *textWriter) marker(a Action) string {
 }
 
 // addrName splits an address into the resource block's type and name labels.
+// addrName is the resource's name as Terraform prints it in a block
+// header: aws_ssm_parameter.installation["my-org"] -> installation (the
+// instance key is dropped); a kind without a name, km_github_token["acme"],
+// is named by its key -> acme.
 func addrName(c *Change) string {
-	i := strings.LastIndex(c.Address, c.Type+".")
+	i := strings.LastIndex(c.Address, c.Type)
 	if i < 0 {
 		return c.Address
 	}
-	return c.Address[i+len(c.Type)+1:]
+	rest := c.Address[i+len(c.Type):]
+	if name, ok := strings.CutPrefix(rest, "."); ok {
+		if j := strings.IndexByte(name, '['); j > 0 {
+			name = name[:j]
+		}
+		return name
+	}
+	if key, ok := strings.CutPrefix(rest, "["); ok {
+		key = strings.TrimSuffix(key, "]")
+		if k, err := strconv.Unquote(key); err == nil {
+			return k
+		}
+		return key
+	}
+	return c.Address
 }
 
 func (t *textWriter) change(c *Change) {
