@@ -59,6 +59,9 @@ type AWS struct {
 	// roleRetryer retries lambda CreateFunction/UpdateFunctionConfiguration
 	// while IAM propagates a new role to Lambda.
 	roleRetryer aws.Retryer
+	// principalRetryer retries KMS CreateKey/PutKeyPolicy while IAM
+	// propagates a principal the key policy names.
+	principalRetryer aws.Retryer
 
 	lockPoll      time.Duration
 	lambdaMaxWait time.Duration
@@ -105,17 +108,18 @@ func NewFromConfig(cfg aws.Config, o Options) *AWS {
 	}
 
 	a := &AWS{
-		region:        cfg.Region,
-		ssm:           ssm.NewFromConfig(cfg),
-		kms:           kms.NewFromConfig(cfg),
-		scheduler:     scheduler.NewFromConfig(cfg),
-		lambda:        lambda.NewFromConfig(cfg),
-		iam:           iam.NewFromConfig(cfg),
-		logs:          cloudwatchlogs.NewFromConfig(cfg),
-		sts:           sts.NewFromConfig(cfg),
-		roleRetryer:   newRetryer(o, roleRetry),
-		lockPoll:      o.LockPollInterval,
-		lambdaMaxWait: o.LambdaMaxWait,
+		region:           cfg.Region,
+		ssm:              ssm.NewFromConfig(cfg),
+		kms:              kms.NewFromConfig(cfg),
+		scheduler:        scheduler.NewFromConfig(cfg),
+		lambda:           lambda.NewFromConfig(cfg),
+		iam:              iam.NewFromConfig(cfg),
+		logs:             cloudwatchlogs.NewFromConfig(cfg),
+		sts:              sts.NewFromConfig(cfg),
+		roleRetryer:      newRetryer(o, roleRetry),
+		principalRetryer: newRetryer(o, principalRetry),
+		lockPoll:         o.LockPollInterval,
+		lambdaMaxWait:    o.LambdaMaxWait,
 	}
 	if a.lockPoll <= 0 {
 		a.lockPoll = time.Second

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/smithy-go"
 )
 
 // defaultPolicyName is the only key policy name KMS knows.
@@ -146,7 +147,7 @@ func (a *AWS) CreateKey(ctx context.Context, description, policy string, tags ma
 	for _, k := range sortedKeys(tags) {
 		in.Tags = append(in.Tags, kmstypes.Tag{TagKey: aws.String(k), TagValue: aws.String(tags[k])})
 	}
-	res, err := a.kms.CreateKey(ctx, in)
+	res, err := a.kms.CreateKey(ctx, in, a.withPrincipalRetry)
 	if err != nil {
 		return Key{}, wrapErr("kms", "CreateKey", description, err)
 	}
@@ -162,7 +163,7 @@ func (a *AWS) PutKeyPolicy(ctx context.Context, keyID, policy string) error {
 		KeyId:      aws.String(keyID),
 		PolicyName: aws.String(defaultPolicyName),
 		Policy:     aws.String(policy),
-	})
+	}, a.withPrincipalRetry)
 	return wrapErr("kms", "PutKeyPolicy", keyID, err)
 }
 
@@ -251,3 +252,21 @@ func fromKeyMetadata(m *kmstypes.KeyMetadata) Key {
 		CreationDate: aws.ToTime(m.CreationDate),
 	}
 }
+
+// principalRetry classifies the error KMS returns while IAM has not yet
+// propagated a principal the key policy names (a just-created refresher
+// role or sandbox role) as retryable: "MalformedPolicyDocumentException:
+// Policy contains a statement with one or more invalid principals". It is
+// used only by CreateKey and PutKeyPolicy; any other malformed policy fails
+// at once.
+var principalRetry = retryableFunc(func(err error) aws.Ternary {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "MalformedPolicyDocumentException" &&
+		strings.Contains(apiErr.ErrorMessage(), "invalid principals") {
+		return aws.TrueTernary
+	}
+	return aws.UnknownTernary
+})
+
+// withPrincipalRetry makes one KMS call retry IAM propagation delays.
+func (a *AWS) withPrincipalRetry(o *kms.Options) { o.Retryer = a.principalRetryer }

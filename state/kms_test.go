@@ -3,8 +3,10 @@ package state_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -216,5 +218,59 @@ func TestListKeysFollowsMarkerWhileTruncated(t *testing.T) {
 	got, err := a.ListKeys(context.Background())
 	if err != nil || !slices.Equal(got, []string{"k1", "k2"}) || served() != 2 {
 		t.Errorf("ListKeys = %v, %v after %d pages", got, err, served())
+	}
+}
+
+// KMS refuses a key policy naming a principal IAM has not propagated yet;
+// CreateKey and PutKeyPolicy retry that (and only that) refusal.
+func TestKeyPolicyRetriesWhileThePrincipalPropagates(t *testing.T) {
+	ctx := context.Background()
+	_, _, endpoint := statetest.NewKumo(t)
+	policy := testKeyPolicy
+	tests := []struct {
+		name         string
+		target       string // X-Amz-Target of the refused call
+		msg          string
+		failures     int32
+		wantErr      bool
+		wantAttempts int32
+	}{
+		{"CreateKey, IAM propagation", "TrentService.CreateKey", "Policy contains a statement with one or more invalid principals.", 3, false, 4},
+		{"CreateKey, a really malformed policy", "TrentService.CreateKey", "The new key policy will not allow you to update the key policy in the future.", 1, true, 1},
+		{"PutKeyPolicy, IAM propagation", "TrentService.PutKeyPolicy", "Policy contains a statement with one or more invalid principals.", 2, false, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var attempts, failures atomic.Int32
+			client := httpFunc(func(r *http.Request) (*http.Response, error) {
+				if r.Header.Get("X-Amz-Target") == tt.target {
+					attempts.Add(1)
+					if failures.Add(1) <= tt.failures {
+						return jsonError(400, "MalformedPolicyDocumentException", tt.msg), nil
+					}
+				}
+				return http.DefaultClient.Do(r)
+			})
+			a, rec := statetest.Client(t, endpoint, state.Options{HTTPClient: client})
+			var err error
+			op := "CreateKey"
+			if tt.target == "TrentService.PutKeyPolicy" {
+				op = "PutKeyPolicy"
+				plain, _ := statetest.Client(t, endpoint, state.Options{})
+				k, cerr := plain.CreateKey(ctx, "km test key", policy, nil)
+				if cerr != nil {
+					t.Fatal(cerr)
+				}
+				err = a.PutKeyPolicy(ctx, k.KeyID, policy)
+			} else {
+				_, err = a.CreateKey(ctx, "km test key", policy, nil)
+			}
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("%s: %v, want error %v", op, err, tt.wantErr)
+			}
+			if attempts.Load() != tt.wantAttempts || len(rec.Operation(op)) != 1 {
+				t.Errorf("%d HTTP attempts in %d calls, want %d in 1", attempts.Load(), len(rec.Operation(op)), tt.wantAttempts)
+			}
+		})
 	}
 }
