@@ -14,6 +14,7 @@ build:
 
 demo: build
 	$(GO) build -o $(BIN)/km-sim ./cmd/km-sim
+	$(GO) build -o $(BIN)/km-refresher-host ./cmd/km-refresher
 	./scripts/demo.sh
 
 vet:

@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 rm -rf demo
 bin/km-sim -dir demo >demo.log 2>&1 &
 sim=$!
-trap 'kill $sim 2>/dev/null; wait $sim 2>/dev/null || true' EXIT
+refresher=
+trap 'kill $sim $refresher 2>/dev/null; wait $sim $refresher 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -f demo/env ] && break; kill -0 $sim 2>/dev/null || { cat demo.log; exit 1; }; sleep 0.1; done
 [ -f demo/env ] || { echo "km-sim did not start"; cat demo.log; exit 1; }
 # shellcheck disable=SC1091
@@ -16,6 +17,27 @@ step km plan;                          bin/km plan
 step km apply --auto-approve;          bin/km apply --auto-approve
 step km plan --detailed-exitcode;      set +e; bin/km plan --detailed-exitcode; rc=$?; set -e
 echo "(exit code $rc: 0 means live AWS matches the declaration)"
+[ "$rc" -eq 0 ]
+# The refresher is the Lambda bootstrap built for this machine, attached to
+# kumo's Lambda Runtime API with the environment km apply set on the function
+# (what Lambda would run for each schedule fire).
+step "km-refresher (attached to kumo's Lambda Runtime API)"
+fn=km-github-token-refresher
+AWS_LAMBDA_RUNTIME_API="${AWS_ENDPOINT_URL#http://}/_runtime/$fn" AWS_LAMBDA_FUNCTION_NAME=$fn \
+  KM_PREFIX=km KM_REGION="$AWS_REGION" KM_GITHUB_API_URL="$KM_GITHUB_API_URL" \
+  bin/km-refresher-host >demo/refresher.log 2>&1 &
+refresher=$!
+echo "pid $refresher, log events in demo/refresher.log"
+step km refresh sb-7f3a9c
+# kumo routes an Invoke to the Runtime API once the process has polled it.
+for i in $(seq 1 100); do
+  if out=$(bin/km refresh sb-7f3a9c 2>&1); then echo "$out"; break; fi
+  case $out in *"no runtime handler"*) sleep 0.1 ;; *) echo "$out"; exit 1 ;; esac
+  [ "$i" -lt 100 ] || { echo "$out"; cat demo/refresher.log; exit 1; }
+done
+echo "refresher log event:"; head -n 1 demo/refresher.log
+step km plan --detailed-exitcode;      set +e; bin/km plan --detailed-exitcode >/dev/null; rc=$?; set -e
+echo "(exit code $rc: the refresher's write is exactly what plan expects)"
 [ "$rc" -eq 0 ]
 step km list;                          bin/km list || true
 echo; echo "Demo complete: the simulators stop now."

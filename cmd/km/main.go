@@ -36,6 +36,7 @@ type CLI struct {
 	Create      CreateCmd      `cmd:"" help:"Add a sandbox to km.yaml and apply only its resources."`
 	Destroy     DestroyCmd     `cmd:"" help:"Revoke a sandbox's tokens and remove its resources."`
 	List        ListCmd        `cmd:"" help:"List sandboxes with token age, owners and status."`
+	Refresh     RefreshCmd     `cmd:"" help:"Fire a sandbox's refresh now: invoke the refresher with its schedule's input."`
 	Github      GithubCmd      `cmd:"" name:"github" help:"Create the GitHub App with the manifest flow."`
 	Configure   ConfigureCmd   `cmd:"" help:"Update km.yaml and apply the config slice."`
 	Doctor      DoctorCmd      `cmd:"" help:"Run health checks and print the fix for each failure."`

@@ -27,12 +27,13 @@ type fixture struct {
 	dir     string
 	zip     string
 	prefix  string
+	kumoURL string
 	out     bytes.Buffer
 }
 
 func newFixture(t *testing.T, prefix string, sandboxes []string) *fixture {
 	t.Helper()
-	aws, rec, _ := statetest.NewKumo(t)
+	aws, rec, kumoURL := statetest.NewKumo(t)
 	sim := githubsim.New()
 	t.Cleanup(sim.Close)
 	dir := t.TempDir()
@@ -44,7 +45,7 @@ func newFixture(t *testing.T, prefix string, sandboxes []string) *fixture {
 	if err := os.WriteFile(zip, []byte("zip-v1"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, sim: sim, aws: aws, rec: rec, written: w, dir: dir, zip: zip, prefix: prefix}
+	return &fixture{t: t, sim: sim, aws: aws, rec: rec, written: w, dir: dir, zip: zip, prefix: prefix, kumoURL: kumoURL}
 }
 
 func (f *fixture) env() workflow.Env {
