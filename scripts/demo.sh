@@ -40,4 +40,30 @@ step km plan --detailed-exitcode;      set +e; bin/km plan --detailed-exitcode >
 echo "(exit code $rc: the refresher's write is exactly what plan expects)"
 [ "$rc" -eq 0 ]
 step km list;                          bin/km list || true
+
+# Inside the sandbox: git asks km's askpass for the token at the moment it
+# needs it (read from SSM); nothing lands in the environment, a git config or
+# a file. The pre-push hook refuses refs the profile does not allow.
+sbx=$PWD/demo/sandbox
+export GIT_CONFIG_SYSTEM=$sbx/gitconfig GIT_CONFIG_GLOBAL=/dev/null GIT_TERMINAL_PROMPT=0
+step km sandbox init --sandbox-id sb-7f3a9c --root demo/sandbox --git-config demo/sandbox/gitconfig
+mkdir -p "$sbx"; bin/km sandbox init --sandbox-id sb-7f3a9c --root "$sbx" --git-config "$sbx/gitconfig"
+gh=$KM_GITHUB_WEB_URL
+step git clone "$gh/my-user/my-repo.git"
+git clone -q "$gh/my-user/my-repo.git" "$sbx/work/my-repo" && echo "cloned (allowed: my-user/my-repo)"
+step git clone "$gh/my-user/other-repo.git"
+if git clone -q "$gh/my-user/other-repo.git" "$sbx/work/other-repo" 2>"$sbx/denied.log"; then
+  echo "cloned a repository the profile does not allow"; exit 1
+fi
+echo "refused, as the profile allows only my-user/my-repo: $(grep -m1 -i 'fatal' "$sbx/denied.log")"
+cd "$sbx/work/my-repo"
+git -c user.name=demo -c user.email=demo@example.com commit -q --allow-empty -m "demo commit"
+step git push origin HEAD:main
+git push -q origin HEAD:main && echo "pushed to main (allowed ref)"
+step git push origin HEAD:feature/x
+if git push -q origin HEAD:feature/x 2>"$sbx/push.log"; then echo "pushed a ref the profile does not allow"; exit 1; fi
+echo "refused by the pre-push hook:"; grep -m2 -i "km\|allowed" "$sbx/push.log" || cat "$sbx/push.log"
+cd - >/dev/null
+grep -rq 'ghs_' "$sbx/gitconfig" "$sbx/etc" "$sbx/work/my-repo/.git/config" && { echo "a token landed in a file"; exit 1; }
+echo; echo "no token in the git config, the sandbox settings or the clone's .git/config"
 echo; echo "Demo complete: the simulators stop now."
