@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
-	"github.com/aws/smithy-go"
 )
 
 // defaultPolicyName is the only key policy name KMS knows.
@@ -259,14 +258,7 @@ func fromKeyMetadata(m *kmstypes.KeyMetadata) Key {
 // Policy contains a statement with one or more invalid principals". It is
 // used only by CreateKey and PutKeyPolicy; any other malformed policy fails
 // at once.
-var principalRetry = retryableFunc(func(err error) aws.Ternary {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "MalformedPolicyDocumentException" &&
-		strings.Contains(apiErr.ErrorMessage(), "invalid principals") {
-		return aws.TrueTernary
-	}
-	return aws.UnknownTernary
-})
+var principalRetry = retryOn("MalformedPolicyDocumentException", "invalid principals")
 
 // withPrincipalRetry makes one KMS call retry IAM propagation delays.
 func (a *AWS) withPrincipalRetry(o *kms.Options) { o.Retryer = a.principalRetryer }

@@ -20,14 +20,20 @@ const (
 // roleRetry classifies the error Lambda returns while IAM has not yet made a
 // just-created role assumable as retryable. It is used only by the operations
 // that pass a role (CreateFunction, UpdateFunctionConfiguration).
-var roleRetry = retryableFunc(func(err error) aws.Ternary {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidParameterValueException" &&
-		strings.Contains(apiErr.ErrorMessage(), "cannot be assumed") {
-		return aws.TrueTernary
+var roleRetry = retryOn("InvalidParameterValueException", "cannot be assumed")
+
+// retryOn classifies an API error with this code whose message contains
+// msgPart as retryable, and leaves every other error to the other
+// classifiers.
+func retryOn(code, msgPart string) retryableFunc {
+	return func(err error) aws.Ternary {
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode() == code && strings.Contains(apiErr.ErrorMessage(), msgPart) {
+			return aws.TrueTernary
+		}
+		return aws.UnknownTernary
 	}
-	return aws.UnknownTernary
-})
+}
 
 type retryableFunc func(error) aws.Ternary
 
