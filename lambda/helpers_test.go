@@ -5,12 +5,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"log/slog"
 	"sort"
 	"strings"
@@ -22,6 +19,7 @@ import (
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/internal/testkeys"
 	"github.com/klankermaker/km/internal/tokenmeta"
 	"github.com/klankermaker/km/lambda"
 	"github.com/klankermaker/km/state"
@@ -363,9 +361,5 @@ func (s *sleepRecorder) recorded() []time.Duration {
 // foreignKey is a valid App key GitHub does not know.
 func foreignKey(t testing.TB) []byte {
 	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+	return testkeys.NewPEM(t, false)
 }

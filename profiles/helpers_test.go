@@ -4,9 +4,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"github.com/klankermaker/km/internal/testkeys"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,21 +62,7 @@ func inTempDir(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-func rsaPEM(t *testing.T, pkcs8 bool) []byte {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 1024)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pkcs8 {
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
-}
+func rsaPEM(t *testing.T, pkcs8 bool) []byte { return testkeys.NewPEM(t, pkcs8) }
 
 func ecPEM(t *testing.T) []byte {
 	t.Helper()

@@ -37,7 +37,7 @@ func TestSecretsNeverInErrors(t *testing.T) {
 		{
 			name:  "corrupted key",
 			files: map[string]string{"km.yaml": withKeyFile, "app.pem": strings.Join(corrupt, "\n")},
-			frag:  "does not parse as a PKCS#1 RSA key",
+			frag:  "neither a PKCS#1 nor a PKCS#8 private key",
 		},
 		{
 			name:  "key pasted as privateKeyFile",

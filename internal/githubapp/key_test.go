@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"github.com/klankermaker/km/internal/testkeys"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,14 +30,7 @@ func pkcs8PEM(t *testing.T, key any) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }
 
-func newRSAKey(t *testing.T) *rsa.PrivateKey {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
+func newRSAKey(t *testing.T) *rsa.PrivateKey { return testkeys.RSA(t) }
 
 // assertNoKeyMaterial fails if msg holds any 12-character run of the PEM's
 // base64 body or its header.
@@ -86,7 +80,7 @@ func TestParsePrivateKey(t *testing.T) {
 		{"leading text", append([]byte("key for my app\n"), good1...), ""},
 		{"empty", nil, "no PEM block"},
 		{"not pem", []byte("ghs_notakeyatall"), "no PEM block"},
-		{"public key", pub, `"PUBLIC KEY", not a private key`},
+		{"public key", pub, `found a PEM block of type "PUBLIC KEY"; expected "RSA PRIVATE KEY"`},
 		{"ecdsa", pkcs8PEM(t, ec), "ECDSA, not RSA"},
 		{"corrupt", corrupt, "neither a PKCS#1 nor a PKCS#8"},
 		{"encrypted", encrypted, "encrypted"},

@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/setup"
+	"github.com/klankermaker/km/internal/testkeys"
 	"github.com/klankermaker/km/profiles"
 	"github.com/klankermaker/km/state"
 	"github.com/klankermaker/km/state/statetest"
@@ -358,15 +358,4 @@ func TestConfigureInteractiveConfirm(t *testing.T) {
 	}
 }
 
-func rsaPEM(t *testing.T, pkcs8 bool) []byte {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pkcs8 {
-		der, _ := x509.MarshalPKCS8PrivateKey(k)
-		return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
-}
+func rsaPEM(t *testing.T, pkcs8 bool) []byte { return testkeys.NewPEM(t, pkcs8) }

@@ -26,11 +26,11 @@ import (
 const chromiumPath = "/usr/bin/chromium"
 
 // browser starts headless Chromium for the test. A missing Chromium fails the
-// test: CI installs it (.ci/install-chromium.sh).
+// test: CI installs it (.ci/install-packages.sh).
 func browser(t *testing.T) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("Chromium is not installed at %s (%v): install it with `apt-get update && apt-get install -y chromium` (or run .ci/install-chromium.sh)", chromiumPath, err)
+		t.Fatalf("Chromium is not installed at %s (%v): install it with `apt-get update && apt-get install -y chromium` (or run .ci/install-packages.sh)", chromiumPath, err)
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
