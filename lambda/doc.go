@@ -4,10 +4,11 @@
 // internal/githubapp (the same code km apply uses), verifies what GitHub
 // granted (a non-empty token, an expiry in the future, exactly the requested
 // repositories and permissions), and only then overwrites the sandbox's SSM
-// SecureString through reconcile.WriteToken (the same write km apply does).
+// SecureString through internal/tokenstore (the same write km apply does).
 // Any failure leaves the previous token in place and fails the invocation with
-// a message naming the cause, the sandbox and the owner, so that the
-// schedule's retry policy runs.
+// a message naming the cause, the sandbox and the owner, so that Lambda's
+// asynchronous retries run; a failure while GitHub is unavailable is handed
+// on to the relay instead (relay.go).
 //
 // Every token produces exactly one structured JSON log event, token_refreshed
 // or token_refresh_failed, carrying the token's SHA-256 prefix for audit and

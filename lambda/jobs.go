@@ -7,7 +7,7 @@ import (
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/payload"
-	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/internal/tokenmeta"
 )
 
 // job is one owner's token to refresh.
@@ -23,7 +23,7 @@ type job struct {
 func (j job) event(err error) event {
 	return event{
 		SandboxID: j.sandbox, Owner: j.owner, InstallationID: j.req.InstallationID, Parameter: j.parameter,
-		Repositories: reposString(j.req.Repositories), Permissions: reconcile.PermString(j.req.Permissions), Err: err,
+		Repositories: reposString(j.req.Repositories), Permissions: tokenmeta.PermString(j.req.Permissions), Err: err,
 	}
 }
 

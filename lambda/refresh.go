@@ -8,7 +8,7 @@ import (
 
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/tokenmeta"
-	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/internal/tokenstore"
 )
 
 // refresh mints, verifies and stores one owner's token. It returns the
@@ -31,11 +31,11 @@ func (h *Handler) refresh(ctx context.Context, m Minter, j job) (TokenResult, ev
 	}
 	now := h.now()
 	ev := j.event(nil)
-	ev.ExpiresAt, ev.TokenSHA = tok.ExpiresAt, reconcile.TokenSHA(tok.Value)
+	ev.ExpiresAt, ev.TokenSHA = tok.ExpiresAt, tokenstore.SHA(tok.Value)
 	if err := verifyGrant(j.req, tok, now); err != nil {
 		return fail(ev, err)
 	}
-	err = reconcile.WriteToken(ctx, h.SSM, j.sandbox, reconcile.TokenWrite{
+	err = tokenstore.Write(ctx, h.SSM, j.sandbox, tokenstore.Token{
 		Parameter: j.parameter, KeyAlias: j.keyAlias, Token: tok, Prefix: h.Prefix,
 		Meta: tokenmeta.Meta{
 			Owner: j.owner, InstallationID: j.req.InstallationID,

@@ -5,13 +5,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/internal/tokenmeta"
 	"github.com/klankermaker/km/profiles"
 )
 
@@ -194,7 +194,7 @@ func desiredSandbox(cfg *profiles.Config, rt *Runtime, pe policyEnv, sb profiles
 			Attrs: map[string]string{
 				"name": param, "type": "SecureString", "key_id": alias,
 				"owner": owner, "installation_id": strconv.FormatInt(inst.ID, 10),
-				"repositories": reposAttr, "permissions": PermString(perms),
+				"repositories": reposAttr, "permissions": tokenmeta.PermString(perms),
 				"scope": scope, "value": "(minted at apply)",
 			},
 			Sensitive: map[string]bool{"value": true},
@@ -253,21 +253,6 @@ func stringParam(addr, name, value string) *Resource {
 		Address: addr, Type: typeConfigParam, ID: name,
 		Attrs: map[string]string{"name": name, "type": "String", "value": value},
 	}
-}
-
-// PermString renders permissions as sorted key=value pairs joined with ",", as
-// plans and token metadata show them.
-func PermString(perms map[string]string) string {
-	keys := make([]string, 0, len(perms))
-	for k := range perms {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + perms[k]
-	}
-	return strings.Join(parts, ",")
 }
 
 const keyDescPrefix = "km App private key "

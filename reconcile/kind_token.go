@@ -2,8 +2,6 @@ package reconcile
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,6 +10,7 @@ import (
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/tokenmeta"
+	"github.com/klankermaker/km/internal/tokenstore"
 	"github.com/klankermaker/km/state"
 )
 
@@ -185,7 +184,7 @@ func (tokenKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]
 	if tok.Value == "" {
 		return nil, fmt.Errorf("GitHub returned an empty token for sandbox %s, owner %s", spec.Sandbox, spec.Owner)
 	}
-	return nil, WriteToken(ctx, rt.AWS, spec.Sandbox, TokenWrite{
+	return nil, tokenstore.Write(ctx, rt.AWS, spec.Sandbox, tokenstore.Token{
 		Parameter: spec.Parameter, KeyAlias: spec.KeyAlias, Token: tok,
 		Meta: tokenmeta.Meta{
 			Owner: spec.Owner, InstallationID: spec.InstallationID, Scope: spec.Scope,
@@ -194,41 +193,4 @@ func (tokenKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]
 		},
 		Prefix: rt.Names.Prefix,
 	})
-}
-
-// TokenWrite is one token to store.
-type TokenWrite struct {
-	Parameter string
-	KeyAlias  string
-	Token     githubapp.Token
-	Meta      tokenmeta.Meta // ExpiresAt and TokenSHA are filled from Token
-	Prefix    string
-}
-
-// TokenSHA is the short audit hash of a token (never the token).
-func TokenSHA(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])[:12]
-}
-
-// WriteToken stores a minted token as a SecureString with the sandbox key and the
-// metadata plan reads. The refresher uses the same function.
-func WriteToken(ctx context.Context, ssm interface {
-	PutParameter(ctx context.Context, in state.PutParameterInput) (int64, error)
-}, sandbox string, w TokenWrite) error {
-	if w.Token.Value == "" {
-		return fmt.Errorf("refusing to write an empty token to %s", w.Parameter)
-	}
-	w.Meta.ExpiresAt = w.Token.ExpiresAt.UTC()
-	w.Meta.Prefix = w.Prefix
-	w.Meta.TokenSHA = TokenSHA(w.Token.Value)
-	_, err := ssm.PutParameter(ctx, state.PutParameterInput{
-		Name: w.Parameter, Type: "SecureString", Value: w.Token.Value, KeyID: w.KeyAlias,
-		Description: w.Meta.Encode(), Overwrite: true,
-		Tags: map[string]string{names.TagManaged: "true", names.TagSandbox: sandbox, names.TagPrefix: w.Prefix},
-	})
-	if err != nil {
-		return fmt.Errorf("writing the token of sandbox %s to %s: %w", sandbox, w.Parameter, err)
-	}
-	return nil
 }

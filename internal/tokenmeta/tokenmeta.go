@@ -6,6 +6,7 @@ package tokenmeta
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -65,4 +66,19 @@ func Decode(desc string) (Meta, error) {
 // Expired reports whether the token is expired, or expires within margin, at now.
 func (m Meta) Expired(now time.Time, margin time.Duration) bool {
 	return !m.ExpiresAt.After(now.Add(margin))
+}
+
+// PermString renders permissions as sorted key=value pairs joined with ",",
+// as plans, token metadata and the refresher's log events show them.
+func PermString(perms map[string]string) string {
+	keys := make([]string, 0, len(perms))
+	for k := range perms {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + perms[k]
+	}
+	return strings.Join(parts, ",")
 }
