@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 LDFLAGS := -s -w -buildid=
 
-.PHONY: build demo test vet clean
+.PHONY: build demo test race vet clean
 
 build:
 	@mkdir -p $(BIN)
@@ -23,6 +23,11 @@ vet:
 
 test: vet
 	$(GO) test -count=1 -timeout 15m ./...
+
+# The suite under the race detector (needs cgo and a C compiler); not part of
+# make test so that a machine without gcc still runs the README's command.
+race:
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 clean:
 	rm -rf $(BIN) demo demo.log

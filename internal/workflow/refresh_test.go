@@ -48,7 +48,7 @@ func refresherBinary(t *testing.T) string {
 
 // startRefresher runs the refresher as Lambda would for the fixture's
 // function: kumo's Runtime API, the environment km apply put on the function.
-func (f *fixture) startRefresher() *bytes.Buffer {
+func (f *fixture) startRefresher() *syncBuffer {
 	f.t.Helper()
 	fn := names.New(f.prefix).Function()
 	live, err := f.aws.GetFunction(context.Background(), fn)
@@ -67,13 +67,32 @@ func (f *fixture) startRefresher() *bytes.Buffer {
 	for k, v := range live.Env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		f.t.Fatal(err)
 	}
 	f.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return &out
+	return out
+}
+
+// syncBuffer is the refresher's output, written by exec's copying goroutine
+// while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // refresh runs Session.Refresh, waiting (up to 30 s) for the refresher
