@@ -41,6 +41,12 @@ const (
 	// first link (less than the 45-minute schedule, so relays of successive
 	// fires do not overlap).
 	RelayWindow = 40 * time.Minute
+	// MaxRelayLinks bounds a relay by count as well: a link lasts up to the
+	// function's 60 s timeout, so 40 minutes take about 40 links. km apply
+	// sets the function's recursive loop detection to Allow (Lambda would
+	// otherwise stop the chain after 16 invocations); this is the guard rail
+	// that setting asks for.
+	MaxRelayLinks = 48
 )
 
 // Invoker starts an asynchronous invocation (InvocationType Event) of a
@@ -74,6 +80,9 @@ func (h *Handler) relayUntil(ctx context.Context, p payload.Payload, failed []jo
 	now := h.now()
 	until := now.Add(RelayWindow)
 	if p.Relay != nil {
+		if p.Relay.Link >= MaxRelayLinks {
+			return time.Time{}
+		}
 		until = p.Relay.Until
 	} else if !h.due(ctx, p.SandboxID, failed, now) {
 		return time.Time{}

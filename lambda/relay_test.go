@@ -66,6 +66,8 @@ func TestRelay(t *testing.T) {
 			relay: &payload.Relay{Link: 3, Until: time.Now().Add(10 * time.Minute)}, wantLink: 4},
 		{name: "the relay ends at Until", left: 5 * time.Minute, fail: unavailable,
 			relay: &payload.Relay{Link: 9, Until: time.Now().Add(-time.Second)}, wantErr: "GitHub failed (server error)"},
+		{name: "the relay ends after MaxRelayLinks links", left: 5 * time.Minute, fail: unavailable,
+			relay: &payload.Relay{Link: lambda.MaxRelayLinks, Until: time.Now().Add(10 * time.Minute)}, wantErr: "GitHub failed (server error)"},
 		{name: "hand-on refused by Lambda", left: 15 * time.Minute, fail: unavailable,
 			invokeErr: errors.New("AccessDeniedException"), wantErr: "handing the refresh on to"},
 	}

@@ -49,6 +49,8 @@ type Lambda interface {
 	GetFunction(ctx context.Context, name string) (state.Function, error)
 	CreateFunction(ctx context.Context, f state.Function, zip []byte) (state.Function, error)
 	UpdateFunctionCode(ctx context.Context, name string, zip []byte, architecture, revisionID string) (state.Function, error)
+	FunctionRecursion(ctx context.Context, name string) (string, error)
+	PutFunctionRecursion(ctx context.Context, name, mode string) error
 	UpdateFunctionConfiguration(ctx context.Context, f state.Function, revisionID string) (state.Function, error)
 }
 

@@ -126,7 +126,11 @@ func Desired(cfg *profiles.Config, rt *Runtime) ([]*Resource, error) {
 			"role":             ref(addrRefresherRole, "arn"),
 			"environment":      mustJSON(env),
 			"source_code_hash": ZipSHA256(rt.Zip),
-			"arn":              Unknown,
+			// The relay (lambda/relay.go) invokes the function from itself
+			// on purpose; Lambda's recursive loop detection would stop a
+			// relay after 16 invocations. The relay bounds itself.
+			"recursive_loop": "Allow",
+			"arn":            Unknown,
 		},
 		DependsOn: []string{addrRefresherRole, addrLogGroup},
 	})

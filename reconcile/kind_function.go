@@ -30,6 +30,15 @@ func (functionKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) 
 		if env == nil {
 			env = map[string]string{}
 		}
+		recursion, err := rt.AWS.FunctionRecursion(ctx, d.ID)
+		if state.IsUnsupported(err) {
+			// The endpoint cannot show the setting (kumo): take it as
+			// declared rather than plan a change nothing can apply.
+			recursion, err = d.Attrs["recursive_loop"], nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading the recursive loop setting of Lambda function %s: %w", d.ID, err)
+		}
 		out = append(out, &Resource{
 			Address: d.Address, Type: typeFunction, ID: f.Name,
 			Attrs: map[string]string{
@@ -37,6 +46,7 @@ func (functionKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) 
 				"architecture": f.Architecture, "memory_size": strconv.Itoa(int(f.MemoryMB)),
 				"timeout": strconv.Itoa(int(f.TimeoutSeconds)), "role": f.RoleARN,
 				"environment": mustJSON(env), "source_code_hash": f.CodeSHA256, "arn": f.ARN,
+				"recursive_loop": recursion,
 			},
 			Fingerprint: "revision=" + f.RevisionID + " code=" + f.CodeSHA256,
 			Extra:       f.RevisionID,
@@ -68,7 +78,7 @@ func (functionKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[stri
 	if c.Action == Create {
 		got, err := rt.AWS.CreateFunction(ctx, f, rt.Zip)
 		if err == nil {
-			return map[string]string{"arn": got.ARN}, nil
+			return map[string]string{"arn": got.ARN}, setRecursion(ctx, rt, d, "")
 		}
 		if !isExists(err) {
 			return nil, err
@@ -93,7 +103,22 @@ func (functionKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[stri
 		}
 		live = up
 	}
-	return map[string]string{"arn": live.ARN}, nil
+	return map[string]string{"arn": live.ARN}, setRecursion(ctx, rt, d, c.Before["recursive_loop"])
+}
+
+// setRecursion applies the declared recursive loop setting when it differs
+// from before ("" after a create: AWS's default is Terminate). An endpoint
+// without the action (kumo) is skipped.
+func setRecursion(ctx context.Context, rt *Runtime, d *Resource, before string) error {
+	want := d.Attrs["recursive_loop"]
+	if want == "" || want == before {
+		return nil
+	}
+	err := rt.AWS.PutFunctionRecursion(ctx, d.ID, want)
+	if state.IsUnsupported(err) {
+		return nil
+	}
+	return err
 }
 
 func configDiffers(live, want state.Function) bool {

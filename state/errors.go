@@ -124,6 +124,13 @@ func wrapErr(service, op, resource string, err error, secrets ...string) error {
 func classify(op string, err error) error {
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) {
+		// A REST endpoint with no route for the operation answers 404
+		// without an AWS error body (kumo v0.33.1 for Lambda's
+		// recursion-config); a missing resource is a 404 with one.
+		var re *awshttp.ResponseError
+		if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound {
+			return ErrUnsupported
+		}
 		return nil
 	}
 	code := apiErr.ErrorCode()

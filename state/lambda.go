@@ -181,6 +181,25 @@ func (a *AWS) InvokeAsync(ctx context.Context, name string, payload []byte) erro
 	return wrapErr("lambda", "Invoke", name, err)
 }
 
+// FunctionRecursion returns the function's recursive loop detection
+// setting: "Terminate" (AWS's default) or "Allow".
+func (a *AWS) FunctionRecursion(ctx context.Context, name string) (string, error) {
+	out, err := a.lambda.GetFunctionRecursionConfig(ctx, &lambda.GetFunctionRecursionConfigInput{FunctionName: aws.String(name)})
+	if err != nil {
+		return "", wrapErr("lambda", "GetFunctionRecursionConfig", name, err)
+	}
+	return string(out.RecursiveLoop), nil
+}
+
+// PutFunctionRecursion sets the function's recursive loop detection
+// setting ("Terminate" or "Allow").
+func (a *AWS) PutFunctionRecursion(ctx context.Context, name, mode string) error {
+	_, err := a.lambda.PutFunctionRecursionConfig(ctx, &lambda.PutFunctionRecursionConfigInput{
+		FunctionName: aws.String(name), RecursiveLoop: lambdatypes.RecursiveLoop(mode),
+	})
+	return wrapErr("lambda", "PutFunctionRecursionConfig", name, err)
+}
+
 // lambdaConfig converts GetFunctionConfiguration's output to the shared type.
 func lambdaConfig(o lambda.GetFunctionConfigurationOutput) lambdatypes.FunctionConfiguration {
 	return lambdatypes.FunctionConfiguration{

@@ -7,10 +7,15 @@ import (
 	"strings"
 	"testing"
 
+	"encoding/json"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/reconcile"
 	"github.com/klankermaker/km/state"
+	"github.com/klankermaker/km/state/statetest"
+	"io"
+	"net/http"
+	"sync"
 )
 
 // Deleting any single managed resource out of band: plan shows exactly its
@@ -241,5 +246,75 @@ func TestFunctionDriftIsRepaired(t *testing.T) {
 				t.Fatalf("after repair: %v", actions(p))
 			}
 		})
+	}
+}
+
+// recursionEndpoint answers Lambda's recursion-config actions, which kumo
+// lacks, as AWS documents them (GET/PUT /2024-08-31/functions/NAME/recursion-config,
+// default Terminate), and forwards every other request to kumo.
+type recursionEndpoint struct {
+	mu   sync.Mutex
+	mode map[string]string
+	puts []string
+}
+
+func (e *recursionEndpoint) Do(r *http.Request) (*http.Response, error) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/2024-08-31/functions/")
+	name, isConfig := strings.CutSuffix(rest, "/recursion-config")
+	if !ok || !isConfig {
+		return http.DefaultClient.Do(r)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r.Method == http.MethodPut {
+		var in struct{ RecursiveLoop string }
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			return nil, err
+		}
+		e.mode[name] = in.RecursiveLoop
+		e.puts = append(e.puts, in.RecursiveLoop)
+	}
+	mode := e.mode[name]
+	if mode == "" {
+		mode = "Terminate"
+	}
+	body := `{"RecursiveLoop":"` + mode + `"}`
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: r}, nil
+}
+
+// The relay invokes the function from itself, so apply sets the function's
+// recursive loop detection to Allow (AWS's default, Terminate, would stop a
+// relay after 16 invocations); a reset to Terminate is drift, repaired.
+func TestFunctionRecursionIsAllowed(t *testing.T) {
+	f := newFixture(t, "kmrec", []string{"sb-rec1"})
+	ep := &recursionEndpoint{mode: map[string]string{}}
+	f.aws, f.rec = statetest.Client(t, f.kumoURL, state.Options{HTTPClient: ep})
+	f.apply()
+	fn := names.New("kmrec").Function()
+	if ep.mode[fn] != "Allow" || len(ep.puts) != 1 {
+		t.Fatalf("after apply: mode %q, puts %v; want one PutFunctionRecursionConfig Allow", ep.mode[fn], ep.puts)
+	}
+	if p := f.plan(); p.HasChanges() {
+		t.Fatalf("plan after apply: %v", actions(p))
+	}
+	ep.mu.Lock()
+	ep.mode[fn] = "Terminate" // someone resets it in the console
+	ep.mu.Unlock()
+	p := f.plan()
+	if got := actions(p); len(got) != 1 || got["aws_lambda_function.refresher"] != reconcile.Update {
+		t.Fatalf("plan after the reset: %v", got)
+	}
+	var b strings.Builder
+	_ = reconcile.RenderText(&b, p, reconcile.TextOptions{})
+	if !strings.Contains(b.String(), `~ recursive_loop`) || !strings.Contains(b.String(), `"Terminate" -> "Allow"`) {
+		t.Fatalf("text plan:\n%s", b.String())
+	}
+	f.apply()
+	if ep.mode[fn] != "Allow" || len(ep.puts) != 2 {
+		t.Fatalf("after repair: mode %q, puts %v", ep.mode[fn], ep.puts)
+	}
+	if p := f.plan(); p.HasChanges() {
+		t.Fatalf("plan after repair: %v", actions(p))
 	}
 }
