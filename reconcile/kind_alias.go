@@ -55,5 +55,18 @@ func (aliasKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]
 			return nil, err
 		}
 	}
-	return nil, rt.AWS.UpdateAlias(ctx, c.ID, c.desired.Attrs["target_key_id"])
+	return nil, pointAlias(ctx, rt, c.ID, c.desired.Attrs["target_key_id"])
+}
+
+// pointAlias makes alias name keyID: UpdateAlias, or, where the endpoint
+// lacks it (kumo), DeleteAlias and CreateAlias.
+func pointAlias(ctx context.Context, rt *Runtime, alias, keyID string) error {
+	err := rt.AWS.UpdateAlias(ctx, alias, keyID)
+	if !isUnsupported(err) {
+		return err
+	}
+	if err := rt.AWS.DeleteAlias(ctx, alias); err != nil && !isNotFound(err) {
+		return err
+	}
+	return rt.AWS.CreateAlias(ctx, alias, keyID)
 }

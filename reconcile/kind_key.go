@@ -188,7 +188,13 @@ func (keyKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]st
 			if !isUnsupported(err) {
 				return nil, err
 			}
-			return createKey(ctx, rt, c) // the endpoint cannot cancel: a new key
+			// The endpoint cannot cancel (kumo): a new key, and the alias
+			// (planned as unchanged) moves to it.
+			out, err := createKey(ctx, rt, c)
+			if err != nil {
+				return nil, err
+			}
+			return out, pointAlias(ctx, rt, rt.Names.KeyAlias(c.Sandbox), out["key_id"])
 		}
 	}
 	if err := rt.AWS.PutKeyPolicy(ctx, keyID, c.desired.Attrs["policy"]); err != nil {
