@@ -195,6 +195,14 @@ func TestRelayHandsOnOnlyTheFailedOwner(t *testing.T) {
 	if last := evs[len(evs)-1]; last["msg"] != "token_refreshed" || last["relay_link"] != float64(1) {
 		t.Errorf("the next link's event %v", last)
 	}
+	// Every SSM call the handler made is one the refresher's role grants
+	// (reconcile's TestRefresherPolicyIsLeastPrivilege pins the policy).
+	granted := map[string]bool{"GetParameters": true, "GetParameter": true, "PutParameter": true, "AddTagsToResource": true, "DescribeParameters": true}
+	for _, c := range f.rec.Calls() {
+		if c.Service != "SSM" || !granted[c.Operation] {
+			t.Errorf("the handler called %s %s, which the refresher's role does not grant", c.Service, c.Operation)
+		}
+	}
 }
 
 func rawPayload(t *testing.T, p payload.Payload) json.RawMessage {
