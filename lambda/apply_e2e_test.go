@@ -12,6 +12,7 @@ import (
 	"github.com/klankermaker/km/internal/lambdazip"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/internal/refreshertest"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/reconcile"
 )
@@ -89,7 +90,7 @@ func TestRefresherDeployedByKmApply(t *testing.T) {
 		applied[o.Parameter] = f.read(o.Parameter)
 	}
 
-	d := &deployment{aws: aws, proxy: newAWSProxy(t, kumoURL), fn: fn, prefix: prefix}
+	d := &deployment{aws: aws, proxy: refreshertest.NewProxy(t, kumoURL), fn: fn, prefix: prefix}
 	p := d.start(t)
 	resp, fnErr := d.fire(t, p, sched)
 	if fnErr != "" {

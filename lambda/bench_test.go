@@ -11,6 +11,7 @@ import (
 	"github.com/klankermaker/km/internal/lambdazip"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/internal/refreshertest"
 )
 
 // BenchmarkColdInvocation measures one invocation from a cold start: the
@@ -20,9 +21,9 @@ import (
 // refresher sent to AWS, Runtime API excluded).
 func BenchmarkColdInvocation(b *testing.B) {
 	f := newFixture(b)
-	proxy := newAWSProxy(b, f.kumoURL)
+	proxy := refreshertest.NewProxy(b, f.kumoURL)
 	inst := f.sim.AddInstallation("my-org", "Organization", []string{"repo-a", "repo-b"}, nil)
-	refresherBinary(b)
+	refresher.Path(b)
 	var gh, aws int64
 	i := 0
 	for b.Loop() {
@@ -34,7 +35,7 @@ func BenchmarkColdInvocation(b *testing.B) {
 		d := deploy(b, f, proxy, fmt.Sprintf("%s-%d", names.New(f.prefix).Function(), i))
 		sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 		s := d.schedule(b, sb, sb.input())
-		gh0, aws0 := int64(len(f.sim.Requests())), proxy.awsCalls.Load()
+		gh0, aws0 := int64(len(f.sim.Requests())), proxy.AWSCalls.Load()
 		b.StartTimer()
 
 		p := d.start(b)
@@ -44,7 +45,7 @@ func BenchmarkColdInvocation(b *testing.B) {
 
 		b.StopTimer()
 		gh += int64(len(f.sim.Requests())) - gh0
-		aws += proxy.awsCalls.Load() - aws0
+		aws += proxy.AWSCalls.Load() - aws0
 		p.stop()
 		b.StartTimer()
 	}

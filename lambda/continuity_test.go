@@ -112,15 +112,6 @@ type pending struct {
 	retries int // Lambda's asynchronous retries already used
 }
 
-// queueInvoker is the relay's Invoker: it queues the event for the
-// simulation instead of calling Lambda.
-type queueInvoker struct{ queued [][]byte }
-
-func (q *queueInvoker) InvokeAsync(_ context.Context, _ string, b []byte) error {
-	q.queued = append(q.queued, append([]byte(nil), b...))
-	return nil
-}
-
 // simulate runs the schedule for span with GitHub down for outage in every
 // second cycle, the outage's start moving through the cycle a minute at a
 // time (so every phase, including "starts exactly at a fire", is hit). It
@@ -155,7 +146,7 @@ func simulate(t *testing.T, m model, outage time.Duration, span time.Duration) c
 		clock.Set(clock.Now().Add(d))
 		return nil
 	}
-	inv := &queueInvoker{}
+	inv := &recordingInvoker{} // the simulation queues what the relay invokes
 	h := &lambda.Handler{SSM: f.aws, Prefix: f.prefix, APIURL: f.sim.URL, Now: clock.Now,
 		NewGitHub: lambda.AppMinter(o), Logger: (&lineBuffer{}).logger()}
 	if m.relay {

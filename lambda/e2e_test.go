@@ -10,6 +10,7 @@ import (
 
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/internal/refreshertest"
 	"github.com/klankermaker/km/lambda"
 	"github.com/klankermaker/km/state"
 )
@@ -21,7 +22,7 @@ import (
 func TestRefresherThroughTheRuntimeAPI(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	d := deploy(t, f, newAWSProxy(t, f.kumoURL), names.New(f.prefix).Function())
+	d := deploy(t, f, refreshertest.NewProxy(t, f.kumoURL), names.New(f.prefix).Function())
 	p := d.start(t)
 
 	// invoke fires the sandbox's schedule and returns the function error

@@ -2,13 +2,13 @@ package lambda_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +19,7 @@ import (
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/internal/refreshertest"
 	"github.com/klankermaker/km/internal/testkeys"
 	"github.com/klankermaker/km/internal/tokenmeta"
 	"github.com/klankermaker/km/lambda"
@@ -186,7 +187,7 @@ func (f *fixture) assertFresh(sb sandbox, o payload.Owner, before stored) stored
 	if !sameSet(issued.Repositories, o.Repositories) {
 		f.t.Errorf("token repositories %v, want %v", issued.Repositories, o.Repositories)
 	}
-	if !samePerms(issued.Permissions, o.Permissions) {
+	if !maps.Equal(issued.Permissions, o.Permissions) {
 		f.t.Errorf("token permissions %v, want %v", issued.Permissions, o.Permissions)
 	}
 	if got.MetaErr != nil {
@@ -253,35 +254,8 @@ func sameSet(a, b []string) bool {
 	return true
 }
 
-func samePerms(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 // lineBuffer collects the handler's JSON log lines; safe for concurrent use.
-type lineBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lineBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lineBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type lineBuffer struct{ refreshertest.Output }
 
 func (b *lineBuffer) logger() *slog.Logger { return slog.New(slog.NewJSONHandler(b, nil)) }
 

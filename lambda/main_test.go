@@ -3,13 +3,12 @@ package lambda_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/sivchari/kumo"
 
+	"github.com/klankermaker/km/internal/refreshertest"
 	"github.com/klankermaker/km/state"
 	"github.com/klankermaker/km/state/statetest"
 )
@@ -24,6 +23,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
+	refresher.Dir = dir
 	code := m.Run()
 	if sharedKumo.srv != nil {
 		sharedKumo.srv.Close()
@@ -32,30 +32,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-type built struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-var hostBinary built
-
-// refresherBinary builds cmd/km-refresher for this machine, once per test
-// binary.
-func refresherBinary(t testing.TB) string {
-	t.Helper()
-	hostBinary.once.Do(func() {
-		hostBinary.path = filepath.Join(binDir, "km-refresher")
-		cmd := exec.Command("go", "build", "-o", hostBinary.path, "github.com/klankermaker/km/cmd/km-refresher")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			hostBinary.err = fmt.Errorf("go build cmd/km-refresher: %v\n%s", err, out)
-		}
-	})
-	if hostBinary.err != nil {
-		t.Fatal(hostBinary.err)
-	}
-	return hostBinary.path
-}
+// refresher is cmd/km-refresher built into binDir, once per test binary.
+var refresher = &refreshertest.Binary{}
 
 // sharedKumo is the one kumo server of this test binary. kumo's servers
 // share one store anyway, and kumo.NewServer is not safe to call from

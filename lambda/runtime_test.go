@@ -4,104 +4,32 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/klankermaker/km/internal/lambdazip"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/internal/refreshertest"
 	"github.com/klankermaker/km/state"
 	"github.com/klankermaker/km/state/statetest"
 )
-
-// awsProxy sits between refresher processes and kumo: it forwards every
-// request, counts the AWS API calls (everything but the Runtime API), and
-// reports when a function's runtime first polls for an invocation — kumo
-// only routes Invoke to the Runtime API once a handler has polled.
-type awsProxy struct {
-	url      string
-	awsCalls atomic.Int64
-
-	mu     sync.Mutex
-	polled map[string]chan struct{}
-}
-
-func newAWSProxy(t testing.TB, kumoURL string) *awsProxy {
-	t.Helper()
-	target, err := url.Parse(kumoURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &awsProxy{polled: map[string]chan struct{}{}}
-	rp := httputil.NewSingleHostReverseProxy(target)
-	rp.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
-		if !errors.Is(err, context.Canceled) { // a killed refresher drops its long poll
-			http.Error(w, err.Error(), http.StatusBadGateway)
-		}
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if fn, ok := strings.CutPrefix(r.URL.Path, "/_runtime/"); ok {
-			fn, rest, _ := strings.Cut(fn, "/")
-			if r.Method == http.MethodGet && strings.HasSuffix(rest, "/invocation/next") {
-				p.signal(fn)
-			}
-		} else {
-			p.awsCalls.Add(1)
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	p.url = srv.URL
-	return p
-}
-
-func (p *awsProxy) ch(fn string) chan struct{} {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	c, ok := p.polled[fn]
-	if !ok {
-		c = make(chan struct{})
-		p.polled[fn] = c
-	}
-	return c
-}
-
-func (p *awsProxy) signal(fn string) {
-	c := p.ch(fn)
-	select {
-	case <-c:
-	default:
-		close(c)
-	}
-}
-
-// runtimeAPI is the AWS_LAMBDA_RUNTIME_API value for fn: host:port/_runtime/fn.
-func (p *awsProxy) runtimeAPI(fn string) string {
-	return strings.TrimPrefix(p.url, "http://") + "/_runtime/" + fn
-}
 
 // deployment is the refresher function and its schedule group in kumo, as
 // km apply creates them.
 type deployment struct {
 	aws    *state.AWS
-	proxy  *awsProxy
+	proxy  *refreshertest.Proxy
 	fn     state.Function
 	prefix string
 }
 
 // deploy creates the function with the environment km apply sets. kumo
 // never runs the uploaded zip, so any zip will do.
-func deploy(t testing.TB, f *fixture, proxy *awsProxy, fnName string) *deployment {
+func deploy(t testing.TB, f *fixture, proxy *refreshertest.Proxy, fnName string) *deployment {
 	t.Helper()
 	ctx := context.Background()
 	zip, err := lambdazip.Zip([]byte("#!/bin/sh\nexit 1\n"))
@@ -178,22 +106,8 @@ func (d *deployment) start(t testing.TB) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	home := t.TempDir()
-	env := []string{
-		"AWS_LAMBDA_RUNTIME_API=" + d.proxy.runtimeAPI(d.fn.Name),
-		"AWS_LAMBDA_FUNCTION_NAME=" + d.fn.Name,
-		"AWS_REGION=" + statetest.Region,
-		"AWS_ACCESS_KEY_ID=AKIDKUMOTEST", "AWS_SECRET_ACCESS_KEY=kumo-test-secret",
-		"AWS_ENDPOINT_URL=" + d.proxy.url,
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_CONFIG_FILE=" + filepath.Join(home, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials"),
-		"HOME=" + home,
-	}
-	for k, v := range live.Env {
-		env = append(env, k+"="+v)
-	}
-	cmd := exec.Command(refresherBinary(t))
+	env := refreshertest.Env(d.proxy.RuntimeAPI(d.fn.Name), d.fn.Name, d.proxy.URL, t.TempDir(), live.Env)
+	cmd := exec.Command(refresher.Path(t))
 	cmd.Env = env
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -226,7 +140,7 @@ func (d *deployment) fire(t testing.TB, p *proc, s state.Schedule) (out []byte, 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	select {
-	case <-d.proxy.ch(d.fn.Name):
+	case <-d.proxy.Polled(d.fn.Name):
 	case <-ctx.Done():
 		t.Fatalf("the refresher never polled the Runtime API; its output:\n%s", p.out.String())
 	}

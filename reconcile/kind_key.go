@@ -37,39 +37,9 @@ type sandboxKey struct {
 // key and alias kinds. Orphan aliases in km's namespace come from ListAliases.
 func readSandboxKeys(ctx context.Context, rt *Runtime, ids []string) (map[string]*sandboxKey, error) {
 	v, err := rt.memo.get(ctx, "keys", func(ctx context.Context) (any, error) {
-		out := map[string]*sandboxKey{}
-		var mu sync.Mutex
-		err := forEach(ctx, len(ids), rt.readParallelism(), func(ctx context.Context, i int) error {
-			sk := &sandboxKey{Sandbox: ids[i], Alias: rt.Names.KeyAlias(ids[i])}
-			k, err := rt.AWS.DescribeKey(ctx, sk.Alias)
-			if err == nil {
-				sk.Key, sk.Found = k, true
-				if sk.Policy, err = rt.AWS.GetKeyPolicy(ctx, k.KeyID); err != nil {
-					return fmt.Errorf("reading the key policy of %s (%s): %w", sk.Alias, k.KeyID, err)
-				}
-			} else if !isNotFound(err) {
-				return fmt.Errorf("reading KMS key %s: %w", sk.Alias, err)
-			}
-			mu.Lock()
-			out[ids[i]] = sk
-			mu.Unlock()
-			return nil
-		})
+		out, err := readKeysByAlias(ctx, rt, ids, func(string) bool { return true })
 		if err != nil {
 			return nil, err
-		}
-		// An alias deleted out of band while its sandbox's token still exists: find
-		// the key by its tags instead of creating a new one.
-		var lost []string
-		for _, id := range ids {
-			if !out[id].Found && rt.tokenParamExists(ctx, id) {
-				lost = append(lost, id)
-			}
-		}
-		if len(lost) > 0 {
-			if err := findKeysByTag(ctx, rt, lost, out); err != nil {
-				return nil, err
-			}
 		}
 		// Orphans: aliases in km's namespace whose sandbox is not declared.
 		aliases, err := rt.AWS.ListAliases(ctx, rt.Names.KeyAliasPrefix())
@@ -99,6 +69,49 @@ func readSandboxKeys(ctx context.Context, rt *Runtime, ids []string) (map[string
 		return nil, err
 	}
 	return v.(map[string]*sandboxKey), nil
+}
+
+// readKeysByAlias reads each sandbox's key through its alias, with the key
+// policy when declared(id). An alias deleted out of band while a declared
+// sandbox's token still exists is resolved by the key's tags instead of
+// planning a new key.
+func readKeysByAlias(ctx context.Context, rt *Runtime, ids []string, declared func(string) bool) (map[string]*sandboxKey, error) {
+	out := map[string]*sandboxKey{}
+	var mu sync.Mutex
+	err := forEach(ctx, len(ids), rt.readParallelism(), func(ctx context.Context, i int) error {
+		sk := &sandboxKey{Sandbox: ids[i], Alias: rt.Names.KeyAlias(ids[i])}
+		k, err := rt.AWS.DescribeKey(ctx, sk.Alias)
+		switch {
+		case err == nil:
+			sk.Key, sk.Found = k, true
+			if declared(sk.Sandbox) {
+				if sk.Policy, err = rt.AWS.GetKeyPolicy(ctx, k.KeyID); err != nil {
+					return fmt.Errorf("reading the key policy of %s (%s): %w", sk.Alias, k.KeyID, err)
+				}
+			}
+		case !isNotFound(err):
+			return fmt.Errorf("reading KMS key %s: %w", sk.Alias, err)
+		}
+		mu.Lock()
+		out[sk.Sandbox] = sk
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var lost []string
+	for _, id := range ids {
+		if !out[id].Found && declared(id) && rt.tokenParamExists(ctx, id) {
+			lost = append(lost, id)
+		}
+	}
+	if len(lost) > 0 {
+		if err := findKeysByTag(ctx, rt, lost, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func desiredSandboxIDs(desired []*Resource) []string {

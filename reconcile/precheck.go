@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/klankermaker/km/profiles"
 )
@@ -270,41 +269,10 @@ func sandboxOfAddress(addr string) string {
 // with its policy; an undeclared one's without), so that the fingerprints
 // compare.
 func readKeysOf(ctx context.Context, rt *Runtime, ids []string, desiredBy map[string]*Resource) ([]*Resource, error) {
-	out := map[string]*sandboxKey{}
-	var mu sync.Mutex
 	declared := func(id string) bool { return desiredBy[addrKey(id)] != nil || desiredBy[addrAlias(id)] != nil }
-	err := forEach(ctx, len(ids), rt.readParallelism(), func(ctx context.Context, i int) error {
-		sk := &sandboxKey{Sandbox: ids[i], Alias: rt.Names.KeyAlias(ids[i])}
-		k, err := rt.AWS.DescribeKey(ctx, sk.Alias)
-		switch {
-		case err == nil:
-			sk.Key, sk.Found = k, true
-			if declared(sk.Sandbox) {
-				if sk.Policy, err = rt.AWS.GetKeyPolicy(ctx, k.KeyID); err != nil {
-					return fmt.Errorf("reading the key policy of %s (%s): %w", sk.Alias, k.KeyID, err)
-				}
-			}
-		case !isNotFound(err):
-			return fmt.Errorf("reading KMS key %s: %w", sk.Alias, err)
-		}
-		mu.Lock()
-		out[sk.Sandbox] = sk
-		mu.Unlock()
-		return nil
-	})
+	out, err := readKeysByAlias(ctx, rt, ids, declared)
 	if err != nil {
 		return nil, err
-	}
-	var lost []string
-	for _, id := range ids {
-		if !out[id].Found && declared(id) && rt.tokenParamExists(ctx, id) {
-			lost = append(lost, id)
-		}
-	}
-	if len(lost) > 0 {
-		if err := findKeysByTag(ctx, rt, lost, out); err != nil {
-			return nil, err
-		}
 	}
 	var rs []*Resource
 	for _, id := range ids {

@@ -3,6 +3,7 @@ package githubapp
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -156,7 +157,7 @@ func TestSimTokenScopedAsRequested(t *testing.T) {
 			if !slices.Equal(issued.Repositories, tt.wantRepos) || !slices.Equal(tok.Repositories, tt.wantRepos) {
 				t.Errorf("repositories: issued %v, reported %v, want %v", issued.Repositories, tok.Repositories, tt.wantRepos)
 			}
-			if !mapsEqual(issued.Permissions, tt.wantPerms) || !mapsEqual(tok.Permissions, tt.wantPerms) {
+			if !maps.Equal(issued.Permissions, tt.wantPerms) || !maps.Equal(tok.Permissions, tt.wantPerms) {
 				t.Errorf("permissions: issued %v, reported %v, want %v", issued.Permissions, tok.Permissions, tt.wantPerms)
 			}
 			if !tok.ExpiresAt.Equal(issued.ExpiresAt.Truncate(time.Second)) || tok.InstallationID != id {
@@ -178,18 +179,6 @@ func TestSimTokenScopedAsRequested(t *testing.T) {
 	if got.Permissions["contents"] != "write" {
 		t.Errorf("GetApp permissions = %v", got.Permissions)
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestSimErrorsAreTyped(t *testing.T) {

@@ -1,109 +1,60 @@
 package workflow_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/refreshertest"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/lambda"
 )
 
-// refresherBuild is cmd/km-refresher built once for this test binary.
-var refresherBuild struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-func refresherBinary(t *testing.T) string {
-	t.Helper()
-	refresherBuild.once.Do(func() {
-		dir, err := os.MkdirTemp("", "km-workflow-refresher-")
-		if err != nil {
-			refresherBuild.err = err
-			return
-		}
-		refresherBuild.path = filepath.Join(dir, "km-refresher")
-		out, err := exec.Command("go", "build", "-o", refresherBuild.path, "github.com/klankermaker/km/cmd/km-refresher").CombinedOutput()
-		if err != nil {
-			refresherBuild.err = fmt.Errorf("go build cmd/km-refresher: %v\n%s", err, out)
-		}
-	})
-	if refresherBuild.err != nil {
-		t.Fatal(refresherBuild.err)
-	}
-	return refresherBuild.path
-}
+// refresher is cmd/km-refresher, built once for this test binary.
+var refresher refreshertest.Binary
 
 // startRefresher runs the refresher as Lambda would for the fixture's
-// function: kumo's Runtime API, the environment km apply put on the function.
-func (f *fixture) startRefresher() *syncBuffer {
+// function: kumo's Runtime API (through a proxy that sees its first poll),
+// the environment km apply put on the function. It returns once the
+// process polls for an invocation: from then on kumo routes Invoke to it.
+func (f *fixture) startRefresher() *refreshertest.Output {
 	f.t.Helper()
 	fn := names.New(f.prefix).Function()
 	live, err := f.aws.GetFunction(context.Background(), fn)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	home := f.t.TempDir()
-	cmd := exec.Command(refresherBinary(f.t))
-	cmd.Env = []string{
-		"AWS_LAMBDA_RUNTIME_API=" + strings.TrimPrefix(f.kumoURL, "http://") + "/_runtime/" + fn,
-		"AWS_LAMBDA_FUNCTION_NAME=" + fn,
-		"AWS_ACCESS_KEY_ID=AKIDKUMOTEST", "AWS_SECRET_ACCESS_KEY=kumo-test-secret",
-		"AWS_ENDPOINT_URL=" + f.kumoURL, "AWS_EC2_METADATA_DISABLED=true", "HOME=" + home,
-		"AWS_CONFIG_FILE=" + filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials"),
-	}
-	for k, v := range live.Env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	out := &syncBuffer{}
+	proxy := refreshertest.NewProxy(f.t, f.kumoURL)
+	cmd := exec.Command(refresher.Path(f.t))
+	cmd.Env = refreshertest.Env(proxy.RuntimeAPI(fn), fn, proxy.URL, f.t.TempDir(), live.Env)
+	out := &refreshertest.Output{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		f.t.Fatal(err)
 	}
 	f.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	select {
+	case <-proxy.Polled(fn):
+	case <-time.After(30 * time.Second):
+		f.t.Fatalf("the refresher never polled the Runtime API; its output:\n%s", out)
+	}
 	return out
 }
 
-// syncBuffer is the refresher's output, written by exec's copying goroutine
-// while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// refresh runs Session.Refresh, waiting (up to 30 s) for the refresher
-// process to poll kumo's Runtime API: before that kumo refuses the Invoke.
+// refresh runs Session.Refresh. The refresher's first poll can reach kumo
+// just after the proxy forwarded it: until kumo registered it, Invoke
+// answers "no runtime handler" at once, and the call is repeated.
 func (f *fixture) refresh(id string) (lambda.Result, error) {
 	f.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		res, err := f.session().Refresh(context.Background(), id)
 		if err != nil && strings.Contains(err.Error(), "no runtime handler") && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond) // polling for the subprocess's first long poll
 			continue
 		}
 		return res, err
