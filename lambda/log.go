@@ -2,10 +2,12 @@ package lambda
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/klankermaker/km/internal/githubapp"
 )
@@ -14,6 +16,8 @@ import (
 const (
 	MsgRefreshed     = "token_refreshed"
 	MsgRefreshFailed = "token_refresh_failed"
+	// MsgSDK carries a line the AWS SDK logged itself (see SDKLogger).
+	MsgSDK = "aws_sdk"
 )
 
 // event is one token's outcome. It has no field for the token itself.
@@ -63,4 +67,18 @@ func (h *Handler) log(ctx context.Context, ev event) {
 		attrs = append(attrs, slog.String("error", githubapp.Redact(ev.Err.Error())))
 	}
 	h.logger().LogAttrs(ctx, level, msg, attrs...)
+}
+
+// SDKLogger routes the AWS SDK's own log lines (retry warnings, a response
+// body it could not drain) into the refresher's JSON log as aws_sdk events,
+// so that every line the function writes parses as one JSON object. The SDK
+// never puts request payloads or credentials in these lines.
+func SDKLogger(l *slog.Logger) logging.Logger {
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		level := slog.LevelInfo
+		if c == logging.Warn {
+			level = slog.LevelWarn
+		}
+		l.Log(context.Background(), level, MsgSDK, slog.String("detail", fmt.Sprintf(format, v...)))
+	})
 }
