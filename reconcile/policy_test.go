@@ -59,19 +59,19 @@ func grants(t *testing.T, doc string) []string {
 }
 
 // The refresher's role grants exactly what the refresher does, each on the
-// narrowest resource IAM allows.
+// narrowest resource IAM allows. KMS use is granted by the key policies,
+// which name the role.
 func TestRefresherPolicyIsLeastPrivilege(t *testing.T) {
 	e := policyEnv{Region: "us-east-1", Account: "123456789012", Prefix: "km", Function: "km-github-token-refresher"}
 	want := []string{
-		"kms:Decrypt * StringEquals:kms:ViaService,StringLike:kms:EncryptionContext:PARAMETER_ARN",
-		"kms:Encrypt arn:aws:kms:us-east-1:123456789012:key/* ForAnyValue:StringLike:kms:ResourceAliases",
-		"kms:GenerateDataKey arn:aws:kms:us-east-1:123456789012:key/* ForAnyValue:StringLike:kms:ResourceAliases",
 		"lambda:InvokeFunction arn:aws:lambda:us-east-1:123456789012:function:km-github-token-refresher",
 		"logs:CreateLogStream arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/km-github-token-refresher:*",
 		"logs:PutLogEvents arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/km-github-token-refresher:*",
 		"ssm:AddTagsToResource arn:aws:ssm:us-east-1:123456789012:parameter/sandbox/*/github-token*",
 		"ssm:DescribeParameters *",
 		"ssm:GetParameter arn:aws:ssm:us-east-1:123456789012:parameter/km/config/github/*",
+		"ssm:GetParameter arn:aws:ssm:us-east-1:123456789012:parameter/sandbox/*/github-token*",
+		"ssm:GetParameterHistory arn:aws:ssm:us-east-1:123456789012:parameter/sandbox/*/github-token*",
 		"ssm:GetParameters arn:aws:ssm:us-east-1:123456789012:parameter/km/config/github/*",
 		"ssm:PutParameter arn:aws:ssm:us-east-1:123456789012:parameter/sandbox/*/github-token*",
 	}
