@@ -194,7 +194,7 @@ func TestOperatorPolicies(t *testing.T) {
 	f.rec.Reset()
 
 	// The sandbox lifecycle.
-	if _, err := workflow.Create(ctx, f.env(), workflow.CreateOptions{Profile: "my-profile", ID: "sb-iam2", AutoApprove: true}); err != nil {
+	if _, err := workflow.Create(ctx, f.env(), workflow.CreateOptions{Profile: "my-profile", ID: "sb-iam2", Principal: "arn:aws:iam::123456789012:role/km-sandbox-sb-iam2", AutoApprove: true}); err != nil {
 		t.Fatal(err)
 	}
 	if err := workflow.Destroy(ctx, f.env(), workflow.DestroyOptions{ID: "sb-iam2", AutoApprove: true}); err != nil {
