@@ -69,7 +69,9 @@ func TestEvaluateKMSDocumentedExamples(t *testing.T) {
 	iamDecrypt := []*Policy{MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}`)}
 	iamAll := []*Policy{MustParse(`{"Version":"2012-10-17","Statement":[{"Sid":"Admin","Effect":"Allow","Action":["kms:*","ssm:*"],"Resource":"*"}]}`)}
 	iamDenyDecrypt := []*Policy{MustParse(`{"Version":"2012-10-17","Statement":[{"Sid":"Deny","Effect":"Deny","Action":"kms:Decrypt","Resource":"*"}]}`)}
-	decrypt := func(ctx map[string][]string) Request { return Request{Action: "kms:Decrypt", Resource: key, Context: ctx} }
+	decrypt := func(ctx map[string][]string) Request {
+		return Request{Action: "kms:Decrypt", Resource: key, Context: ctx}
+	}
 	cases := []struct {
 		name   string
 		key    *Policy
