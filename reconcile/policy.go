@@ -137,6 +137,20 @@ func viaSSM(e policyEnv, parameters ...string) map[string]any {
 
 func (e policyEnv) root() string { return fmt.Sprintf("arn:aws:iam::%s:root", e.Account) }
 
+// OperatorTag is the IAM tag (on the role or user that runs km apply) that
+// the key policies require, besides an IAM grant, for writing a token or
+// uploading the App key through SSM. Without it, an account administrator
+// whose IAM policy allows kms:* and ssm:* on * still cannot write a token
+// without first changing a tag or a key policy, which CloudTrail records.
+const OperatorTag = "km:operator"
+
+// operatorsViaSSM is viaSSM for account principals: the operator tag too.
+func operatorsViaSSM(e policyEnv, parameters ...string) map[string]any {
+	c := viaSSM(e, parameters...)
+	c["StringEquals"].(map[string]any)["aws:PrincipalTag/"+OperatorTag] = "true"
+	return c
+}
+
 func keyAdministration(e policyEnv) map[string]any {
 	return map[string]any{
 		"Sid": "KeyAdministration", "Effect": "Allow",
@@ -149,17 +163,19 @@ func keyAdministration(e policyEnv) map[string]any {
 // administers the key and may not use it; the sandbox principal decrypts and
 // the refresher role decrypts and encrypts, both named, through SSM, for this
 // sandbox's token parameters only; account principals whose IAM policy grants
-// it may encrypt (km apply writes the first token), never decrypt.
+// it and who carry the operator tag may encrypt (km apply writes the first
+// token), never decrypt.
 func keyPolicy(e policyEnv, sandboxID, principal, refresherRoleARN string) string {
 	// The first owner's parameter, and every other owner's.
-	cond := viaSSM(e, "/sandbox/"+sandboxID+"/github-token", "/sandbox/"+sandboxID+"/github-token-*")
+	params := []string{"/sandbox/" + sandboxID + "/github-token", "/sandbox/" + sandboxID + "/github-token-*"}
+	cond := viaSSM(e, params...)
 	st := []any{
 		keyAdministration(e),
 		map[string]any{
 			"Sid": "OperatorsEncryptViaSSM", "Effect": "Allow",
 			"Principal": map[string]any{"AWS": e.root()},
 			"Action":    keyWriteActions(), "Resource": "*",
-			"Condition": cond,
+			"Condition": operatorsViaSSM(e, params...),
 		},
 		map[string]any{
 			"Sid": "RefresherUsesViaSSM", "Effect": "Allow",
@@ -180,24 +196,24 @@ func keyPolicy(e policyEnv, sandboxID, principal, refresherRoleARN string) strin
 }
 
 // appKeyPolicy is the App private key's key policy: the account administers
-// it; account principals whose IAM policy grants it may encrypt through SSM
-// (upload the key); only the refresher role decrypts, through SSM, and only
-// the private-key parameter.
+// it; account principals whose IAM policy grants it and who carry the
+// operator tag may encrypt through SSM (upload the key); only the refresher
+// role decrypts, through SSM, and only the private-key parameter.
 func appKeyPolicy(e policyEnv, refresherRoleARN string) string {
-	cond := viaSSM(e, "/"+e.Prefix+"/config/github/private-key")
+	param := "/" + e.Prefix + "/config/github/private-key"
 	return mustJSON(map[string]any{"Version": "2012-10-17", "Id": e.Prefix + "-github-app", "Statement": []any{
 		keyAdministration(e),
 		map[string]any{
 			"Sid": "OperatorsUploadViaSSM", "Effect": "Allow",
 			"Principal": map[string]any{"AWS": e.root()},
 			"Action":    keyWriteActions(), "Resource": "*",
-			"Condition": cond,
+			"Condition": operatorsViaSSM(e, param),
 		},
 		map[string]any{
 			"Sid": "RefresherDecryptsViaSSM", "Effect": "Allow",
 			"Principal": map[string]any{"AWS": refresherRoleARN},
 			"Action":    "kms:Decrypt", "Resource": "*",
-			"Condition": cond,
+			"Condition": viaSSM(e, param),
 		},
 	}})
 }

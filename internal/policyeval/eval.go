@@ -29,6 +29,26 @@ func (r Request) value(key string) ([]string, bool) {
 type Identity struct {
 	ARN      string
 	Policies []*Policy
+	// Tags are the IAM tags of the role or user (aws:PrincipalTag/KEY).
+	Tags map[string]string
+}
+
+// withCaller adds the global condition keys AWS derives from the caller:
+// aws:PrincipalArn, aws:PrincipalAccount and aws:PrincipalTag/KEY.
+func withCaller(req Request, caller Identity) Request {
+	ctx := make(map[string][]string, len(req.Context)+len(caller.Tags)+2)
+	for k, v := range req.Context {
+		ctx[k] = v
+	}
+	ctx["aws:PrincipalArn"] = []string{caller.ARN}
+	if a := caller.Account(); a != "" {
+		ctx["aws:PrincipalAccount"] = []string{a}
+	}
+	for k, v := range caller.Tags {
+		ctx["aws:PrincipalTag/"+k] = []string{v}
+	}
+	req.Context = ctx
+	return req
 }
 
 // Account is the caller's account id, or "" for a service principal.
@@ -264,6 +284,7 @@ func sidOr(st Statement) string {
 // resource policy (SSM parameters, IAM, Lambda invoke by the caller's own
 // rights): an explicit deny wins, then any allow, else the implicit deny.
 func EvaluateIdentity(caller Identity, req Request) (Result, error) {
+	req = withCaller(req, caller)
 	var t tally
 	if err := t.add("identity", caller.Policies, req, caller, false); err != nil {
 		return Result{}, err
@@ -288,6 +309,7 @@ func EvaluateKMS(key *Policy, caller Identity, req Request) (Result, error) {
 	if key == nil {
 		return Result{}, fmt.Errorf("a KMS request needs the key policy")
 	}
+	req = withCaller(req, caller)
 	var k, id tally
 	if err := k.add("key", []*Policy{key}, req, caller, true); err != nil {
 		return Result{}, err

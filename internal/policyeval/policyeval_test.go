@@ -136,10 +136,13 @@ func TestConditionOperators(t *testing.T) {
 		{"Bool false does not match true", `{"Bool":{"aws:SecureTransport":"false"}}`, map[string][]string{"aws:SecureTransport": {"true"}}, false},
 		{"two operators are ANDed", `{"StringEquals":{"a":"1"},"StringLike":{"b":"2*"}}`, map[string][]string{"a": {"1"}, "b": {"3"}}, false},
 		{"values of one key are ORed", `{"StringEquals":{"a":["1","2"]}}`, map[string][]string{"a": {"2"}}, true},
+		{"the caller's tag", `{"StringEquals":{"aws:PrincipalTag/team":"infra"}}`, nil, true},
+		{"the caller's ARN", `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/r"}}`, nil, true},
+		{"a tag the caller lacks", `{"StringEquals":{"aws:PrincipalTag/other":"x"}}`, nil, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := EvaluateIdentity(Identity{ARN: role("r"), Policies: []*Policy{pol(c.cond)}}, Request{Action: "kms:Encrypt", Resource: "k", Context: c.ctx})
+			got, err := EvaluateIdentity(Identity{ARN: role("r"), Policies: []*Policy{pol(c.cond)}, Tags: map[string]string{"team": "infra"}}, Request{Action: "kms:Encrypt", Resource: "k", Context: c.ctx})
 			if err != nil {
 				t.Fatal(err)
 			}
