@@ -75,7 +75,9 @@ func TestLoadRejects(t *testing.T) {
 		{name: "refresher cron fields", km: refresher("  schedule: cron(0 * * * *)"), want: "km.yaml:12:13", frag: "a cron expression has 6 fields"},
 		{name: "refresher unknown key", km: refresher("  memory: 128"), want: "km.yaml:12:3", frag: `unknown key "memory"; expected one of schedule, memoryMB, timeoutSeconds, logRetentionDays, architecture; did you mean "memoryMB"?`},
 		// km.yaml: sandboxes
-		{name: "duplicate sandbox id", km: func(*testing.T) string { return baseKM + "  - id: sb-1\n    profile: p\n    principal: arn:aws:iam::123456789012:role/other\n" }, want: "km.yaml:11:9", frag: `duplicate sandbox id "sb-1" (first at line 8)`},
+		{name: "duplicate sandbox id", km: func(*testing.T) string {
+			return baseKM + "  - id: sb-1\n    profile: p\n    principal: arn:aws:iam::123456789012:role/other\n"
+		}, want: "km.yaml:11:9", frag: `duplicate sandbox id "sb-1" (first at line 8)`},
 		{name: "malformed sandbox id", km: km("id: sb-1", "id: SB_1"), want: "km.yaml:8:9", frag: `sandbox id "SB_1" is malformed; expected lowercase letters, digits and hyphens, starting with a letter`},
 		{name: "sandbox id starts with a digit", km: km("id: sb-1", "id: 1sb"), want: "km.yaml:8:9", frag: "is malformed"},
 		{name: "sandbox id too long", km: km("id: sb-1", "id: "+long64), want: "km.yaml:8:9", frag: "is 64 characters; expected at most 63"},
