@@ -301,14 +301,24 @@ func EvaluateIdentity(caller Identity, req Request) (Result, error) {
 // EvaluateKMS decides a request to a KMS key the way KMS does: the key policy
 // is the primary control. An explicit deny in the key policy or the caller's
 // identity policies wins. A key policy statement naming the caller allows on
-// its own. A statement naming the caller's account (its root principal)
-// allows only if the caller's identity policies allow the request too
-// ("Allows access to the AWS account and enables IAM policies"). Identity
-// policies alone never allow.
+// its own when the caller is in the key's account; a caller of another
+// account needs its own identity policies to allow the request too
+// (cross-account access). A statement naming the caller's account (its root
+// principal) allows only if the caller's identity policies allow the request
+// too ("Allows access to the AWS account and enables IAM policies"). Identity
+// policies alone never allow. req.Resource must be the key's ARN.
 func EvaluateKMS(key *Policy, caller Identity, req Request) (Result, error) {
 	if key == nil {
 		return Result{}, fmt.Errorf("a KMS request needs the key policy")
 	}
+	keyAccount := ""
+	if parts := strings.SplitN(req.Resource, ":", 6); len(parts) == 6 && parts[2] == "kms" {
+		keyAccount = parts[4]
+	}
+	if !accountRe.MatchString(keyAccount) {
+		return Result{}, fmt.Errorf("a KMS request's resource must be the key ARN arn:aws:kms:REGION:ACCOUNT:key/ID, found %q", req.Resource)
+	}
+	crossAccount := caller.Account() != keyAccount
 	req = withCaller(req, caller)
 	var k, id tally
 	if err := k.add("key", []*Policy{key}, req, caller, true); err != nil {
@@ -320,8 +330,12 @@ func EvaluateKMS(key *Policy, caller Identity, req Request) (Result, error) {
 	switch {
 	case len(k.deny)+len(id.deny) > 0:
 		return deny("explicit deny by %s", strings.Join(append(k.deny, id.deny...), ", ")), nil
-	case len(k.allow) > 0:
+	case len(k.allow) > 0 && !crossAccount:
 		return Result{Allowed: true, Reason: strings.Join(k.allow, ", ")}, nil
+	case len(k.allow) > 0 && len(id.allow) > 0:
+		return Result{Allowed: true, Reason: strings.Join(k.allow, ", ") + " and, across accounts, " + strings.Join(id.allow, ", ")}, nil
+	case len(k.allow) > 0:
+		return deny("the key policy allows %s (%s) but the caller is in account %s, not the key's %s, and no identity policy of its own allows it", req.Action, strings.Join(k.allow, ", "), caller.Account(), keyAccount), nil
 	case len(k.allowViaAccount) > 0 && len(id.allow) > 0:
 		return Result{Allowed: true, Reason: strings.Join(k.allowViaAccount, ", ") + " delegating to " + strings.Join(id.allow, ", ")}, nil
 	case len(k.allowViaAccount) > 0:

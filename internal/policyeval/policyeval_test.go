@@ -64,6 +64,7 @@ func TestEvaluateKMSDocumentedExamples(t *testing.T) {
 	denyDecrypt := MustParse(`{"Version":"2012-10-17","Statement":[
 		{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:root"},"Action":"kms:*","Resource":"*"},
 		{"Sid":"NoDecrypt","Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringNotEquals":{"kms:CallerAccount":"` + acct + `"}}}]}`)
+	crossAccount := MustParse(`{"Version":"2012-10-17","Statement":[{"Sid":"Other account role","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:role/ExampleRole"},"Action":"kms:Decrypt","Resource":"*"}]}`)
 	ssmContext := MustParse(`{"Version":"2012-10-17","Statement":[{"Sid":"ReadableParameters","Effect":"Allow","Principal":{"AWS":"` + role("ExampleRole") + `"},"Action":"kms:Decrypt","Resource":"*","Condition":{"StringLike":{"kms:EncryptionContext:PARAMETER_ARN":"arn:aws:ssm:us-west-2:` + acct + `:parameter/ReadableParameters/*"}}}]}`)
 
 	iamDecrypt := []*Policy{MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}`)}
@@ -97,6 +98,8 @@ func TestEvaluateKMSDocumentedExamples(t *testing.T) {
 		{"encryption context outside the path", ssmContext, Identity{ARN: role("ExampleRole")}, decrypt(map[string][]string{"kms:EncryptionContext:PARAMETER_ARN": {"arn:aws:ssm:us-west-2:" + acct + ":parameter/Other"}}), false, "neither"},
 		{"condition keys compare case-insensitively", ssmContext, Identity{ARN: role("ExampleRole")}, decrypt(map[string][]string{"KMS:encryptioncontext:parameter_arn": {"arn:aws:ssm:us-west-2:" + acct + ":parameter/ReadableParameters/x"}}), true, "key:ReadableParameters"},
 		{"another role is not the named one", usersOnly, Identity{ARN: role("ExampleRole2")}, decrypt(nil), false, "neither"},
+		{"a named role of another account needs its own IAM allow", crossAccount, Identity{ARN: "arn:aws:iam::444455556666:role/ExampleRole"}, decrypt(nil), false, "the caller is in account 444455556666, not the key's 111122223333"},
+		{"a named role of another account with its IAM allow", crossAccount, Identity{ARN: "arn:aws:iam::444455556666:role/ExampleRole", Policies: iamDecrypt}, decrypt(nil), true, "across accounts"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -186,8 +189,11 @@ func TestRefusesWhatItDoesNotUnderstand(t *testing.T) {
 		t.Errorf("identity policy with a Principal: %v", err)
 	}
 	noPrincipal := MustParse(st(`{"Sid":"N","Effect":"Allow","Action":"kms:*","Resource":"*"}`))
-	if _, err := EvaluateKMS(noPrincipal, Identity{ARN: role("r")}, Request{Action: "kms:Decrypt", Resource: "*"}); err == nil || !strings.Contains(err.Error(), "a resource policy statement needs a Principal") {
+	if _, err := EvaluateKMS(noPrincipal, Identity{ARN: role("r")}, Request{Action: "kms:Decrypt", Resource: "arn:aws:kms:us-east-1:" + acct + ":key/k"}); err == nil || !strings.Contains(err.Error(), "a resource policy statement needs a Principal") {
 		t.Errorf("key policy without a Principal: %v", err)
+	}
+	if _, err := EvaluateKMS(MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}]}`), Identity{ARN: role("r")}, Request{Action: "kms:Decrypt", Resource: "*"}); err == nil || !strings.Contains(err.Error(), "must be the key ARN") {
+		t.Errorf("a KMS request on no key ARN: %v", err)
 	}
 	multi := MustParse(st(`{"Effect":"Allow","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"k":"a"}}}`))
 	if _, err := EvaluateIdentity(Identity{ARN: role("r"), Policies: []*Policy{multi}}, Request{Action: "kms:Decrypt", Resource: "*", Context: map[string][]string{"k": {"a", "b"}}}); err == nil || !strings.Contains(err.Error(), "needs ForAnyValue or ForAllValues") {
