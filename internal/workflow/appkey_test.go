@@ -2,6 +2,7 @@ package workflow_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/policyeval"
 	"github.com/klankermaker/km/internal/testkeys"
+	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/reconcile"
 )
 
@@ -146,6 +148,54 @@ func noDecryption(t *testing.T, f *fixture, when string) {
 			}
 		case *kms.DecryptInput:
 			t.Errorf("%s: kms:Decrypt", when)
+		}
+	}
+}
+
+// A saved plan that repairs the App key's policy re-reads the App key before
+// applying (km apply FILE): applied when unchanged since the plan, refused as
+// stale when the policy changed again.
+func TestAppKeyPolicyRepairFromAPlanFile(t *testing.T) {
+	ctx := context.Background()
+	fx := newReviewFixture(t, "kmapk2", "sb-apk2")
+	if err := fx.session().PlanAndApply(ctx, workflow.ApplyOptions{AutoApprove: true}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := fx.aws.DescribeKey(ctx, "alias/"+fx.prefix+"-github-app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := fx.aws.GetKeyPolicy(ctx, k.KeyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(sid string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Sid":"` + sid + `","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"}]}`
+	}
+	for _, stale := range []bool{true, false} {
+		if err := fx.aws.PutKeyPolicy(ctx, k.KeyID, open("Widened")); err != nil {
+			t.Fatal(err)
+		}
+		path := fx.planOut("appkey.json")
+		if stale {
+			if err := fx.aws.PutKeyPolicy(ctx, k.KeyID, open("WidenedAgain")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := fx.session().ApplyPlanFile(ctx, path, workflow.ApplyOptions{})
+		var se *reconcile.StaleError
+		switch {
+		case stale && (!errors.As(err, &se) || len(se.Conflicts) != 1 || se.Conflicts[0].Address != "aws_kms_key.github_app"):
+			t.Fatalf("apply FILE after the App key policy changed again: %v", err)
+		case !stale && err != nil:
+			t.Fatalf("apply FILE: %v", err)
+		}
+		got, err := fx.aws.GetKeyPolicy(ctx, k.KeyID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if restored := got == want; restored == stale {
+			t.Errorf("stale=%v: the App key policy restored=%v:\n%s", stale, restored, got)
 		}
 	}
 }
