@@ -38,7 +38,10 @@ const (
 
 var (
 	sandboxIDRe = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
-	principalRe = regexp.MustCompile(`^arn:aws[-a-z]*:iam::[0-9]{12}:(root|(role|user)/[A-Za-z0-9+=,.@_/-]*[A-Za-z0-9+=,.@_-])$`)
+	principalRe = regexp.MustCompile(`^arn:(aws|aws-[a-z]+(-[a-z]+)*):iam::([0-9]{12}):(role|user)/([A-Za-z0-9+=,.@_/-]*/)?([A-Za-z0-9+=,.@_-]+)$`)
+	rootRe      = regexp.MustCompile(`^arn:aws[-a-z]*:iam::([0-9]{12}):root$`)
+	accountRe   = regexp.MustCompile(`^[0-9]{12}$`)
+	sessionRe   = regexp.MustCompile(`^arn:aws[-a-z]*:sts::([0-9]{12}):assumed-role/([^/]+)/`)
 	regionRe    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
 	prefixRe    = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
 	loginRe     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,38}$`)
@@ -70,11 +73,37 @@ func CheckSandboxID(id, prefix string) error {
 	return nil
 }
 
+// checkPrincipal explains what is wrong with a sandbox principal, or returns
+// nil. The principal is the one IAM role or user the sandbox key's policy names
+// as able to decrypt the sandbox's token, so it must name exactly one identity:
+// an account root (or a bare account id, which means the same) would hand the
+// decision to every IAM policy of that account, and an STS session ARN
+// (assumed-role) names a session, not the role, and changes with it.
 func checkPrincipal(p string) error {
-	if !principalRe.MatchString(p) {
-		return fmt.Errorf("principal %s is not an IAM ARN; expected arn:aws:iam::<12-digit account>:role/NAME, :user/NAME or :root", show(p))
+	const want = "expected the ARN of the sandbox's own IAM role or user, arn:aws:iam::<12-digit account>:role/NAME or :user/NAME"
+	switch {
+	case p == "":
+		return fmt.Errorf("principal is empty; %s", want)
+	case rootRe.MatchString(p) || accountRe.MatchString(p):
+		return fmt.Errorf("principal %s is an account root: it would let every principal of that account whose IAM policy allows kms:Decrypt read the token; %s", show(p), want)
+	case sessionRe.MatchString(p):
+		m := sessionRe.FindStringSubmatch(p)
+		return fmt.Errorf("principal %s is an STS session, which changes with every session; expected the role's ARN arn:aws:iam::%s:role/%s (with its path, if it has one)", show(p), m[1], m[2])
+	case !principalRe.MatchString(p):
+		return fmt.Errorf("principal %s is not an IAM role or user ARN; %s", show(p), want)
 	}
 	return nil
+}
+
+// principalIdentity is what makes two principals the same IAM identity:
+// partition, account, kind and name (IAM names are unique within an account
+// case-insensitively, whatever the path).
+func principalIdentity(p string) string {
+	m := principalRe.FindStringSubmatch(p)
+	if m == nil {
+		return strings.ToLower(p)
+	}
+	return strings.ToLower(m[1] + ":" + m[3] + ":" + m[4] + "/" + m[6])
 }
 
 func checkRegion(r string) error {

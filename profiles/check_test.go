@@ -25,10 +25,16 @@ func TestCheckers(t *testing.T) {
 		{"region bad", checkRegion, "US-EAST-1", "not an AWS region name"},
 		{"principal role with path", checkPrincipal, "arn:aws:iam::123456789012:role/a/b/c", ""},
 		{"principal user", checkPrincipal, "arn:aws:iam::123456789012:user/bob", ""},
-		{"principal root", checkPrincipal, "arn:aws-cn:iam::123456789012:root", ""},
-		{"principal sts", checkPrincipal, "arn:aws:sts::123456789012:assumed-role/a/b", "not an IAM ARN"},
-		{"principal empty role name", checkPrincipal, "arn:aws:iam::123456789012:role/", "not an IAM ARN"},
-		{"principal group", checkPrincipal, "arn:aws:iam::123456789012:group/g", "not an IAM ARN"},
+		{"principal China role", checkPrincipal, "arn:aws-cn:iam::123456789012:role/r", ""},
+		{"principal root", checkPrincipal, "arn:aws-cn:iam::123456789012:root", "is an account root"},
+		{"principal bare account", checkPrincipal, "123456789012", "is an account root"},
+		{"principal empty", checkPrincipal, "", "principal is empty"},
+		{"principal sts", checkPrincipal, "arn:aws:sts::123456789012:assumed-role/a/b", "is an STS session"},
+		{"principal empty role name", checkPrincipal, "arn:aws:iam::123456789012:role/", "not an IAM role or user ARN"},
+		{"principal role path only", checkPrincipal, "arn:aws:iam::123456789012:role/a/", "not an IAM role or user ARN"},
+		{"principal wildcard", checkPrincipal, "arn:aws:iam::123456789012:role/*", "not an IAM role or user ARN"},
+		{"principal group", checkPrincipal, "arn:aws:iam::123456789012:group/g", "not an IAM role or user ARN"},
+		{"principal unknown partition", checkPrincipal, "arn:azure:iam::123456789012:role/r", "not an IAM role or user ARN"},
 		{"schedule rate", checkSchedule, "rate(45 minutes)", ""},
 		{"schedule one hour", checkSchedule, "rate(1 hour)", ""},
 		{"schedule one minutes", checkSchedule, "rate(1 minutes)", "singular for 1"},
@@ -89,7 +95,7 @@ func TestParseRepoPattern(t *testing.T) {
 // reported where it is used.
 func TestAnchorsAndAliases(t *testing.T) {
 	inTempDir(t, map[string]string{
-		"km.yaml":         "github:\n  appClientId: Iv1.x\n  installations:\n    me: &id 5\n    org: *id\nsandboxes:\n  - id: sb-1\n    profile: p\n",
+		"km.yaml":         "github:\n  appClientId: Iv1.x\n  installations:\n    me: &id 5\n    org: *id\nsandboxes:\n  - id: sb-1\n    profile: p\n    principal: arn:aws:iam::123456789012:role/r\n",
 		"profiles/p.yaml": "apiVersion: klankermaker.ai/v1alpha1\nkind: SandboxProfile\nmetadata: {name: p}\nspec:\n  sourceAccess:\n    github:\n      allowedRepos: [me/x, org/y]\n",
 	})
 	c, err := Load("km.yaml")

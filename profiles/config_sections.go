@@ -229,6 +229,11 @@ func (l *loader) decodeSandboxes(d *decoder, n *yaml.Node, cfg *Config) {
 		return
 	}
 	seen := map[string]int{}
+	type owner struct {
+		id   string
+		line int
+	}
+	principals := map[string]owner{} // identity -> the first sandbox naming it
 	for _, it := range items {
 		if it.Kind != yaml.MappingNode {
 			d.wrongType(it, "sandboxes entry", "a mapping with id, profile and optionally principal")
@@ -237,8 +242,10 @@ func (l *loader) decodeSandboxes(d *decoder, n *yaml.Node, cfg *Config) {
 		f := d.fields(it, "sandboxes entry", sandboxKeys)
 		sb := Sandbox{Pos: d.pos(it)}
 		good := true
+		rawID := "" // for messages, even when malformed or duplicate
 		if v, ok := f["id"]; ok {
 			if s, ok := d.str(v.val, "sandboxes entry id", "a sandbox id like sb-7f3a9c"); ok {
+				rawID = s
 				if err := CheckSandboxID(s, cfg.Prefix); err != nil {
 					d.errf(v.val, "%v", err)
 					good = false
@@ -274,15 +281,26 @@ func (l *loader) decodeSandboxes(d *decoder, n *yaml.Node, cfg *Config) {
 			d.errf(it, "sandboxes entry has no profile; expected profile: followed by the metadata.name of a profile in profilesDir")
 			good = false
 		}
+		// A principal problem is reported without dropping the entry, so
+		// that the cross-file checks still run for it (Load fails anyway).
 		if v, ok := f["principal"]; ok {
-			if s, ok := d.str(v.val, "sandboxes entry principal", "an IAM role or user ARN"); ok {
+			s, ok := d.str(v.val, "sandboxes entry principal", "an IAM role or user ARN")
+			switch {
+			case !ok:
+			case s == "":
+				d.errf(v.val, "sandboxes entry principal is empty; expected the ARN of the IAM role or user that alone may read this sandbox's token, like arn:aws:iam::123456789012:role/km-sandbox-%s", orID(rawID))
+			default:
 				if err := checkPrincipal(s); err != nil {
 					d.errf(v.val, "%v", err)
-					good = false
+				} else if first, dup := principals[principalIdentity(s)]; dup {
+					d.errf(v.val, "principal %s is already the principal of sandbox %s (line %d); expected each sandbox to have its own role or user, since whoever holds a principal reads the tokens of every sandbox naming it", show(s), first.id, first.line)
 				} else {
+					principals[principalIdentity(s)] = owner{id: orID(rawID), line: resolve(v.val).Line}
 					sb.Principal = s
 				}
 			}
+		} else {
+			d.errf(it, "sandboxes entry %s has no principal; expected principal: followed by the ARN of the IAM role or user that alone may read this sandbox's token, like arn:aws:iam::123456789012:role/km-sandbox-%s (km create --principal ARN)", orID(rawID), orID(rawID))
 		}
 		if good {
 			cfg.Sandboxes = append(cfg.Sandboxes, sb)
@@ -298,4 +316,12 @@ func osReason(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// orID is a sandbox id for messages, or a placeholder when it is missing.
+func orID(id string) string {
+	if id == "" {
+		return "ID"
+	}
+	return id
 }

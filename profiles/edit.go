@@ -48,10 +48,11 @@ func AddSandbox(path string, sb Sandbox) (original []byte, err error) {
 	if err := checkProfileName(sb.Profile); err != nil {
 		return nil, fmt.Errorf("adding sandbox %s to %s: %w", sb.ID, path, err)
 	}
-	if sb.Principal != "" {
-		if err := checkPrincipal(sb.Principal); err != nil {
-			return nil, fmt.Errorf("adding sandbox %s to %s: %w", sb.ID, path, err)
-		}
+	if sb.Principal == "" {
+		return nil, fmt.Errorf("adding sandbox %s to %s: the sandbox has no principal; expected the ARN of the IAM role or user that alone may read its token (km create --principal arn:aws:iam::ACCOUNT:role/NAME)", sb.ID, path)
+	}
+	if err := checkPrincipal(sb.Principal); err != nil {
+		return nil, fmt.Errorf("adding sandbox %s to %s: %w", sb.ID, path, err)
 	}
 	e := edit{
 		check: func(root *yaml.Node) error {

@@ -53,7 +53,7 @@ func readString(t *testing.T, p string) string {
 }
 
 func TestAddSandbox(t *testing.T) {
-	sbB := Sandbox{ID: "sb-b", Profile: "p"}
+	sbB := Sandbox{ID: "sb-b", Profile: "p", Principal: armX}
 	cases := []struct {
 		name   string
 		before string
@@ -97,74 +97,74 @@ refresher:
 			name:   "compact list, no final newline",
 			before: "sandboxes:\n- id: sb-a\n  profile: p",
 			sb:     sbB,
-			after:  "sandboxes:\n- id: sb-a\n  profile: p\n- id: sb-b\n  profile: p\n",
+			after:  "sandboxes:\n- id: sb-a\n  profile: p\n- id: sb-b\n  profile: p\n  principal: arn:aws:iam::123456789012:role/x\n",
 			splice: true,
 		},
 		{
 			name:   "wide indentation is followed",
 			before: "sandboxes:\n    -   id: sb-a\n        profile: p\nregion: us-east-1\n",
 			sb:     sbB,
-			after:  "sandboxes:\n    -   id: sb-a\n        profile: p\n    -   id: sb-b\n        profile: p\nregion: us-east-1\n",
+			after:  "sandboxes:\n    -   id: sb-a\n        profile: p\n    -   id: sb-b\n        profile: p\n        principal: arn:aws:iam::123456789012:role/x\nregion: us-east-1\n",
 			splice: true,
 		},
 		{
 			name:   "dash on its own line",
 			before: "sandboxes:\n  -\n    id: sb-a\n    profile: p\n",
 			sb:     sbB,
-			after:  "sandboxes:\n  -\n    id: sb-a\n    profile: p\n  - id: sb-b\n    profile: p\n",
+			after:  "sandboxes:\n  -\n    id: sb-a\n    profile: p\n  - id: sb-b\n    profile: p\n    principal: arn:aws:iam::123456789012:role/x\n",
 			splice: true,
 		},
 		{
 			name:   "key absent",
 			before: "region: us-east-1 # r",
 			sb:     sbB,
-			after:  "region: us-east-1 # r\nsandboxes:\n  - id: sb-b\n    profile: p\n",
+			after:  "region: us-east-1 # r\nsandboxes:\n  - id: sb-b\n    profile: p\n    principal: arn:aws:iam::123456789012:role/x\n",
 			splice: true,
 		},
 		{
 			name:   "empty file",
 			before: "",
 			sb:     sbB,
-			after:  "sandboxes:\n  - id: sb-b\n    profile: p\n",
+			after:  "sandboxes:\n  - id: sb-b\n    profile: p\n    principal: arn:aws:iam::123456789012:role/x\n",
 			splice: true,
 		},
 		{
 			name:   "empty flow list",
 			before: "sandboxes: []  # none yet\nregion: us-east-1\n",
 			sb:     sbB,
-			after:  "sandboxes:   # none yet\n  - id: sb-b\n    profile: p\nregion: us-east-1\n",
+			after:  "sandboxes:   # none yet\n  - id: sb-b\n    profile: p\n    principal: arn:aws:iam::123456789012:role/x\nregion: us-east-1\n",
 		},
 		{
 			name:   "null value with an indented comment",
 			before: "sandboxes:\n  # add sandboxes with km create\nregion: us-east-1\n",
 			sb:     sbB,
-			after:  "sandboxes:\n  # add sandboxes with km create\n  - id: sb-b\n    profile: p\nregion: us-east-1\n",
+			after:  "sandboxes:\n  # add sandboxes with km create\n  - id: sb-b\n    profile: p\n    principal: arn:aws:iam::123456789012:role/x\nregion: us-east-1\n",
 			splice: true,
 		},
 		{
 			name:   "explicit null",
 			before: "sandboxes: ~\n",
 			sb:     sbB,
-			after:  "sandboxes:\n  - id: sb-b\n    profile: p\n",
+			after:  "sandboxes:\n  - id: sb-b\n    profile: p\n    principal: arn:aws:iam::123456789012:role/x\n",
 		},
 		{
 			name:   "CRLF line endings",
 			before: "region: us-east-1\r\nsandboxes:\r\n  - id: sb-a\r\n    profile: p\r\n",
 			sb:     sbB,
-			after:  "region: us-east-1\r\nsandboxes:\r\n  - id: sb-a\r\n    profile: p\r\n  - id: sb-b\r\n    profile: p\r\n",
+			after:  "region: us-east-1\r\nsandboxes:\r\n  - id: sb-a\r\n    profile: p\r\n  - id: sb-b\r\n    profile: p\r\n    principal: arn:aws:iam::123456789012:role/x\r\n",
 			splice: true,
 		},
 		{
 			name:   "flow root falls back to node editing",
 			before: "{region: us-east-1}\n",
 			sb:     sbB,
-			after:  "{region: us-east-1, sandboxes: [{id: sb-b, profile: p}]}\n",
+			after:  "{region: us-east-1, sandboxes: [{id: sb-b, profile: p, principal: 'arn:aws:iam::123456789012:role/x'}]}\n",
 		},
 		{
 			name:   "flow list falls back to node editing",
 			before: "region: us-east-1 # the region\nsandboxes: [{id: sb-a, profile: p}]\n",
 			sb:     sbB,
-			after:  "region: us-east-1 # the region\nsandboxes: [{id: sb-a, profile: p}, {id: sb-b, profile: p}]\n",
+			after:  "region: us-east-1 # the region\nsandboxes: [{id: sb-a, profile: p}, {id: sb-b, profile: p, principal: 'arn:aws:iam::123456789012:role/x'}]\n",
 		},
 	}
 	for _, c := range cases {
@@ -198,11 +198,13 @@ func TestAddSandboxRefuses(t *testing.T) {
 		sb   Sandbox
 		frag string
 	}{
-		{"duplicate id", Sandbox{ID: "sb-a", Profile: "p"}, "sandbox sb-a is already declared at line 3"},
-		{"malformed id", Sandbox{ID: "SB", Profile: "p"}, `sandbox id "SB" is malformed`},
-		{"id too long for this prefix", Sandbox{ID: strings.Repeat("x", 30), Profile: "p"}, "EventBridge Scheduler allows 64"},
-		{"no profile", Sandbox{ID: "sb-b"}, "profile name"},
-		{"bad principal", Sandbox{ID: "sb-b", Profile: "p", Principal: "me"}, `principal "me" is not an IAM ARN`},
+		{"duplicate id", Sandbox{ID: "sb-a", Profile: "p", Principal: armX}, "sandbox sb-a is already declared at line 3"},
+		{"malformed id", Sandbox{ID: "SB", Profile: "p", Principal: armX}, `sandbox id "SB" is malformed`},
+		{"id too long for this prefix", Sandbox{ID: strings.Repeat("x", 30), Profile: "p", Principal: armX}, "EventBridge Scheduler allows 64"},
+		{"no profile", Sandbox{ID: "sb-b", Principal: armX}, "profile name"},
+		{"bad principal", Sandbox{ID: "sb-b", Profile: "p", Principal: "me"}, `principal "me" is not an IAM role or user ARN`},
+		{"no principal", Sandbox{ID: "sb-b", Profile: "p"}, "the sandbox has no principal; expected the ARN of the IAM role or user that alone may read its token (km create --principal"},
+		{"root principal", Sandbox{ID: "sb-b", Profile: "p", Principal: "arn:aws:iam::123456789012:root"}, "is an account root"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -216,7 +218,7 @@ func TestAddSandboxRefuses(t *testing.T) {
 			}
 		})
 	}
-	if _, err := AddSandbox(filepath.Join(t.TempDir(), "none.yaml"), Sandbox{ID: "sb-a", Profile: "p"}); !errors.Is(err, os.ErrNotExist) {
+	if _, err := AddSandbox(filepath.Join(t.TempDir(), "none.yaml"), Sandbox{ID: "sb-a", Profile: "p", Principal: armX}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("AddSandbox on a missing file = %v, want not-exist", err)
 	}
 }

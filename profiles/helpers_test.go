@@ -23,6 +23,7 @@ github:
 sandboxes:
   - id: sb-1
     profile: p
+    principal: arn:aws:iam::123456789012:role/km-sandbox-sb-1
 `
 
 const baseProfile = `apiVersion: klankermaker.ai/v1alpha1

@@ -54,8 +54,8 @@ func TestLoadGoodFixture(t *testing.T) {
 	}
 	wantSB := []Sandbox{
 		{ID: "dev-1", Profile: "web", Principal: "arn:aws-us-gov:iam::123456789012:role/path/dev-1", Pos: Pos{File: path, Line: 21, Col: 5}},
-		{ID: "ci", Profile: "everything", Pos: Pos{File: path, Line: 24, Col: 5}},
-		{ID: "reader", Profile: "readonly", Pos: Pos{File: path, Line: 26, Col: 5}},
+		{ID: "ci", Profile: "everything", Principal: "arn:aws-us-gov:iam::123456789012:user/ci-bot", Pos: Pos{File: path, Line: 24, Col: 5}},
+		{ID: "reader", Profile: "readonly", Principal: "arn:aws-us-gov:iam::123456789012:role/reader", Pos: Pos{File: path, Line: 27, Col: 5}},
 	}
 	if !reflect.DeepEqual(c.Sandboxes, wantSB) {
 		t.Errorf("Sandboxes = %+v\nwant %+v", c.Sandboxes, wantSB)
@@ -330,10 +330,14 @@ func TestMultipleErrors(t *testing.T) {
 		{km + ":9:24", `github.defaultInstallation: "someone" is not listed`},
 		{km + ":11:13", `refresher.memoryMB: found the string "lots"`},
 		{km + ":12:17", `did you mean "arm64"?`},
+		{km + ":14:5", `sandboxes entry sb-1 has no principal`},
+		{km + ":16:5", `sandboxes entry sb-1 has no principal`},
 		{km + ":16:9", `duplicate sandbox id "sb-1" (first at line 14)`},
+		{km + ":18:5", `sandboxes entry Bad_Id has no principal`},
 		{km + ":18:9", `sandbox id "Bad_Id" is malformed`},
+		{km + ":20:5", `sandboxes entry sb-3 has no principal`},
 		{km + ":21:14", `profile "missing" not found in testdata/multi/profiles`},
-		{km + ":24:16", `principal "role/km" is not an IAM ARN`},
+		{km + ":24:16", `principal "role/km" is not an IAM role or user ARN`},
 		{bad + ":7:22", `repo pattern "my-user"`},
 		{bad + ":7:31", `repo pattern "my-org/x/y"`},
 		{bad + ":8:21", `ref pattern "[main"`},

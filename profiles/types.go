@@ -69,7 +69,7 @@ type Refresher struct {
 type Sandbox struct {
 	ID        string
 	Profile   string
-	Principal string // IAM ARN allowed to decrypt the token; may be empty
+	Principal string // the IAM role or user ARN that alone decrypts the token: required, unique, never a root
 	Pos       Pos
 }
 

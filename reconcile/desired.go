@@ -76,9 +76,11 @@ func Desired(cfg *profiles.Config, rt *Runtime) ([]*Resource, error) {
 				"name": n.PrivateKeyParam(), "type": "SecureString",
 				"value":       sensitiveMarker(fp),
 				"description": privateKeyDescription(fp),
+				"key_id":      appKeyAlias(rt),
 			},
 			Sensitive: map[string]bool{"value": true},
 			Extra:     pem,
+			DependsOn: []string{addrAppAlias},
 		})
 	}
 	for _, inst := range cfg.GitHub.Installations {
@@ -134,6 +136,9 @@ func Desired(cfg *profiles.Config, rt *Runtime) ([]*Resource, error) {
 		},
 		DependsOn: []string{addrRefresherRole, addrLogGroup},
 	})
+	for _, r := range desiredAppKey(rt, pe) {
+		add(r)
+	}
 	add(&Resource{
 		Address: addrScheduleGroup, Type: typeScheduleGroup, ID: n.ScheduleGroup(),
 		Attrs: map[string]string{"name": n.ScheduleGroup()},

@@ -27,6 +27,13 @@ func (aliasKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]
 			Fingerprint: "target=" + sk.Key.KeyID,
 		})
 	}
+	_, app, err := liveAppKey(ctx, rt)
+	if err != nil {
+		return nil, err
+	}
+	if app != nil {
+		out = append(out, app)
+	}
 	return out, nil
 }
 

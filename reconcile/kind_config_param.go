@@ -48,6 +48,7 @@ func (configParamKind) Read(ctx context.Context, rt *Runtime, desired []*Resourc
 		if p.Type == "SecureString" {
 			r.Sensitive = map[string]bool{"value": true}
 			r.Attrs["description"] = p.Description
+			r.Attrs["key_id"] = p.KeyID // AWS reports it; kumo does not (empty)
 			if fp, ok := strings.CutPrefix(p.Description, keyDescPrefix); ok {
 				r.Attrs["value"] = sensitiveMarker(fp)
 			} else {
@@ -95,11 +96,36 @@ func (configParamKind) Diff(rt *Runtime, desired, live *Resource) (Action, strin
 	if live.Attrs["type"] != desired.Attrs["type"] {
 		return Replace, "type " + live.Attrs["type"] + " cannot become " + desired.Attrs["type"] + " in place"
 	}
-	a, why := diffAttrs(desired, live)
-	if a != NoOp && desired.Address == addrPrivateKey {
-		why = "the App private key in km.yaml differs from the one in SSM (fingerprint)"
+	if desired.Address == addrPrivateKey {
+		return diffPrivateKey(rt, desired, live)
 	}
-	return a, why
+	return diffAttrs(desired, live)
+}
+
+// diffPrivateKey compares the App private key through its fingerprint (never
+// its value) and checks it is encrypted with the App key: by the key SSM
+// reports, and, where the endpoint reports none (kumo), by whether the App
+// key is about to be created.
+func diffPrivateKey(rt *Runtime, desired, live *Resource) (Action, string) {
+	want := desired.Attrs["key_id"]
+	got := live.Attrs["key_id"]
+	cmp := *desired
+	cmp.Attrs = map[string]string{}
+	for k, v := range desired.Attrs {
+		if k != "key_id" {
+			cmp.Attrs[k] = v
+		}
+	}
+	if a, _ := diffAttrs(&cmp, live); a != NoOp {
+		return a, "the App private key in km.yaml differs from the one in SSM (fingerprint)"
+	}
+	switch {
+	case got != "" && want != "" && !keyMatches(got, want):
+		return Update, "encrypted with " + got + ", not the App key " + want + ": apply re-encrypts it"
+	case rt.planned[addrAppKey] == Create || rt.planned[addrAppKey] == Replace:
+		return Update, "the App key " + want + " is new: apply re-encrypts the private key with it"
+	}
+	return NoOp, ""
 }
 
 func (configParamKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error) {
@@ -118,6 +144,9 @@ func (configParamKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[s
 	in := state.PutParameterInput{
 		Name: d.ID, Type: d.Attrs["type"], Value: d.Attrs["value"],
 		Description: d.Attrs["description"], Overwrite: c.Action == Update, Tags: rt.tags(""),
+	}
+	if d.Type == typeConfigParam && d.Attrs["type"] == "SecureString" {
+		in.KeyID = d.Attrs["key_id"] // the App key; never the account's aws/ssm
 	}
 	if pem, ok := d.Extra.([]byte); ok {
 		in.Value = string(pem)

@@ -139,6 +139,13 @@ func (keyKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*R
 		}
 		out = append(out, liveKey(sk))
 	}
+	app, _, err := liveAppKey(ctx, rt)
+	if err != nil {
+		return nil, err
+	}
+	if app != nil {
+		out = append(out, app)
+	}
 	return out, nil
 }
 
@@ -207,7 +214,7 @@ func (keyKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]st
 			if err != nil {
 				return nil, err
 			}
-			return out, pointAlias(ctx, rt, rt.Names.KeyAlias(c.Sandbox), out["key_id"])
+			return out, pointAlias(ctx, rt, keyAliasOf(rt, c), out["key_id"])
 		}
 	}
 	if err := rt.AWS.PutKeyPolicy(ctx, keyID, c.desired.Attrs["policy"]); err != nil {
@@ -217,7 +224,7 @@ func (keyKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]st
 }
 
 func createKey(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error) {
-	k, err := rt.AWS.CreateKey(ctx, c.desired.Attrs["description"], c.desired.Attrs["policy"], rt.tags(c.Sandbox))
+	k, err := rt.AWS.CreateKey(ctx, c.desired.Attrs["description"], c.desired.Attrs["policy"], keyTags(rt, c))
 	if err != nil {
 		return nil, err
 	}

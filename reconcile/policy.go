@@ -34,8 +34,11 @@ func schedulerTrust(e policyEnv) string {
 	})
 }
 
-// refresherPolicy: read the App config, write (and encrypt) sandbox tokens,
-// relay a refresh to itself, log.
+// refresherPolicy: read the App config, write sandbox tokens (and read them,
+// to revoke), relay a refresh to itself, log. KMS use is not granted here: the
+// App key's and every sandbox key's policy name the refresher role directly,
+// which on AWS needs no IAM grant (a key policy statement naming a principal
+// of the key's account suffices).
 func refresherPolicy(e policyEnv) string {
 	return mustJSON(map[string]any{
 		"Version": "2012-10-17",
@@ -47,19 +50,16 @@ func refresherPolicy(e policyEnv) string {
 				"Resource": e.arn("ssm", "parameter/"+e.Prefix+"/config/github/*"),
 			},
 			map[string]any{
-				"Sid":      "DecryptAppKey",
-				"Effect":   "Allow",
-				"Action":   "kms:Decrypt",
-				"Resource": "*",
-				"Condition": map[string]any{
-					"StringEquals": map[string]any{"kms:ViaService": "ssm." + e.Region + ".amazonaws.com"},
-					"StringLike":   map[string]any{"kms:EncryptionContext:PARAMETER_ARN": e.arn("ssm", "parameter/"+e.Prefix+"/config/github/*")},
-				},
-			},
-			map[string]any{
 				"Sid":      "WriteSandboxTokens",
 				"Effect":   "Allow",
 				"Action":   []string{"ssm:PutParameter", "ssm:AddTagsToResource"},
+				"Resource": e.arn("ssm", "parameter/sandbox/*/github-token*"),
+			},
+			// Revocation reads every version a token parameter still holds.
+			map[string]any{
+				"Sid":      "ReadSandboxTokens",
+				"Effect":   "Allow",
+				"Action":   []string{"ssm:GetParameter", "ssm:GetParameterHistory"},
 				"Resource": e.arn("ssm", "parameter/sandbox/*/github-token*"),
 			},
 			// The relay reads a failed token's expiry from its description.
@@ -77,15 +77,6 @@ func refresherPolicy(e policyEnv) string {
 				"Effect":   "Allow",
 				"Action":   "lambda:InvokeFunction",
 				"Resource": e.arn("lambda", "function:"+e.Function),
-			},
-			map[string]any{
-				"Sid":      "EncryptSandboxTokens",
-				"Effect":   "Allow",
-				"Action":   []string{"kms:Encrypt", "kms:GenerateDataKey"},
-				"Resource": e.arn("kms", "key/*"),
-				"Condition": map[string]any{
-					"ForAnyValue:StringLike": map[string]any{"kms:ResourceAliases": "alias/" + e.Prefix + "-github-token-*"},
-				},
 			},
 			map[string]any{
 				"Sid":      "WriteLogs",
@@ -110,47 +101,119 @@ func schedulerPolicy(e policyEnv) string {
 	})
 }
 
-// keyAdminActions are what the account may do with a sandbox key without using it.
-var keyAdminActions = []string{
-	"kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
-	"kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
-	"kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+// keyAdminActions are what the account may do with a km key without using it,
+// enumerated: no kms:Create* or kms:Put* wildcard, because those include
+// kms:CreateGrant, and a grant is use. kms:PutKeyPolicy stays, so that no key
+// can be locked out; whoever may call it may rewrite the policy and grant
+// themselves use (docs/security.md).
+func keyAdminActions() []string {
+	return []string{
+		"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey",
+		"kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation",
+		"kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListGrants",
+		"kms:ListKeyPolicies", "kms:ListKeyRotations", "kms:ListResourceTags", "kms:PutKeyPolicy",
+		"kms:RevokeGrant", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion", "kms:TagResource",
+		"kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+	}
 }
 
-// keyPolicy: the account administers the key; the refresher role encrypts; the
-// sandbox principal decrypts, through SSM only. Account principals may encrypt and
-// decrypt through SSM only when their own IAM policy grants it explicitly (km apply
-// mints the first token and km destroy revokes tokens that way); no other principal
-// is named.
+// keyWriteActions are what SSM calls on a key for a standard (Encrypt) or
+// advanced (GenerateDataKey) SecureString write.
+func keyWriteActions() []string { return []string{"kms:Encrypt", "kms:GenerateDataKey"} }
+
+// viaSSM is the condition every key-use statement carries: the request comes
+// through SSM in this region, for one of the named parameters (SSM puts the
+// parameter's ARN in the encryption context of every SecureString).
+func viaSSM(e policyEnv, parameters ...string) map[string]any {
+	arns := make([]string, len(parameters))
+	for i, p := range parameters {
+		arns[i] = e.arn("ssm", "parameter"+p)
+	}
+	return map[string]any{
+		"StringEquals": map[string]any{"kms:ViaService": "ssm." + e.Region + ".amazonaws.com"},
+		"StringLike":   map[string]any{"kms:EncryptionContext:PARAMETER_ARN": arns},
+	}
+}
+
+func (e policyEnv) root() string { return fmt.Sprintf("arn:aws:iam::%s:root", e.Account) }
+
+// OperatorTag is the IAM tag (on the role or user that runs km apply) that
+// the key policies require, besides an IAM grant, for writing a token or
+// uploading the App key through SSM. Without it, an account administrator
+// whose IAM policy allows kms:* and ssm:* on * still cannot write a token
+// without first changing a tag or a key policy, which CloudTrail records.
+const OperatorTag = "km:operator"
+
+// operatorsViaSSM is viaSSM for account principals: the operator tag too.
+func operatorsViaSSM(e policyEnv, parameters ...string) map[string]any {
+	c := viaSSM(e, parameters...)
+	c["StringEquals"].(map[string]any)["aws:PrincipalTag/"+OperatorTag] = "true"
+	return c
+}
+
+func keyAdministration(e policyEnv) map[string]any {
+	return map[string]any{
+		"Sid": "KeyAdministration", "Effect": "Allow",
+		"Principal": map[string]any{"AWS": e.root()},
+		"Action":    keyAdminActions(), "Resource": "*",
+	}
+}
+
+// keyPolicy is a sandbox key's policy (docs/security.md): the account
+// administers the key and may not use it; the sandbox principal decrypts and
+// the refresher role decrypts and encrypts, both named, through SSM, for this
+// sandbox's token parameters only; account principals whose IAM policy grants
+// it and who carry the operator tag may encrypt (km apply writes the first
+// token), never decrypt.
 func keyPolicy(e policyEnv, sandboxID, principal, refresherRoleARN string) string {
-	viaSSM := map[string]any{"StringEquals": map[string]any{"kms:ViaService": "ssm." + e.Region + ".amazonaws.com"}}
-	root := fmt.Sprintf("arn:aws:iam::%s:root", e.Account)
+	// The first owner's parameter, and every other owner's.
+	params := []string{"/sandbox/" + sandboxID + "/github-token", "/sandbox/" + sandboxID + "/github-token-*"}
+	cond := viaSSM(e, params...)
 	st := []any{
+		keyAdministration(e),
 		map[string]any{
-			"Sid": "KeyAdministration", "Effect": "Allow",
-			"Principal": map[string]any{"AWS": root},
-			"Action":    keyAdminActions, "Resource": "*",
+			"Sid": "OperatorsEncryptViaSSM", "Effect": "Allow",
+			"Principal": map[string]any{"AWS": e.root()},
+			"Action":    keyWriteActions(), "Resource": "*",
+			"Condition": operatorsViaSSM(e, params...),
 		},
 		map[string]any{
-			"Sid": "OperatorsViaSSM", "Effect": "Allow",
-			"Principal": map[string]any{"AWS": root},
-			"Action":    []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"}, "Resource": "*",
-			"Condition": viaSSM,
-		},
-		map[string]any{
-			"Sid": "RefresherEncrypts", "Effect": "Allow",
+			"Sid": "RefresherUsesViaSSM", "Effect": "Allow",
 			"Principal": map[string]any{"AWS": refresherRoleARN},
-			"Action":    []string{"kms:Encrypt", "kms:GenerateDataKey"}, "Resource": "*",
-			"Condition": viaSSM,
+			"Action":    append([]string{"kms:Decrypt"}, keyWriteActions()...), "Resource": "*",
+			"Condition": cond,
 		},
 	}
 	if principal != "" {
 		st = append(st, map[string]any{
-			"Sid": "SandboxDecrypts", "Effect": "Allow",
+			"Sid": "SandboxDecryptsViaSSM", "Effect": "Allow",
 			"Principal": map[string]any{"AWS": principal},
 			"Action":    "kms:Decrypt", "Resource": "*",
-			"Condition": viaSSM,
+			"Condition": cond,
 		})
 	}
 	return mustJSON(map[string]any{"Version": "2012-10-17", "Id": "km-github-token-" + sandboxID, "Statement": st})
+}
+
+// appKeyPolicy is the App private key's key policy: the account administers
+// it; account principals whose IAM policy grants it and who carry the
+// operator tag may encrypt through SSM (upload the key); only the refresher
+// role decrypts, through SSM, and only the private-key parameter.
+func appKeyPolicy(e policyEnv, refresherRoleARN string) string {
+	param := "/" + e.Prefix + "/config/github/private-key"
+	return mustJSON(map[string]any{"Version": "2012-10-17", "Id": e.Prefix + "-github-app", "Statement": []any{
+		keyAdministration(e),
+		map[string]any{
+			"Sid": "OperatorsUploadViaSSM", "Effect": "Allow",
+			"Principal": map[string]any{"AWS": e.root()},
+			"Action":    keyWriteActions(), "Resource": "*",
+			"Condition": operatorsViaSSM(e, param),
+		},
+		map[string]any{
+			"Sid": "RefresherDecryptsViaSSM", "Effect": "Allow",
+			"Principal": map[string]any{"AWS": refresherRoleARN},
+			"Action":    "kms:Decrypt", "Resource": "*",
+			"Condition": viaSSM(e, param),
+		},
+	}})
 }

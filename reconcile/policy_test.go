@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/klankermaker/km/internal/policyeval"
 )
 
 // grants flattens a policy document into "action resource" lines (with the
@@ -59,19 +61,19 @@ func grants(t *testing.T, doc string) []string {
 }
 
 // The refresher's role grants exactly what the refresher does, each on the
-// narrowest resource IAM allows.
+// narrowest resource IAM allows. KMS use is granted by the key policies,
+// which name the role.
 func TestRefresherPolicyIsLeastPrivilege(t *testing.T) {
 	e := policyEnv{Region: "us-east-1", Account: "123456789012", Prefix: "km", Function: "km-github-token-refresher"}
 	want := []string{
-		"kms:Decrypt * StringEquals:kms:ViaService,StringLike:kms:EncryptionContext:PARAMETER_ARN",
-		"kms:Encrypt arn:aws:kms:us-east-1:123456789012:key/* ForAnyValue:StringLike:kms:ResourceAliases",
-		"kms:GenerateDataKey arn:aws:kms:us-east-1:123456789012:key/* ForAnyValue:StringLike:kms:ResourceAliases",
 		"lambda:InvokeFunction arn:aws:lambda:us-east-1:123456789012:function:km-github-token-refresher",
 		"logs:CreateLogStream arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/km-github-token-refresher:*",
 		"logs:PutLogEvents arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/km-github-token-refresher:*",
 		"ssm:AddTagsToResource arn:aws:ssm:us-east-1:123456789012:parameter/sandbox/*/github-token*",
 		"ssm:DescribeParameters *",
 		"ssm:GetParameter arn:aws:ssm:us-east-1:123456789012:parameter/km/config/github/*",
+		"ssm:GetParameter arn:aws:ssm:us-east-1:123456789012:parameter/sandbox/*/github-token*",
+		"ssm:GetParameterHistory arn:aws:ssm:us-east-1:123456789012:parameter/sandbox/*/github-token*",
 		"ssm:GetParameters arn:aws:ssm:us-east-1:123456789012:parameter/km/config/github/*",
 		"ssm:PutParameter arn:aws:ssm:us-east-1:123456789012:parameter/sandbox/*/github-token*",
 	}
@@ -92,5 +94,57 @@ func TestSchedulerPolicyInvokesOnlyTheRefresher(t *testing.T) {
 	}
 	if len(got) == 0 {
 		t.Fatal("scheduler role grants nothing")
+	}
+}
+
+// The account administers km's keys and may not use them: evaluated as AWS
+// does, an administrator whose IAM policy allows kms:* gets every
+// administration action and no use, and no grant.
+func TestKeyPoliciesKeepTheAccountToAdministration(t *testing.T) {
+	e := policyEnv{Region: "us-east-1", Account: "123456789012", Prefix: "km", Function: "km-github-token-refresher"}
+	refresher := "arn:aws:iam::123456789012:role/km-github-token-refresher"
+	admin := policyeval.Identity{
+		ARN:      "arn:aws:iam::123456789012:role/admin",
+		Policies: []*policyeval.Policy{policyeval.MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}`)},
+	}
+	for name, doc := range map[string]string{
+		"sandbox key": keyPolicy(e, "sb-1", "arn:aws:iam::123456789012:role/sb-1", refresher),
+		"App key":     appKeyPolicy(e, refresher),
+	} {
+		pol, err := policyeval.Parse(doc)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, st := range pol.Statements {
+			for _, a := range st.Actions {
+				if strings.Contains(a, "*") {
+					t.Errorf("%s: statement %s uses the wildcard action %s; enumerate", name, st.Sid, a)
+				}
+			}
+		}
+		for _, c := range []struct {
+			action string
+			allow  bool
+		}{
+			{"kms:PutKeyPolicy", true}, {"kms:ScheduleKeyDeletion", true}, {"kms:CancelKeyDeletion", true},
+			{"kms:DescribeKey", true}, {"kms:GetKeyPolicy", true}, {"kms:TagResource", true}, {"kms:CreateAlias", true},
+			{"kms:RevokeGrant", true}, {"kms:DisableKey", true},
+			{"kms:Decrypt", false}, {"kms:Encrypt", false}, {"kms:ReEncryptFrom", false}, {"kms:ReEncryptTo", false},
+			{"kms:GenerateDataKey", false}, {"kms:GenerateDataKeyWithoutPlaintext", false}, {"kms:GenerateDataKeyPair", false},
+			{"kms:CreateGrant", false}, {"kms:RetireGrant", false}, {"kms:ImportKeyMaterial", false},
+		} {
+			// Even through SSM for the right parameter, untagged.
+			ctx := map[string][]string{
+				"kms:ViaService":                      {"ssm.us-east-1.amazonaws.com"},
+				"kms:EncryptionContext:PARAMETER_ARN": {"arn:aws:ssm:us-east-1:123456789012:parameter/sandbox/sb-1/github-token"},
+			}
+			got, err := policyeval.EvaluateKMS(pol, admin, policyeval.Request{Action: c.action, Resource: "arn:aws:kms:us-east-1:123456789012:key/k", Context: ctx})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Allowed != c.allow {
+				t.Errorf("%s: an IAM kms:* administrator %s: allowed=%v, want %v (%s)", name, c.action, got.Allowed, c.allow, got.Reason)
+			}
+		}
 	}
 }

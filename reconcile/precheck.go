@@ -203,7 +203,12 @@ func readTouched(ctx context.Context, rt *Runtime, desiredBy map[string]*Resourc
 	types := map[string][]*Resource{}
 	var keySandboxes []string
 	seenSandbox := map[string]bool{}
+	appKey := false
 	for addr, typ := range need {
+		if isAppKey(addr) {
+			appKey = true
+			continue
+		}
 		if typ == typeKey || typ == typeAlias {
 			sb := sandboxOfAddress(addr)
 			if sb != "" && !seenSandbox[sb] {
@@ -232,6 +237,17 @@ func readTouched(ctx context.Context, rt *Runtime, desiredBy map[string]*Resourc
 		}
 		for _, r := range rs {
 			if _, ok := need[r.Address]; ok {
+				live[r.Address] = r
+			}
+		}
+	}
+	if appKey {
+		k, a, err := liveAppKey(ctx, rt)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range []*Resource{k, a} {
+			if _, ok := need[addrOf(r)]; ok && r != nil {
 				live[r.Address] = r
 			}
 		}

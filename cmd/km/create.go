@@ -12,7 +12,7 @@ import (
 type CreateCmd struct {
 	Profile     string        `arg:"" name:"profile" help:"Profile name (metadata.name) or path to a profile file in profilesDir."`
 	ID          string        `name:"id" help:"Sandbox id (default: sb- and 8 random letters and digits)."`
-	Principal   string        `name:"principal" help:"IAM ARN allowed to decrypt the sandbox's token."`
+	Principal   string        `name:"principal" required:"" help:"ARN of the IAM role or user that alone may read the sandbox's token (arn:aws:iam::ACCOUNT:role/NAME); required, one per sandbox, never an account root."`
 	AutoApprove bool          `name:"auto-approve" help:"Skip the interactive approval."`
 	LockTimeout time.Duration `name:"lock-timeout" default:"0s" help:"How long to wait for the state lock."`
 }

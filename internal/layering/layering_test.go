@@ -50,6 +50,7 @@ func TestImportRules(t *testing.T) {
 		{"internal/githubapp", false, []string{awsSDK, mod + "state"}, "the GitHub client knows nothing of AWS"},
 		{"internal/pemkey", false, []string{mod}, "the key parser is a leaf"},
 		{"internal/payload", false, []string{mod}, "the schedule payload is a leaf"},
+		{"internal/policyeval", false, []string{mod, awsSDK}, "the policy evaluator is a leaf: it judges documents, it does not fetch them"},
 		{"internal/tokenstore", false, []string{mod + "reconcile", mod + "lambda"}, "both apply and the refresher write through it"},
 	}
 	for _, r := range rules {

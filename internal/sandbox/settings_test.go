@@ -98,7 +98,7 @@ func writeDeclaration(t *testing.T, dir, webURL string, sandboxes map[string]str
 	}
 	b.WriteString("  installations:\n    my-user: 1\n    my-org: 2\nprofilesDir: profiles\nsandboxes:\n")
 	for _, id := range slices.Sorted(maps.Keys(sandboxes)) {
-		b.WriteString("  - id: " + id + "\n    profile: " + sandboxes[id] + "\n")
+		b.WriteString("  - id: " + id + "\n    profile: " + sandboxes[id] + "\n    principal: arn:aws:iam::123456789012:role/km-sandbox-" + id + "\n")
 	}
 	cfg := filepath.Join(dir, "km.yaml")
 	if err := os.WriteFile(cfg, []byte(b.String()), 0o644); err != nil {

@@ -98,12 +98,13 @@ func TestApplyFromScratchThenNoChanges(t *testing.T) {
 	f := newFixture(t, "kme2e1", []string{"sb-e2e1a", "sb-e2e1b"})
 	p := f.plan()
 	add, change, destroy := p.Counts()
-	// 5 config params + 2 roles + log group + function + schedule group = 10;
-	// per sandbox: key, alias, 2 tokens (my-user, my-org), schedule = 5.
-	if add != 10+2*5 || change != 0 || destroy != 0 {
+	// 5 config params + 2 roles + log group + function + schedule group +
+	// the App key and its alias = 12; per sandbox: key, alias, 2 tokens
+	// (my-user, my-org), schedule = 5.
+	if add != 12+2*5 || change != 0 || destroy != 0 {
 		var b strings.Builder
 		_ = reconcile.RenderText(&b, p, reconcile.TextOptions{})
-		t.Fatalf("first plan: %d/%d/%d, want 20/0/0\n%s", add, change, destroy, b.String())
+		t.Fatalf("first plan: %d/%d/%d, want 22/0/0\n%s", add, change, destroy, b.String())
 	}
 	f.apply()
 

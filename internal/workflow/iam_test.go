@@ -88,11 +88,12 @@ func policy(actions map[string]bool, planOnly bool) map[string]any {
 	}
 	add("NoResourceLevelPermissions", global, "*", nil)
 	if !planOnly {
-		// Not SDK calls of km's own: SSM encrypts and decrypts with the
-		// sandbox keys on km's behalf (first token, revocation on destroy,
-		// reading the App key), and the roles are passed to Lambda and
-		// Scheduler.
-		add("TokensThroughSSM", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, "*",
+		// Not SDK calls of km's own: SSM encrypts with the sandbox keys
+		// and the App key on km's behalf (the first token, the App key
+		// upload), and the roles are passed to Lambda and Scheduler. Never
+		// kms:Decrypt: no key policy lets an operator decrypt, so granting
+		// it here would only mislead (docs/security.md).
+		add("EncryptThroughSSM", []string{"kms:Encrypt", "kms:GenerateDataKey"}, "*",
 			map[string]any{"StringLike": map[string]any{"kms:ViaService": "ssm.*.amazonaws.com"}})
 		// Creating with tags needs the tagging action too.
 		add("TagOnCreate", []string{"iam:TagRole", "kms:TagResource", "logs:TagResource", "scheduler:TagResource"}, "*", nil)
@@ -194,7 +195,7 @@ func TestOperatorPolicies(t *testing.T) {
 	f.rec.Reset()
 
 	// The sandbox lifecycle.
-	if _, err := workflow.Create(ctx, f.env(), workflow.CreateOptions{Profile: "my-profile", ID: "sb-iam2", AutoApprove: true}); err != nil {
+	if _, err := workflow.Create(ctx, f.env(), workflow.CreateOptions{Profile: "my-profile", ID: "sb-iam2", Principal: "arn:aws:iam::123456789012:role/km-sandbox-sb-iam2", AutoApprove: true}); err != nil {
 		t.Fatal(err)
 	}
 	if err := workflow.Destroy(ctx, f.env(), workflow.DestroyOptions{ID: "sb-iam2", AutoApprove: true}); err != nil {

@@ -19,7 +19,7 @@ func TestCreateDestroyRecreate(t *testing.T) {
 	n := names.New("kmlife")
 	before, _ := os.ReadFile(f.written.ConfigPath)
 
-	id, err := workflow.Create(ctx, f.env(), workflow.CreateOptions{Profile: "my-profile", ID: "sb-life01", AutoApprove: true})
+	id, err := workflow.Create(ctx, f.env(), workflow.CreateOptions{Profile: "my-profile", ID: "sb-life01", Principal: "arn:aws:iam::123456789012:role/km-sandbox-sb-life01", AutoApprove: true})
 	if err != nil || id != "sb-life01" {
 		t.Fatalf("create: %q %v\n%s", id, err, f.out.String())
 	}
@@ -61,7 +61,7 @@ func TestCreateDestroyRecreate(t *testing.T) {
 	}
 
 	// Re-create the same id while the old key awaits deletion.
-	if _, err := workflow.Create(ctx, f.env(), workflow.CreateOptions{Profile: "my-profile", ID: "sb-life01", AutoApprove: true}); err != nil {
+	if _, err := workflow.Create(ctx, f.env(), workflow.CreateOptions{Profile: "my-profile", ID: "sb-life01", Principal: "arn:aws:iam::123456789012:role/km-sandbox-sb-life01", AutoApprove: true}); err != nil {
 		t.Fatalf("re-create: %v\n%s", err, f.out.String())
 	}
 	k2, err := f.aws.DescribeKey(ctx, n.KeyAlias("sb-life01"))
@@ -118,7 +118,7 @@ func TestCreateFailureRestoresConfig(t *testing.T) {
 	f.apply()
 	before, _ := os.ReadFile(f.written.ConfigPath)
 	f.sim.FailNext("POST", "/app/installations/", 422)
-	_, err := workflow.Create(context.Background(), f.env(), workflow.CreateOptions{Profile: "my-profile", ID: "sb-fail01", AutoApprove: true})
+	_, err := workflow.Create(context.Background(), f.env(), workflow.CreateOptions{Profile: "my-profile", ID: "sb-fail01", Principal: "arn:aws:iam::123456789012:role/km-sandbox-sb-fail01", AutoApprove: true})
 	if err == nil {
 		t.Fatal("create succeeded despite GitHub refusing the token")
 	}
