@@ -6,6 +6,7 @@ package schematest
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -90,4 +91,38 @@ func Golden(t testing.TB, path string, got []byte, update bool) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the output (if the change is intended, run with -update and review the diff)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
 	}
+}
+
+// Enum returns the string values of the enum at path (object keys from the
+// schema's root, e.g. "$defs", "check", "properties", "status") in docs/NAME;
+// a null member is left out.
+func Enum(t testing.TB, name string, path ...string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(Root(t), "docs", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var node any
+	if err := json.Unmarshal(b, &node); err != nil {
+		t.Fatalf("docs/%s: %v", name, err)
+	}
+	for _, p := range path {
+		m, ok := node.(map[string]any)
+		if !ok {
+			t.Fatalf("docs/%s: no %v", name, path)
+		}
+		node = m[p]
+	}
+	m, _ := node.(map[string]any)
+	vals, ok := m["enum"].([]any)
+	if !ok {
+		t.Fatalf("docs/%s: no enum at %v", name, path)
+	}
+	var out []string
+	for _, v := range vals {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }

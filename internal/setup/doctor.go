@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -129,9 +130,7 @@ func (r Report) WriteJSON(w io.Writer) error {
 		Checks:  make([]doctorCheck, 0, len(r.Checks)),
 	}
 	for _, c := range r.Checks {
-		switch c.Status {
-		case Pass, Warn, Fail:
-		default:
+		if !slices.Contains(Statuses(), c.Status) {
 			return fmt.Errorf("km doctor: check %s has status %q, not one of PASS, WARN, FAIL (docs/read-json.md): this is a bug in km", c.Name, c.Status)
 		}
 		dc := doctorCheck{Name: c.Name, Status: c.Status, Message: c.Message}

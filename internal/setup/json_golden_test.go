@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,5 +81,29 @@ func TestEventsJSONGolden(t *testing.T) {
 	schematest.Validate(t, schematest.Compile(t, "otel-json.schema.json"), "no events", empty.Bytes())
 	if !strings.Contains(empty.String(), `"events": []`) {
 		t.Errorf("no events is not an empty list:\n%s", empty.String())
+	}
+}
+
+// TestJSONEnumsDocumented: the schemas' enums are exactly the values the
+// code has.
+func TestJSONEnumsDocumented(t *testing.T) {
+	var statuses []string
+	for _, s := range setup.Statuses() {
+		statuses = append(statuses, string(s))
+	}
+	for _, tc := range []struct {
+		schema string
+		path   []string
+		want   []string
+	}{
+		{"doctor-json.schema.json", []string{"$defs", "check", "properties", "status"}, statuses},
+		{"otel-json.schema.json", []string{"$defs", "event", "properties", "outcome"}, setup.Outcomes()},
+	} {
+		got := schematest.Enum(t, tc.schema, tc.path...)
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(tc.want))
+		if !slices.Equal(got, want) {
+			t.Errorf("docs/%s %v: enum %v, the code has %v", tc.schema, tc.path, got, want)
+		}
 	}
 }

@@ -191,6 +191,9 @@ const (
 	OutcomeOther     = "other"     // any other line that names the sandbox
 )
 
+// Outcomes returns every outcome, the stable enum of the JSON output.
+func Outcomes() []string { return []string{OutcomeRefreshed, OutcomeFailed, OutcomeOther} }
+
 type eventsDoc struct {
 	FormatVersion string      `json:"format_version"`
 	SandboxID     string      `json:"sandbox_id"`
