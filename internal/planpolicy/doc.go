@@ -3,6 +3,6 @@
 // policy on `terraform show -json`, against real km plan JSON (km plan
 // --format json and km show --format json, on kumo and the GitHub simulator)
 // and against hand-written Terraform plans, and checks both get the same
-// verdict. OPA is a test-only dependency: nothing but this package's test may
-// import it (internal/layering checks).
+// verdict. OPA is a test-only dependency: no package of km may depend on it
+// outside tests (internal/layering checks). Nothing imports this package.
 package planpolicy
