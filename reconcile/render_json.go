@@ -174,14 +174,19 @@ func JSONDocument(p *Plan, m PlanMeta) JSONPlan {
 		Targets: nonNil(p.Targets), Warnings: nonNil(p.Warnings), HasChanges: p.HasChanges(),
 		Applyable: p.HasChanges(), Complete: len(p.Targets) == 0,
 		Summary:         JSONSummary{Add: add, Change: change, Destroy: destroy},
-		ResourceChanges: make([]JSONResourceChange, 0, len(p.Changes)),
+		ResourceChanges: make([]JSONResourceChange, 0, len(p.Changes)+len(p.Unchanged)),
 	}
 	if !m.CreatedAt.IsZero() {
 		doc.CreatedAt = m.CreatedAt.UTC().Format(time.RFC3339)
 		doc.Timestamp = doc.CreatedAt
 	}
+	// The changes in apply order, then, as Terraform lists them, the
+	// resources left as they are (["no-op"]).
 	for i := range p.Changes {
 		doc.ResourceChanges = append(doc.ResourceChanges, jsonResourceChange(&p.Changes[i]))
+	}
+	for i := range p.Unchanged {
+		doc.ResourceChanges = append(doc.ResourceChanges, jsonResourceChange(&p.Unchanged[i]))
 	}
 	return doc
 }

@@ -226,6 +226,15 @@ func TestPolicyOnKMPlans(t *testing.T) {
 		if got := p.eval(t, name, doc); len(got) != 0 || !reflect.DeepEqual(got, tfNoop) {
 			t.Errorf("%s: verdict %q, want none, as on the Terraform plan (%q)", name, got, tfNoop)
 		}
+		// The policy saw the resources: as Terraform, km lists them as no-op.
+		for _, typ := range []string{"aws_kms_key", "aws_ssm_parameter", "km_github_token"} {
+			if n := countActions(t, doc, typ, `["no-op"]`); n == 0 {
+				t.Errorf("%s: no %s listed with actions [\"no-op\"]", name, typ)
+			}
+		}
+		if n := countActions(t, doc, "", `["no-op"]`); n != countActions(t, doc, "", "") {
+			t.Errorf("%s: %d no-op entries of %d: the plan without changes changes something", name, n, countActions(t, doc, "", ""))
+		}
 	}
 
 	// Remove sb-pol2 from km.yaml: the plan destroys its schedule, tokens,
@@ -253,6 +262,32 @@ func TestPolicyOnKMPlans(t *testing.T) {
 			t.Errorf("%s: no change for sb-pol2's key:\n%s", name, doc)
 		}
 	}
+}
+
+// countActions counts the resource changes of a type ("": any) whose actions
+// are the JSON list actions ("": any).
+func countActions(t *testing.T, doc []byte, typ, actions string) int {
+	t.Helper()
+	var plan struct {
+		ResourceChanges []struct {
+			Type   string `json:"type"`
+			Change struct {
+				Actions json.RawMessage `json:"actions"`
+			} `json:"change"`
+		} `json:"resource_changes"`
+	}
+	if err := json.Unmarshal(doc, &plan); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, rc := range plan.ResourceChanges {
+		var compact bytes.Buffer
+		_ = json.Compact(&compact, rc.Change.Actions)
+		if (typ == "" || rc.Type == typ) && (actions == "" || compact.String() == actions) {
+			n++
+		}
+	}
+	return n
 }
 
 // oracle computes, without Rego, what the policy must say about a plan: deny
