@@ -109,11 +109,14 @@ func planFrom(ctx context.Context, rt *Runtime, desired []*Resource, hash string
 	if len(opts.Targets) > 0 || opts.Only != nil {
 		filterPlan(plan, opts)
 	}
-	// Keep only real changes in the plan.
+	// Keep only real changes in the plan; the rest is listed as unchanged
+	// (the JSON plan shows it as Terraform's no-op entries).
 	kept := plan.Changes[:0]
 	for _, c := range plan.Changes {
 		if c.Action != NoOp {
 			kept = append(kept, c)
+		} else {
+			plan.Unchanged = append(plan.Unchanged, c)
 		}
 	}
 	plan.Changes = kept

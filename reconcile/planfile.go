@@ -18,8 +18,8 @@ import (
 const PlanFileKind = "km-plan"
 
 // PlanFileVersion is the version of the plan file format (docs/plan-format.md).
-// km applies plan files of the same major version only.
-const PlanFileVersion = "1.0"
+// km applies plan files of the same major version only. 1.1 added unchanged.
+const PlanFileVersion = "1.1"
 
 // PlanFile is a saved plan (km plan --out FILE): the change set and, for every
 // resource it touches, the live fingerprint it was computed from. It holds no
@@ -41,6 +41,9 @@ type PlanFile struct {
 	// Summary is informational; apply ignores it.
 	Summary JSONSummary `json:"summary"`
 	Changes []Change    `json:"resource_changes"`
+	// Unchanged are the resources the plan leaves as they are (action
+	// no-op), for km show --format json; apply ignores them.
+	Unchanged []Change `json:"unchanged,omitempty"`
 }
 
 // NewPlanFile turns a plan into a plan file. m.PlanID must be set (see
@@ -61,14 +64,21 @@ func NewPlanFile(p *Plan, m PlanMeta) (*PlanFile, error) {
 		Summary: JSONSummary{Add: add, Change: change, Destroy: destroy},
 		Changes: make([]Change, 0, len(p.Changes)),
 	}
-	for _, c := range p.Changes {
-		if c.Action == NoOp {
-			continue
-		}
+	seal := func(c Change) Change {
 		c.Before = sealSensitive(&c, c.Before)
 		c.After = sealSensitive(&c, c.After)
 		c.desired, c.live = nil, nil
-		f.Changes = append(f.Changes, c)
+		return c
+	}
+	for _, c := range p.Changes {
+		if c.Action != NoOp {
+			f.Changes = append(f.Changes, seal(c))
+		}
+	}
+	for _, c := range p.Unchanged {
+		if c.Action == NoOp {
+			f.Unchanged = append(f.Unchanged, seal(c))
+		}
 	}
 	return f, nil
 }
@@ -78,7 +88,8 @@ func (f *PlanFile) Plan() *Plan {
 	return &Plan{
 		FormatVersion: f.FormatVersion, DeclarationHash: f.DeclarationHash, Prefix: f.Prefix,
 		Region: f.Region, Targets: f.Targets, Warnings: f.Warnings,
-		Changes: append([]Change(nil), f.Changes...),
+		Changes:   append([]Change(nil), f.Changes...),
+		Unchanged: append([]Change(nil), f.Unchanged...),
 	}
 }
 
@@ -223,6 +234,18 @@ func DecodePlanFile(b []byte) (*PlanFile, error) {
 		}
 		if c.Address == "" || seen[c.Address] {
 			return nil, fmt.Errorf("resource_changes[%d]: empty or repeated address %q", i, c.Address)
+		}
+		seen[c.Address] = true
+	}
+	for i, c := range f.Unchanged {
+		if c.Action != NoOp {
+			return nil, fmt.Errorf("unchanged[%d] (%s): action %q, expected no-op", i, c.Address, c.Action)
+		}
+		if kindOf(c.Type) == nil {
+			return nil, fmt.Errorf("unchanged[%d] (%s): unknown resource type %q", i, c.Address, c.Type)
+		}
+		if c.Address == "" || seen[c.Address] {
+			return nil, fmt.Errorf("unchanged[%d]: empty or repeated address %q", i, c.Address)
 		}
 		seen[c.Address] = true
 	}

@@ -61,12 +61,31 @@ func TestPlanFileRoundTrip(t *testing.T) {
 	if sealValue("x") != sealValue("x") || sealValue(sealValue("x")) != sealValue("x") {
 		t.Errorf("sealing is not stable")
 	}
+	// The unchanged resources survive, sealed: km show --format json lists
+	// them as km plan --format json does.
+	if len(got.Unchanged) != len(p.Unchanged) || len(p.Unchanged) == 0 {
+		t.Fatalf("%d unchanged, want %d", len(got.Unchanged), len(p.Unchanged))
+	}
+	if v := got.Unchanged[1].After["value"]; !strings.HasPrefix(v, sealedPrefix) {
+		t.Errorf("unchanged sensitive value not sealed: %q", v)
+	}
 	// The file renders like the plan it came from.
-	var a, b2 strings.Builder
-	_ = RenderMarkdown(&a, p, MarkdownOptions{PlanMeta: goldenMeta})
-	_ = RenderMarkdown(&b2, got.Plan(), MarkdownOptions{PlanMeta: got.Meta()})
-	if a.String() != b2.String() {
-		t.Errorf("the plan file renders differently from its plan:\n%s\n---\n%s", a.String(), b2.String())
+	for name, render := range map[string]func(*strings.Builder, *Plan, PlanMeta) error{
+		"markdown": func(w *strings.Builder, p *Plan, m PlanMeta) error {
+			return RenderMarkdown(w, p, MarkdownOptions{PlanMeta: m})
+		},
+		"json": func(w *strings.Builder, p *Plan, m PlanMeta) error { return RenderJSON(w, p, m) },
+	} {
+		var a, b2 strings.Builder
+		if err := render(&a, p, goldenMeta); err != nil {
+			t.Fatal(err)
+		}
+		if err := render(&b2, got.Plan(), got.Meta()); err != nil {
+			t.Fatal(err)
+		}
+		if a.String() != b2.String() {
+			t.Errorf("%s: the plan file renders differently from its plan:\n%s\n---\n%s", name, a.String(), b2.String())
+		}
 	}
 }
 
@@ -102,6 +121,8 @@ func TestDecodePlanFileRejects(t *testing.T) {
 		{"unknown field", strings.Replace(change(""), `"prefix"`, `"prefx":"x","prefix"`, 1), "malformed plan file", false},
 		{"newer minor", strings.Replace(change(""), `"1.0"`, `"1.7"`, 1), "written by a newer km", false},
 		{"no version", strings.Replace(change(""), `"1.0"`, `"one"`, 1), "is not supported", false},
+		{"unchanged that changes", strings.Replace(change(""), `"resource_changes"`, `"unchanged":[{"address":"a","type":"aws_iam_role","action":"update"}],"resource_changes"`, 1), `action "update", expected no-op`, false},
+		{"unchanged and changed", strings.Replace(change(`{"address":"a","type":"aws_iam_role","action":"create"}`), `"resource_changes"`, `"unchanged":[{"address":"a","type":"aws_iam_role","action":"no-op"}],"resource_changes"`, 1), "repeated address", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := DecodePlanFile([]byte(tc.in))

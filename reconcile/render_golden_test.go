@@ -117,6 +117,21 @@ func goldenPlans() map[string]*Plan {
 			Precondition: "version=2",
 		},
 	}
+	mixed.Unchanged = []Change{
+		{
+			Address: "aws_cloudwatch_log_group.refresher", Type: "aws_cloudwatch_log_group", ID: "/aws/lambda/km-github-token-refresher", Action: NoOp,
+			Before:       map[string]string{"name": "/aws/lambda/km-github-token-refresher", "retention_in_days": "30"},
+			After:        map[string]string{"name": "/aws/lambda/km-github-token-refresher", "retention_in_days": "30"},
+			Precondition: "retention=30",
+		},
+		{
+			Address: `sandbox["sb-3"].km_github_token["acme"]`, Type: "km_github_token", Sandbox: "sb-3", ID: "/sandbox/sb-3/github-token", Action: NoOp,
+			Before:       map[string]string{"name": "/sandbox/sb-3/github-token", "owner": "acme", "value": "(sensitive)"},
+			After:        map[string]string{"name": "/sandbox/sb-3/github-token", "owner": "acme", "value": "(sensitive)"},
+			Sensitive:    []string{"value"},
+			Precondition: "version=4",
+		},
+	}
 	return map[string]*Plan{"create": create, "mixed": mixed, "nochange": base()}
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -51,7 +52,8 @@ func TestRenderJSONRedactsSecrets(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	c := doc.ResourceChanges[0]
+	rc := doc.ResourceChanges[0]
+	c := rc.Change
 	if _, ok := c.Before["value"]; ok {
 		t.Errorf("before still has the sensitive key: %v", c.Before)
 	}
@@ -64,8 +66,8 @@ func TestRenderJSONRedactsSecrets(t *testing.T) {
 	if _, ok := c.After["key_id"]; ok || !c.AfterUnknown["key_id"] {
 		t.Errorf("unknown key_id: after=%v after_unknown=%v", c.After, c.AfterUnknown)
 	}
-	if c.Before["key_id"] != "k-1" || c.SandboxID == nil || *c.SandboxID != "sb-1" || !reflect.DeepEqual(c.Actions, []string{"update"}) {
-		t.Errorf("change: %+v", c)
+	if c.Before["key_id"] != "k-1" || rc.KMSandboxID == nil || *rc.KMSandboxID != "sb-1" || !reflect.DeepEqual(c.Actions, []string{"update"}) {
+		t.Errorf("change: %+v", rc)
 	}
 	if !doc.HasChanges || doc.Summary != (JSONSummary{Change: 1}) {
 		t.Errorf("summary: %+v has_changes=%v", doc.Summary, doc.HasChanges)
@@ -90,9 +92,90 @@ func TestRenderJSONMatchesSchema(t *testing.T) {
 			t.Errorf("%s: the JSON output does not match the schema: %v", name, err)
 		}
 	}
-	bad := map[string]any{"format_version": "1.0", "resource_changes": []any{map[string]any{"actions": []any{"replace"}}}}
-	if err := sch.Validate(bad); err == nil {
-		t.Errorf("the schema accepts a document with actions [replace] and missing fields")
+	var good map[string]any
+	var buf bytes.Buffer
+	if err := RenderJSON(&buf, goldenPlans()["mixed"], goldenMeta); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		mutate func(doc map[string]any)
+	}{
+		{"actions [replace]", func(d map[string]any) { change(d, 0)["actions"] = []any{"replace"} }},
+		{"actions at the top level (format 1.0)", func(d map[string]any) { rc(d, 0)["actions"] = []any{"update"} }},
+		{"no change object", func(d map[string]any) { delete(rc(d, 0), "change") }},
+		{"mode data", func(d map[string]any) { rc(d, 0)["mode"] = "data" }},
+		{"unknown type", func(d map[string]any) { rc(d, 0)["type"] = "aws_s3_bucket" }},
+		{"major version 2", func(d map[string]any) { d["format_version"] = "2.0" }},
+		{"sensitive mask true", func(d map[string]any) { change(d, 0)["before_sensitive"] = true }},
+		{"a non-string attribute", func(d map[string]any) { change(d, 1)["before"].(map[string]any)["version"] = 3 }},
+	} {
+		if err := json.Unmarshal(buf.Bytes(), &good); err != nil {
+			t.Fatal(err)
+		}
+		tc.mutate(good)
+		if err := sch.Validate(good); err == nil {
+			t.Errorf("the schema accepts a document with %s", tc.name)
+		}
+	}
+}
+
+func rc(doc map[string]any, i int) map[string]any {
+	return doc["resource_changes"].([]any)[i].(map[string]any)
+}
+
+func change(doc map[string]any, i int) map[string]any { return rc(doc, i)["change"].(map[string]any) }
+
+// TestSchemaTypeEnum: the schema's type enum is exactly the resource types km
+// plans.
+func TestSchemaTypeEnum(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "docs", "plan-json.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Defs map[string]struct {
+			Properties map[string]struct {
+				Enum []string `json:"enum"`
+			} `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	got := s.Defs["resource_change"].Properties["type"].Enum
+	var want []string
+	for _, k := range kinds() {
+		want = append(want, k.Type())
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("schema type enum %v, km plans %v: update docs/plan-json.schema.json and docs/plan-json.md", got, want)
+	}
+}
+
+// TestNameAndIndex: Terraform's name and index (the for_each key) of every
+// address shape km has.
+func TestNameAndIndex(t *testing.T) {
+	for _, tc := range []struct {
+		c           Change
+		name, index string
+	}{
+		{Change{Address: "aws_iam_role.refresher", Type: "aws_iam_role"}, "refresher", ""},
+		{Change{Address: `aws_ssm_parameter.installation["my-org"]`, Type: "aws_ssm_parameter"}, "installation", "my-org"},
+		{Change{Address: `sandbox["sb-1"].aws_kms_key.token`, Type: "aws_kms_key", Sandbox: "sb-1"}, "token", "sb-1"},
+		{Change{Address: `sandbox["sb-1"].aws_scheduler_schedule.refresh`, Type: "aws_scheduler_schedule", Sandbox: "sb-1"}, "refresh", "sb-1"},
+		{Change{Address: `sandbox["sb-1"].km_github_token["my-user"]`, Type: "km_github_token", Sandbox: "sb-1"}, "token", "my-user"},
+	} {
+		name, index := nameAndIndex(&tc.c)
+		got := ""
+		if index != nil {
+			got = *index
+		}
+		if name != tc.name || got != tc.index {
+			t.Errorf("%s: name %q index %q, want %q %q", tc.c.Address, name, got, tc.name, tc.index)
+		}
 	}
 }
 

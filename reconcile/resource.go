@@ -106,6 +106,9 @@ type Plan struct {
 	Targets         []string `json:"targets,omitempty"`
 	Changes         []Change `json:"resource_changes"`
 	Warnings        []string `json:"warnings,omitempty"`
+	// Unchanged are the declared resources the plan leaves as they are
+	// (action no-op), in plan order; apply ignores them.
+	Unchanged []Change `json:"-"`
 }
 
 // Counts returns how many resources are added, changed and destroyed (a replace

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -21,14 +20,16 @@ func (c *ListCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
+	if c.Format == "json" {
+		r, err := s.ListReport(g.Ctx)
+		if err != nil {
+			return err
+		}
+		return workflow.WriteListJSON(g.Stdout, r)
+	}
 	rows, err := s.List(g.Ctx)
 	if err != nil {
 		return err
-	}
-	if c.Format == "json" {
-		enc := json.NewEncoder(g.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
 	}
 	tw := tabwriter.NewWriter(g.Stdout, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "SANDBOX\tPROFILE\tOWNERS\tTOKEN EXPIRES\tTOKEN AGE\tSCHEDULE\tSTATUS")

@@ -20,12 +20,12 @@ func (c *OtelCmd) Run(g *Globals) error {
 	if !c.Events {
 		return errors.New("km otel shows the refresher's log events: pass --events")
 	}
-	evs, err := setup.Events(g.Ctx, g.env(), setup.EventsOptions{SandboxID: c.SandboxID, Since: c.Since})
+	l, err := setup.ReadEvents(g.Ctx, g.env(), setup.EventsOptions{SandboxID: c.SandboxID, Since: c.Since})
 	if err != nil {
 		return err
 	}
 	if c.Format == "json" {
-		return setup.WriteEventsJSON(g.Stdout, evs)
+		return setup.WriteEventsJSON(g.Stdout, l)
 	}
-	return setup.WriteEventsText(g.Stdout, c.SandboxID, c.Since, evs)
+	return setup.WriteEventsText(g.Stdout, c.SandboxID, c.Since, l.Events)
 }

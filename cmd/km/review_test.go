@@ -43,7 +43,7 @@ func TestShowCommand(t *testing.T) {
 	path := writeTestPlan(t)
 	for _, tc := range []struct{ format, want string }{
 		{"text", `~ retention_in_days = "7" -> "30"`},
-		{"json", `"actions": [` + "\n" + `        "update"`},
+		{"json", `"change": {` + "\n" + `        "actions": [` + "\n" + `          "update"`},
 		{"markdown", "**Plan:** 0 to add, 1 to change, 0 to destroy."},
 	} {
 		code, out, errOut := runKM(t, "show", "--format", tc.format, path)

@@ -72,3 +72,18 @@ func TestImportRules(t *testing.T) {
 		}
 	}
 }
+
+// TestOPAIsTestOnly: Open Policy Agent runs the example policy in
+// internal/planpolicy's test; no package of km (non-test dependencies) may
+// pull it into a binary.
+func TestOPAIsTestOnly(t *testing.T) {
+	_, deps := goList(t)
+	for pkg, ds := range deps {
+		for _, d := range ds {
+			if strings.HasPrefix(d, "github.com/open-policy-agent/opa") {
+				t.Errorf("%s depends on %s: OPA is a test-only dependency", pkg, d)
+				break
+			}
+		}
+	}
+}

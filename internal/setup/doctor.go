@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,7 +38,17 @@ type Check struct {
 // Report is everything km doctor found, in the order checked.
 type Report struct {
 	Checks []Check `json:"checks"`
+	// At is when the checks ran.
+	At time.Time `json:"-"`
 }
+
+// DoctorFormatVersion is the format_version of km doctor --format json
+// (docs/read-json.md, docs/doctor-json.schema.json): a new field bumps the
+// minor version, a removed or re-typed one the major version.
+const DoctorFormatVersion = "1.0"
+
+// Statuses returns every check status, the stable enum of the JSON output.
+func Statuses() []Status { return []Status{Pass, Warn, Fail} }
 
 // Failed reports whether any check failed.
 func (r Report) Failed() bool { return r.count(Fail) > 0 }
@@ -89,21 +100,48 @@ func (r Report) WriteText(w io.Writer, color bool) error {
 	return err
 }
 
-// WriteJSON prints the report as one JSON document.
+type doctorDoc struct {
+	FormatVersion string        `json:"format_version"`
+	GeneratedAt   string        `json:"generated_at"`
+	OK            bool          `json:"ok"`
+	Summary       doctorSummary `json:"summary"`
+	Checks        []doctorCheck `json:"checks"`
+}
+
+type doctorSummary struct {
+	Pass int `json:"pass"`
+	Warn int `json:"warn"`
+	Fail int `json:"fail"`
+}
+
+type doctorCheck struct {
+	Name    string  `json:"name"`
+	Status  Status  `json:"status"`
+	Message string  `json:"message"`
+	Fix     *string `json:"fix"`
+}
+
+// WriteJSON prints the report as one JSON document (docs/read-json.md):
+// status is PASS, WARN or FAIL; fix is null for a passing check.
 func (r Report) WriteJSON(w io.Writer) error {
-	doc := struct {
-		OK      bool           `json:"ok"`
-		Summary map[string]int `json:"summary"`
-		Checks  []Check        `json:"checks"`
-	}{
-		OK:      !r.Failed(),
-		Summary: map[string]int{"pass": r.count(Pass), "warn": r.count(Warn), "fail": r.count(Fail)},
-		Checks:  r.Checks,
+	doc := doctorDoc{
+		FormatVersion: DoctorFormatVersion, GeneratedAt: r.At.UTC().Format(time.RFC3339), OK: !r.Failed(),
+		Summary: doctorSummary{Pass: r.count(Pass), Warn: r.count(Warn), Fail: r.count(Fail)},
+		Checks:  make([]doctorCheck, 0, len(r.Checks)),
 	}
-	if doc.Checks == nil {
-		doc.Checks = []Check{}
+	for _, c := range r.Checks {
+		if !slices.Contains(Statuses(), c.Status) {
+			return fmt.Errorf("km doctor: check %s has status %q, not one of PASS, WARN, FAIL (docs/read-json.md): this is a bug in km", c.Name, c.Status)
+		}
+		dc := doctorCheck{Name: c.Name, Status: c.Status, Message: c.Message}
+		if c.Fix != "" && c.Status != Pass {
+			fix := c.Fix
+			dc.Fix = &fix
+		}
+		doc.Checks = append(doc.Checks, dc)
 	}
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
 }
@@ -135,6 +173,7 @@ func (d *doctor) add(name string, s Status, msg, fix string) {
 // error: every problem is a FAIL line with its fix.
 func Doctor(ctx context.Context, e workflow.Env) Report {
 	d := &doctor{e: e, now: nowFunc(e)()}
+	d.r.At = d.now
 	cfg, err := workflow.LoadConfig(e)
 	if err != nil {
 		d.add("config", Fail, err.Error(), "fix "+e.ConfigPath+" (km validate shows every error with its line), or pass --config FILE")

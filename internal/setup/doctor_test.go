@@ -13,6 +13,7 @@ import (
 	"github.com/klankermaker/km/internal/demo"
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/schematest"
 	"github.com/klankermaker/km/internal/setup"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/state"
@@ -106,6 +107,7 @@ func TestDoctor(t *testing.T) {
 	if err := r.WriteJSON(&b); err != nil {
 		t.Fatal(err)
 	}
+	schematest.Validate(t, schematest.Compile(t, "doctor-json.schema.json"), "km doctor --format json", b.Bytes())
 	var doc struct {
 		OK      bool           `json:"ok"`
 		Summary map[string]int `json:"summary"`

@@ -38,6 +38,7 @@ type Event struct {
 	ExpiresAt      string          `json:"expires_at,omitempty"`
 	TokenSHA       string          `json:"token_sha,omitempty"`
 	Error          string          `json:"error,omitempty"`
+	Parameter      string          `json:"parameter,omitempty"`
 	// Raw is the log line when it is not the refresher's JSON.
 	Raw string `json:"raw,omitempty"`
 }
@@ -48,34 +49,48 @@ type EventsOptions struct {
 	Since     time.Duration // default 1h
 }
 
+// EventLog is what km otel read: one sandbox's events in a time window.
+type EventLog struct {
+	SandboxID string
+	From, To  time.Time
+	Events    []Event
+}
+
 // Events returns the refresher's events for one sandbox, oldest first (newest
 // last), read from /aws/lambda/{prefix}-github-token-refresher with a term
 // pattern (the sandbox id in double quotes) and then checked field by field.
 func Events(ctx context.Context, e workflow.Env, o EventsOptions) ([]Event, error) {
+	l, err := ReadEvents(ctx, e, o)
+	return l.Events, err
+}
+
+// ReadEvents is Events with the window it read.
+func ReadEvents(ctx context.Context, e workflow.Env, o EventsOptions) (EventLog, error) {
+	l := EventLog{SandboxID: o.SandboxID}
 	if o.SandboxID == "" || strings.ContainsAny(o.SandboxID, "\" \t\r\n") {
-		return nil, fmt.Errorf("sandbox id %q: expected an id like sb-7f3a9c", o.SandboxID)
+		return l, fmt.Errorf("sandbox id %q: expected an id like sb-7f3a9c", o.SandboxID)
 	}
 	if o.Since <= 0 {
 		o.Since = time.Hour
 	}
 	cfg, err := workflow.LoadConfig(e)
 	if err != nil {
-		return nil, err
+		return l, err
 	}
 	aws, err := connect(ctx, e, cfg)
 	if err != nil {
-		return nil, err
+		return l, err
 	}
 	group := names.New(cfg.Prefix).LogGroup()
 	now := nowFunc(e)()
-	raw, err := aws.FilterLogEvents(ctx, group, `"`+o.SandboxID+`"`, now.Add(-o.Since), now)
+	l.From, l.To = now.Add(-o.Since), now
+	raw, err := aws.FilterLogEvents(ctx, group, `"`+o.SandboxID+`"`, l.From, l.To)
 	if err != nil {
 		if state.IsNotFound(err) {
-			return nil, fmt.Errorf("the refresher's log group %s does not exist: run `km apply` to deploy the refresher: %w", group, err)
+			return l, fmt.Errorf("the refresher's log group %s does not exist: run `km apply` to deploy the refresher: %w", group, err)
 		}
-		return nil, fmt.Errorf("reading the refresher's events for %s from %s: %w", o.SandboxID, group, err)
+		return l, fmt.Errorf("reading the refresher's events for %s from %s: %w", o.SandboxID, group, err)
 	}
-	var out []Event
 	for _, le := range raw {
 		ev := parseEvent(le)
 		if ev.Raw == "" && ev.SandboxID != o.SandboxID {
@@ -84,9 +99,9 @@ func Events(ctx context.Context, e workflow.Env, o EventsOptions) ([]Event, erro
 		if ev.Raw != "" && !strings.Contains(ev.Raw, o.SandboxID) {
 			continue
 		}
-		out = append(out, ev)
+		l.Events = append(l.Events, ev)
 	}
-	return out, nil
+	return l, nil
 }
 
 // parseEvent reads one refresher log line (JSON, as slog's JSON handler writes
@@ -107,11 +122,12 @@ func parseEvent(le state.LogEvent) Event {
 			ExpiresAt      string          `json:"expires_at"`
 			TokenSHA       string          `json:"token_sha"`
 			Error          string          `json:"error"`
+			Parameter      string          `json:"parameter"`
 		}
 		if json.Unmarshal([]byte(msg[i:]), &m) == nil && m.Msg != "" {
 			ev.Msg, ev.Level, ev.SandboxID, ev.Owner = m.Msg, m.Level, m.SandboxID, m.Owner
 			ev.Repositories, ev.Permissions = m.Repositories, m.Permissions
-			ev.ExpiresAt, ev.TokenSHA, ev.Error = m.ExpiresAt, m.TokenSHA, m.Error
+			ev.ExpiresAt, ev.TokenSHA, ev.Error, ev.Parameter = m.ExpiresAt, m.TokenSHA, m.Error, m.Parameter
 			ev.InstallationID, _ = strconv.ParseInt(strings.Trim(string(m.InstallationID), `"`), 10, 64)
 			if t, err := time.Parse(time.RFC3339Nano, m.Time); err == nil {
 				ev.Time = t.UTC()
@@ -163,14 +179,126 @@ func WriteEventsText(w io.Writer, sandbox string, since time.Duration, evs []Eve
 	return tw.Flush()
 }
 
-// WriteEventsJSON prints the events as a JSON array.
-func WriteEventsJSON(w io.Writer, evs []Event) error {
-	if evs == nil {
-		evs = []Event{}
+// EventsFormatVersion is the format_version of km otel --events --format json
+// (docs/read-json.md, docs/otel-json.schema.json): a new field bumps the minor
+// version, a removed or re-typed one the major version.
+const EventsFormatVersion = "1.0"
+
+// The outcome of an event, a stable enum.
+const (
+	OutcomeRefreshed = "refreshed" // msg token_refreshed: a token was minted and stored
+	OutcomeFailed    = "failed"    // msg token_refresh_failed: see error
+	OutcomeOther     = "other"     // any other line that names the sandbox
+)
+
+// Outcomes returns every outcome, the stable enum of the JSON output.
+func Outcomes() []string { return []string{OutcomeRefreshed, OutcomeFailed, OutcomeOther} }
+
+type eventsDoc struct {
+	FormatVersion string      `json:"format_version"`
+	SandboxID     string      `json:"sandbox_id"`
+	From          string      `json:"from"`
+	To            string      `json:"to"`
+	Events        []eventJSON `json:"events"`
+}
+
+type eventJSON struct {
+	Time           string            `json:"time"`
+	Outcome        string            `json:"outcome"`
+	Msg            *string           `json:"msg"`
+	Level          *string           `json:"level"`
+	Owner          *string           `json:"owner"`
+	InstallationID *int64            `json:"installation_id"`
+	Parameter      *string           `json:"parameter"`
+	Repositories   []string          `json:"repositories"`
+	Permissions    map[string]string `json:"permissions"`
+	ExpiresAt      *string           `json:"expires_at"`
+	TokenSHA       *string           `json:"token_sha"`
+	Error          *string           `json:"error"`
+	Raw            *string           `json:"raw"`
+}
+
+// WriteEventsJSON prints the events as one JSON document (docs/read-json.md):
+// times in RFC 3339 (UTC), absent values null, outcome refreshed, failed or
+// other, repositories a list (["*"]: every repository of the installation)
+// and permissions an object.
+func WriteEventsJSON(w io.Writer, l EventLog) error {
+	doc := eventsDoc{
+		FormatVersion: EventsFormatVersion, SandboxID: l.SandboxID,
+		From: l.From.UTC().Format(time.RFC3339Nano), To: l.To.UTC().Format(time.RFC3339Nano),
+		Events: make([]eventJSON, 0, len(l.Events)),
+	}
+	for _, ev := range l.Events {
+		j := eventJSON{
+			Time: ev.Time.UTC().Format(time.RFC3339Nano), Outcome: OutcomeOther,
+			Msg: opt(ev.Msg), Level: opt(ev.Level), Owner: opt(ev.Owner), Parameter: opt(ev.Parameter),
+			Repositories: repoList(ev.Repositories), Permissions: permMap(ev.Permissions),
+			TokenSHA: opt(ev.TokenSHA), Error: opt(ev.Error), Raw: opt(ev.Raw),
+		}
+		switch ev.Msg {
+		case msgRefreshed:
+			j.Outcome = OutcomeRefreshed
+		case msgFailed:
+			j.Outcome = OutcomeFailed
+		}
+		if ev.InstallationID != 0 {
+			id := ev.InstallationID
+			j.InstallationID = &id
+		}
+		if ev.ExpiresAt != "" {
+			v := ev.ExpiresAt
+			if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+				v = t.UTC().Format(time.RFC3339Nano)
+			}
+			j.ExpiresAt = &v
+		}
+		doc.Events = append(doc.Events, j)
 	}
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(evs)
+	return enc.Encode(doc)
+}
+
+func opt(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// repoList reads the logged repositories: "a,b" or "*" as the refresher
+// logs them, or a JSON list.
+func repoList(r json.RawMessage) []string {
+	var list []string
+	if json.Unmarshal(r, &list) == nil && list != nil {
+		return list
+	}
+	var s string
+	if json.Unmarshal(r, &s) != nil || s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// permMap reads the logged permissions: "contents=write,metadata=read" as
+// the refresher logs them, or a JSON object.
+func permMap(r json.RawMessage) map[string]string {
+	var m map[string]string
+	if json.Unmarshal(r, &m) == nil && m != nil {
+		return m
+	}
+	var s string
+	if json.Unmarshal(r, &s) != nil || s == "" {
+		return nil
+	}
+	m = map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
 }
 
 func compact(r json.RawMessage) string {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/schematest"
 	"github.com/klankermaker/km/internal/setup"
 	"github.com/klankermaker/km/state"
 )
@@ -66,12 +67,22 @@ func TestOtelEvents(t *testing.T) {
 	if len(lines) != 2 || !strings.Contains(lines[0], "repositories=my-repo,other") || !strings.Contains(lines[1], `error="installation suspended"`) {
 		t.Errorf("text output:\n%s", txt.String())
 	}
-	var js bytes.Buffer
-	if err := setup.WriteEventsJSON(&js, got); err != nil {
+	l, err := setup.ReadEvents(ctx, f.env(), setup.EventsOptions{SandboxID: sb, Since: time.Hour})
+	if err != nil {
 		t.Fatal(err)
 	}
-	var decoded []map[string]any
-	if err := json.Unmarshal(js.Bytes(), &decoded); err != nil || len(decoded) != 2 || decoded[1]["error"] != "installation suspended" {
+	var js bytes.Buffer
+	if err := setup.WriteEventsJSON(&js, l); err != nil {
+		t.Fatal(err)
+	}
+	schematest.Validate(t, schematest.Compile(t, "otel-json.schema.json"), "km otel --events --format json", js.Bytes())
+	var decoded struct {
+		SandboxID string           `json:"sandbox_id"`
+		From, To  time.Time        // RFC 3339
+		Events    []map[string]any `json:"events"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &decoded); err != nil || len(decoded.Events) != 2 || decoded.Events[1]["error"] != "installation suspended" ||
+		decoded.Events[0]["outcome"] != "refreshed" || decoded.Events[1]["outcome"] != "failed" || decoded.SandboxID != sb || decoded.To.Sub(decoded.From) != time.Hour {
 		t.Errorf("JSON output (%v):\n%s", err, js.String())
 	}
 

@@ -202,6 +202,7 @@ type SandboxStatus struct {
 	Profile       string    `json:"profile,omitempty"`
 	Owners        []string  `json:"owners"`
 	TokenExpires  time.Time `json:"token_expires_at,omitempty"`
+	TokenMinted   time.Time `json:"-"` // of the token that expires first
 	TokenAge      string    `json:"token_age,omitempty"`
 	ScheduleState string    `json:"schedule_state,omitempty"`
 	Status        string    `json:"status"` // ok, drifted, orphaned, expired, missing
@@ -241,7 +242,7 @@ func (s *Session) List(ctx context.Context) ([]SandboxStatus, error) {
 		if l.Type == "km_github_token" {
 			if m, ok := l.Extra.(tokenmeta.Meta); ok {
 				if r.TokenExpires.IsZero() || m.ExpiresAt.Before(r.TokenExpires) {
-					r.TokenExpires = m.ExpiresAt
+					r.TokenExpires, r.TokenMinted = m.ExpiresAt, m.MintedAt
 					r.TokenAge = now.Sub(m.MintedAt).Round(time.Minute).String()
 				}
 				if _, declared := s.Config.Sandbox(l.Sandbox); !declared {
