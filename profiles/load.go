@@ -45,6 +45,7 @@ type loader struct {
 	broken         map[string]bool // profiles with errors: skip cross-checks
 	unparsable     bool            // a profile file is not valid YAML
 	badAccounts    []string        // installations with errors: no "missing" report
+	githubBroken   bool            // the github section has errors: no "not configured" report
 }
 
 // Load reads km.yaml at path and every SandboxProfile in its profilesDir, and
@@ -195,7 +196,9 @@ func (l *loader) decodeConfig(d *decoder, root *yaml.Node, cfg *Config) {
 		}
 	}
 	if v, ok := f["github"]; ok {
+		before := len(l.c.list)
 		l.decodeGitHub(d, v.val, cfg)
+		l.githubBroken = len(l.c.list) > before
 	}
 	if v, ok := f["refresher"]; ok {
 		l.decodeRefresher(d, v.val, &cfg.Refresher)
