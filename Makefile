@@ -2,12 +2,14 @@
 GO      ?= go
 BIN     := bin
 LDFLAGS := -s -w -buildid=
+# km version's commit where Go's VCS stamping is off (-buildvcs=false, git worktrees).
+COMMIT  := $(shell git rev-parse HEAD 2>/dev/null)
 
 .PHONY: build demo test race vet clean deps deps-demo
 
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -trimpath -o $(BIN)/km ./cmd/km
+	$(GO) build -trimpath -ldflags='-X main.linkedCommit=$(COMMIT)' -o $(BIN)/km ./cmd/km
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -buildvcs=false -ldflags='$(LDFLAGS)' -o $(BIN)/bootstrap ./cmd/km-refresher
 	$(GO) run ./internal/lambdazip/mkzip -o $(BIN)/km-refresher.zip $(BIN)/bootstrap
 	@sha256sum $(BIN)/km-refresher.zip
