@@ -44,7 +44,7 @@ func (a AllowList) valueAllowed(v string) bool {
 
 // ParseAllowList reads the paths and regexes arrays of the [allowlist] table of a
 // gitleaks config. Only the subset of TOML the file uses is understood (arrays of
-// '''literal''' strings, # comments); anything else inside those arrays is an
+// triple-quoted literal strings, # comments); anything else inside those arrays is an
 // error naming the line.
 func ParseAllowList(name string, data []byte) (AllowList, error) {
 	var a AllowList
