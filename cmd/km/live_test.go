@@ -1,16 +1,23 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/klankermaker/km/internal/githubsim"
+	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/refreshertest"
+	"github.com/klankermaker/km/state"
 	"github.com/klankermaker/km/state/statetest"
 )
 
@@ -26,10 +33,31 @@ import (
 // $CLIENT_ID, $INST_USER and $INST_ORG are the App and its installations on
 // my-user and my-org; $GITHUB_TOKEN is accepted for PR comments;
 // $KM_REFRESHER_ZIP is a stand-in deployment package.
+//
+// Extra commands: stucklock ID takes the state lock of $PREFIX as ID and keeps
+// it, as a run that crashed would; startrefresher runs cmd/km-refresher for
+// $PREFIX's function on kumo's Runtime API, as Lambda would, and returns once
+// kumo routes invocations to it.
 func TestScriptsLive(t *testing.T) {
-	_, _, kumoURL := statetest.NewKumo(t)
+	aws, _, kumoURL := statetest.NewKumo(t)
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script/live",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"stucklock": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: stucklock ID")
+				}
+				lock := names.New(ts.Getenv("PREFIX")).LockParam()
+				_, err := aws.AcquireLock(context.Background(), lock, state.LockInfo{ID: args[0], Operation: "apply", Who: "crashed@ci"}, 0)
+				ts.Check(err)
+			},
+			"startrefresher": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 0 {
+					ts.Fatalf("usage: startrefresher")
+				}
+				startRefresher(t, ts, aws, kumoURL)
+			},
+		},
 		Setup: func(e *testscript.Env) error {
 			tag := make([]byte, 4)
 			if _, err := rand.Read(tag); err != nil {
@@ -72,4 +100,40 @@ func TestScriptsLive(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// liveRefresher is cmd/km-refresher, built once for this test binary.
+var liveRefresher refreshertest.Binary
+
+// startRefresher runs the refresher for $PREFIX's function with the
+// environment km apply gave it, waits for its first poll, then invokes it with
+// an empty payload (which it refuses) until kumo stops answering "no runtime
+// handler": from then on km's invocations reach it.
+func startRefresher(t *testing.T, ts *testscript.TestScript, aws *state.AWS, kumoURL string) {
+	ctx := context.Background()
+	fn := names.New(ts.Getenv("PREFIX")).Function()
+	live, err := aws.GetFunction(ctx, fn)
+	ts.Check(err)
+	proxy := refreshertest.NewProxy(t, kumoURL)
+	cmd := exec.Command(liveRefresher.Path(t))
+	cmd.Env = refreshertest.Env(proxy.RuntimeAPI(fn), fn, proxy.URL, filepath.Join(ts.Getenv("WORK"), "refresher-home"), live.Env)
+	out := &refreshertest.Output{}
+	cmd.Stdout, cmd.Stderr = out, out
+	ts.Check(cmd.Start())
+	ts.Defer(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	select {
+	case <-proxy.Polled(fn):
+	case <-time.After(30 * time.Second):
+		ts.Fatalf("the refresher never polled the Runtime API; its output:\n%s", out)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, _, err := aws.Invoke(ctx, fn, []byte("{}"))
+		if err == nil || !strings.Contains(err.Error(), "no runtime handler") {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("kumo never routed an invocation to the refresher: %v\n%s", err, out)
+		}
+	}
 }
