@@ -68,10 +68,7 @@ func TestCompletionScriptInBash(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bash not found: %v", err)
 	}
-	bin := filepath.Join(t.TempDir(), "km")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build cmd/km: %v\n%s", err, out)
-	}
+	bin := kmBinary(t)
 	scripts := map[string]string{}
 	for _, sh := range []string{"bash", "zsh", "fish"} {
 		out, err := exec.Command(bin, "completion", sh).Output()

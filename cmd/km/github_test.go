@@ -39,10 +39,7 @@ func TestGithubCommandExitCode(t *testing.T) {
 	}
 	run := hex.EncodeToString(tag)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "km")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build cmd/km: %v\n%s", err, out)
-	}
+	bin := kmBinary(t)
 	cfg := filepath.Join(dir, "km.yaml")
 	if err := os.WriteFile(cfg, []byte("region: us-east-1\nprefix: g"+run+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -57,7 +54,8 @@ func TestGithubCommandExitCode(t *testing.T) {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+kumoURL, "AWS_REGION=us-east-1",
 		"AWS_ACCESS_KEY_ID=AKIDKUMOTEST", "AWS_SECRET_ACCESS_KEY=kumo-test-secret",
-		"KM_GITHUB_API_URL="+sim.URL, "KM_GITHUB_WEB_URL="+sim.URL, "NO_COLOR=1", "HOME="+dir)
+		"KM_GITHUB_API_URL="+sim.URL, "KM_GITHUB_WEB_URL="+sim.URL, "NO_COLOR=1", "HOME="+dir,
+		"KM_REFRESHER_ZIP="+filepath.Join(dir, "km-refresher.zip"))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
