@@ -21,7 +21,7 @@ func (l *loader) crossCheck(cfg *Config) {
 	// No App at all: one error with the seed's two-step fix, not one "missing
 	// installation" per owner (which would suggest only the second step).
 	noApp := cfg.GitHub.AppClientID == ""
-	if noApp && len(cfg.Sandboxes) > 0 && !l.githubBroken {
+	if noApp && len(cfg.Sandboxes) > 0 && !l.githubBroken && !l.forSetup {
 		l.c.add(&Error{Pos: cfg.Sandboxes[0].Pos, Msg: ErrGitHubNotConfigured.Error(), Err: ErrGitHubNotConfigured})
 	}
 	for i, sb := range cfg.Sandboxes {
@@ -47,7 +47,7 @@ func (l *loader) crossCheck(cfg *Config) {
 				sb.ID, show(p.Name), posString(p.Pos))
 			continue
 		}
-		if noApp {
+		if noApp || l.forSetup {
 			continue
 		}
 		for j, rp := range p.AllowedRepos {

@@ -172,3 +172,33 @@ func TestLoadNoAppIsErrGitHubNotConfigured(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadForSetup: km github and km configure github load km.yaml without the
+// App and installation checks they exist to fix, and with every other check.
+func TestLoadForSetup(t *testing.T) {
+	for _, tc := range []struct {
+		name, km string
+		wantErr  string // "" means it loads
+	}{
+		{"no github section, sandboxes declared", "sandboxes:\n  - id: sb-1\n    profile: p\n", ""},
+		{"App without installations", "github:\n  appClientId: Iv1.abc123\nsandboxes:\n  - id: sb-1\n    profile: p\n", ""},
+		{"other errors still reported", "regoin: us-east-1\nsandboxes:\n  - id: sb-1\n    profile: q\n", `km.yaml:1:1: km.yaml: unknown key "regoin"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inTempDir(t, map[string]string{"km.yaml": tc.km, "profiles/p.yaml": baseProfile})
+			cfg, err := LoadForSetup("km.yaml")
+			if tc.wantErr == "" {
+				if err != nil || len(cfg.Sandboxes) != 1 {
+					t.Fatalf("LoadForSetup: %v", err)
+				}
+				if _, err := Load("km.yaml"); err == nil {
+					t.Error("Load accepted it too: the case does not exercise the setup checks")
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), `profile "q" not found`) {
+				t.Errorf("LoadForSetup error %v, want %q and the missing profile", err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -23,7 +23,8 @@ import (
 // TestGithubCommandExitCode runs the built km github --no-browser against kumo
 // and the GitHub simulator, opens the URL it prints in headless Chromium (the
 // manifest flow posts to the simulator and comes back to km's callback), and
-// checks that km exits 0 and records the App in km.yaml, printing no key.
+// checks that km exits 0 and records the App in km.yaml, printing no key, on a
+// km.yaml that already declares a sandbox.
 // Chromium is installed by make deps (.ci/install-packages.sh).
 func TestGithubCommandExitCode(t *testing.T) {
 	const chromium = "/usr/bin/chromium"
@@ -41,7 +42,17 @@ func TestGithubCommandExitCode(t *testing.T) {
 	dir := t.TempDir()
 	bin := kmBinary(t)
 	cfg := filepath.Join(dir, "km.yaml")
-	if err := os.WriteFile(cfg, []byte("region: us-east-1\nprefix: g"+run+"\n"), 0o600); err != nil {
+	// Sandboxes are declared already: km github must still run (it is the
+	// first step of the ErrGitHubNotConfigured fix).
+	decl := "region: us-east-1\nprefix: g" + run + "\nsandboxes:\n  - id: sb-" + run + "\n    profile: p\n    principal: arn:aws:iam::123456789012:role/x\n"
+	if err := os.WriteFile(cfg, []byte(decl), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	profile := "apiVersion: klankermaker.ai/v1alpha1\nkind: SandboxProfile\nmetadata: {name: p}\nspec:\n  sourceAccess:\n    github:\n      allowedRepos: [my-user/my-repo]\n      permissions: [clone]\n"
+	if err := os.MkdirAll(filepath.Join(dir, "profiles"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "profiles", "p.yaml"), []byte(profile), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "km-refresher.zip"), []byte("refresher "+run), 0o600); err != nil {

@@ -28,8 +28,9 @@ import (
 // script gets its own prefix and sandbox id ($PREFIX, $SB): kumo's store
 // outlives a run, and go test -count=2 must pass.
 //
-// Per script: $WORK/km.yaml names region, $PREFIX and profilesDir (no github
-// section: the script configures it); $WORK/app.pem is the simulator App's key;
+// Per script: $WORK/km.yaml names region, $PREFIX and profilesDir, then holds
+// the script's km.extra.yaml if any (no github section: the script configures
+// it); $WORK/app.pem is the simulator App's key;
 // $CLIENT_ID, $INST_USER and $INST_ORG are the App and its installations on
 // my-user and my-org; $GITHUB_TOKEN is accepted for PR comments;
 // $KM_REFRESHER_ZIP is a stand-in deployment package.
@@ -79,6 +80,11 @@ func TestScriptsLive(t *testing.T) {
 				"app.pem":          string(key),
 				"km-refresher.zip": "refresher package " + run,
 				"km.yaml":          "region: us-east-1\nprefix: " + prefix + "\nprofilesDir: profiles\n",
+			}
+			// A script may add to km.yaml (sandboxes, say) with km.extra.yaml,
+			// where ${SB} is this script's sandbox id.
+			if extra, err := os.ReadFile(filepath.Join(e.WorkDir, "km.extra.yaml")); err == nil {
+				files["km.yaml"] += strings.ReplaceAll(string(extra), "${SB}", "sb-"+run)
 			}
 			for name, body := range files {
 				if err := os.WriteFile(filepath.Join(e.WorkDir, name), []byte(body), 0o600); err != nil {
