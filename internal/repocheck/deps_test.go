@@ -108,3 +108,28 @@ func TestInstallPackagesScript(t *testing.T) {
 		})
 	}
 }
+
+// TestMakeRunsDepsFirst: make test (and make race) run the installer before
+// anything else, and make demo runs it for git, so a missing package stops make
+// before any test or build (make -n prints the commands without running them).
+func TestMakeRunsDepsFirst(t *testing.T) {
+	root := repoRoot(t)
+	for _, tc := range []struct{ target, first, later string }{
+		{"test", "bash .ci/install-packages.sh", "test -count=1"},
+		{"race", "bash .ci/install-packages.sh", "test -race"},
+		{"demo", "bash .ci/install-packages.sh git", "./scripts/demo.sh"},
+	} {
+		t.Run(tc.target, func(t *testing.T) {
+			cmd := exec.Command("make", "-n", tc.target)
+			cmd.Dir = root
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("make -n %s: %v", tc.target, err)
+			}
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			if lines[0] != tc.first || !strings.Contains(string(out), tc.later) {
+				t.Errorf("make -n %s starts with %q, want %q before %q:\n%s", tc.target, lines[0], tc.first, tc.later, out)
+			}
+		})
+	}
+}
