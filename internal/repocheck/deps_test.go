@@ -120,8 +120,15 @@ func TestMakeRunsDepsFirst(t *testing.T) {
 		{"demo", "bash .ci/install-packages.sh git", "./scripts/demo.sh"},
 	} {
 		t.Run(tc.target, func(t *testing.T) {
-			cmd := exec.Command("make", "-n", tc.target)
+			// --no-print-directory and no inherited MAKEFLAGS: the test may
+			// itself run under make test.
+			cmd := exec.Command("make", "-n", "--no-print-directory", tc.target)
 			cmd.Dir = root
+			for _, kv := range os.Environ() {
+				if k, _, _ := strings.Cut(kv, "="); k != "MAKEFLAGS" && k != "MFLAGS" && k != "MAKELEVEL" {
+					cmd.Env = append(cmd.Env, kv)
+				}
+			}
 			out, err := cmd.Output()
 			if err != nil {
 				t.Fatalf("make -n %s: %v", tc.target, err)
