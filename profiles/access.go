@@ -1,9 +1,16 @@
 package profiles
 
 import (
+	"errors"
 	"sort"
 	"strings"
 )
+
+// ErrGitHubNotConfigured means sandboxes are declared but km.yaml records no GitHub
+// App. Its text carries the seed's fix, in order: create the App, then record its
+// installations. reconcile re-exports it.
+var ErrGitHubNotConfigured = errors.New("ErrGitHubNotConfigured: no GitHub App is configured (github.appClientId and at least one installation in km.yaml); " +
+	"fix: run `km github` to create and configure the App, then `km configure github --discover --force` to record its installations")
 
 // GitHubConfigured reports whether km.yaml names the App (appClientId) and at
 // least one installation. When it is false the caller reports ErrGitHubNotConfigured.

@@ -18,6 +18,12 @@ func (l *loader) crossCheck(cfg *Config) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	// No App at all: one error with the seed's two-step fix, not one "missing
+	// installation" per owner (which would suggest only the second step).
+	noApp := cfg.GitHub.AppClientID == ""
+	if noApp && len(cfg.Sandboxes) > 0 && !l.githubBroken && !l.forSetup {
+		l.c.add(&Error{Pos: cfg.Sandboxes[0].Pos, Msg: ErrGitHubNotConfigured.Error(), Err: ErrGitHubNotConfigured})
+	}
 	for i, sb := range cfg.Sandboxes {
 		p, ok := cfg.Profiles[sb.Profile]
 		if !ok {
@@ -39,6 +45,9 @@ func (l *loader) crossCheck(cfg *Config) {
 		if !p.HasGitHub {
 			l.c.addf(l.sbProfilePos[i], "sandbox %s: profile %s (%s) has no spec.sourceAccess.github; expected allowedRepos so km can scope the sandbox's token",
 				sb.ID, show(p.Name), posString(p.Pos))
+			continue
+		}
+		if noApp || l.forSetup {
 			continue
 		}
 		for j, rp := range p.AllowedRepos {

@@ -11,7 +11,11 @@ import (
 type Error struct {
 	Pos Pos
 	Msg string
+	Err error // optional sentinel the problem is an instance of (errors.Is)
 }
+
+// Unwrap returns the sentinel, if any.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Error formats the problem as FILE:LINE:COL: message.
 func (e *Error) Error() string {
@@ -66,6 +70,11 @@ func (c *collector) seeFile(name string) {
 func (c *collector) addf(pos Pos, format string, args ...any) {
 	c.seeFile(pos.File)
 	c.list = append(c.list, &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (c *collector) add(e *Error) {
+	c.seeFile(e.Pos.File)
+	c.list = append(c.list, e)
 }
 
 // err returns the collected problems sorted, or nil.

@@ -45,13 +45,24 @@ type loader struct {
 	broken         map[string]bool // profiles with errors: skip cross-checks
 	unparsable     bool            // a profile file is not valid YAML
 	badAccounts    []string        // installations with errors: no "missing" report
+	githubBroken   bool            // the github section has errors: no "not configured" report
+	forSetup       bool            // LoadForSetup: no App or installation checks
 }
 
 // Load reads km.yaml at path and every SandboxProfile in its profilesDir, and
 // validates them. On any problem it returns an *Errors listing all of them, each as
 // FILE:LINE:COL: message. A missing or unreadable km.yaml is a plain error that
 // wraps the os error. Environment overrides are not applied: see ApplyEnv.
-func Load(path string) (*Config, error) {
+func Load(path string) (*Config, error) { return load(path, false) }
+
+// LoadForSetup is Load without the checks that km github and km configure
+// github exist to fix: ErrGitHubNotConfigured (no App recorded) and sandbox
+// owners without an installation. Everything else is checked as Load does.
+// Without it the setup commands could not run on a km.yaml that already
+// declares sandboxes, and the advice to run them would be a loop.
+func LoadForSetup(path string) (*Config, error) { return load(path, true) }
+
+func load(path string, forSetup bool) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading the km config %s: %w; pass --config FILE or set KM_CONFIG", path, err)
@@ -60,7 +71,7 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolving the km config path %s: %w", path, err)
 	}
-	l := &loader{c: newCollector(), userPath: path, broken: map[string]bool{}, profilesDirRaw: DefaultProfilesDir}
+	l := &loader{c: newCollector(), userPath: path, broken: map[string]bool{}, profilesDirRaw: DefaultProfilesDir, forSetup: forSetup}
 	l.c.seeFile(path)
 	cfg := &Config{
 		File:        abs,
@@ -195,7 +206,9 @@ func (l *loader) decodeConfig(d *decoder, root *yaml.Node, cfg *Config) {
 		}
 	}
 	if v, ok := f["github"]; ok {
+		before := len(l.c.list)
 		l.decodeGitHub(d, v.val, cfg)
+		l.githubBroken = len(l.c.list) > before
 	}
 	if v, ok := f["refresher"]; ok {
 		l.decodeRefresher(d, v.val, &cfg.Refresher)

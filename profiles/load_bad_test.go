@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -101,8 +102,12 @@ func TestLoadRejects(t *testing.T) {
 		}, want: "km.yaml:13:16", frag: "is already the principal of sandbox sb-1 (line 10)"},
 		{name: "sandboxes not a list", km: km("sandboxes:\n  - id: sb-1\n    profile: p\n    principal: arn:aws:iam::123456789012:role/km-sandbox-sb-1\n", "sandboxes: {id: sb-1}\n"), want: "km.yaml:7:12", frag: "sandboxes: found a mapping; expected a list"},
 		{name: "owner without installation", profile: prof("my-user/my-repo, my-org/*", "other-org/x"), want: "km.yaml:8:5", frag: `sandbox sb-1: profile "p" needs a GitHub App installation for account "other-org" (from other-org/x at profiles/p.yaml:9:22), but github.installations lists: my-user, my-org`},
-		{name: "no github section but owners", km: kmRaw("region: us-east-1\nsandboxes:\n  - id: sb-1\n    profile: p\n    principal: arn:aws:iam::123456789012:role/r\n"), want: "km.yaml:3:5", frag: `needs a GitHub App installation for account "my-user"`, count: 2},
-		{name: "star without any installation", km: kmRaw("sandboxes:\n  - id: sb-1\n    profile: p\n    principal: arn:aws:iam::123456789012:role/r\n"), profile: prof("my-user/my-repo, my-org/*", `"*"`), want: "km.yaml:2:5", frag: `profile "p" allows "*" (profiles/p.yaml:9:22), which uses the default installation, but km.yaml lists no github.installations`},
+		// No App recorded at all: one error, the seed's two steps in order (issue 15).
+		{name: "no github section but owners", km: kmRaw("region: us-east-1\nsandboxes:\n  - id: sb-1\n    profile: p\n    principal: arn:aws:iam::123456789012:role/r1\n"), want: "km.yaml:3:5", frag: "ErrGitHubNotConfigured: no GitHub App is configured (github.appClientId and at least one installation in km.yaml); fix: run `km github` to create and configure the App, then `km configure github --discover --force`"},
+		{name: "no github section, star", km: kmRaw("sandboxes:\n  - id: sb-1\n    profile: p\n    principal: arn:aws:iam::123456789012:role/r1\n"), profile: prof("my-user/my-repo, my-org/*", `"*"`), want: "km.yaml:2:5", frag: "fix: run `km github` to create and configure the App, then `km configure github --discover --force`"},
+		{name: "no github section, two sandboxes", km: kmRaw("sandboxes:\n  - id: sb-1\n    profile: p\n    principal: arn:aws:iam::123456789012:role/r1\n  - id: sb-2\n    profile: p\n    principal: arn:aws:iam::123456789012:role/r2\n"), want: "km.yaml:2:5", frag: "ErrGitHubNotConfigured"},
+		{name: "App without installations, star", km: kmRaw("github:\n  appClientId: Iv1.abc123\nsandboxes:\n  - id: sb-1\n    profile: p\n    principal: arn:aws:iam::123456789012:role/r1\n"), profile: prof("my-user/my-repo, my-org/*", `"*"`), want: "km.yaml:4:5", frag: `profile "p" allows "*" (profiles/p.yaml:9:22), which uses the default installation, but km.yaml lists no github.installations`},
+		{name: "App without installations, owner", km: kmRaw("github:\n  appClientId: Iv1.abc123\nsandboxes:\n  - id: sb-1\n    profile: p\n    principal: arn:aws:iam::123456789012:role/r1\n"), want: "km.yaml:4:5", frag: `needs a GitHub App installation for account "my-user"`, count: 2},
 		{name: "profilesDir missing", km: func(*testing.T) string { return baseKM + "profilesDir: nope\n" }, want: "km.yaml:11:14", frag: "profilesDir: cannot read nope: no such file or directory", count: 2},
 		{name: "km.yaml not YAML", km: kmRaw("region: us-east-1\ngithub:\n  installations: {my-user: 1\nsandboxes: []\n"), want: "km.yaml:3:1", frag: "YAML syntax error: did not find expected ',' or '}'"},
 		{name: "km.yaml a list", km: kmRaw("- region\n"), want: "km.yaml:1:1", frag: "km.yaml: found a list; expected a mapping"},
@@ -156,6 +161,59 @@ func TestLoadRejects(t *testing.T) {
 				}
 			}
 			t.Errorf("no error at %s containing %q; got:\n%v", c.want, c.frag, err)
+		})
+	}
+}
+
+// TestLoadNoAppIsErrGitHubNotConfigured: the load error for a km.yaml without an
+// App is the seed's sentinel, so callers can tell it apart with errors.Is.
+func TestLoadNoAppIsErrGitHubNotConfigured(t *testing.T) {
+	for _, tc := range []struct {
+		name, km string
+		want     bool
+	}{
+		{"no github section", "sandboxes:\n  - id: sb-1\n    profile: p\n    principal: arn:aws:iam::123456789012:role/r1\n", true},
+		{"App without installations", "github:\n  appClientId: Iv1.abc123\nsandboxes:\n  - id: sb-1\n    profile: p\n    principal: arn:aws:iam::123456789012:role/r1\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inTempDir(t, map[string]string{"km.yaml": tc.km, "profiles/p.yaml": baseProfile})
+			_, err := Load("km.yaml")
+			if err == nil {
+				t.Fatal("Load succeeded")
+			}
+			if got := errors.Is(err, ErrGitHubNotConfigured); got != tc.want {
+				t.Errorf("errors.Is(err, ErrGitHubNotConfigured) = %v, want %v: %v", got, tc.want, err)
+			}
+		})
+	}
+}
+
+// TestLoadForSetup: km github and km configure github load km.yaml without the
+// App and installation checks they exist to fix, and with every other check.
+func TestLoadForSetup(t *testing.T) {
+	for _, tc := range []struct {
+		name, km string
+		wantErr  string // "" means it loads
+	}{
+		{"no github section, sandboxes declared", "sandboxes:\n  - id: sb-1\n    profile: p\n    principal: arn:aws:iam::123456789012:role/r1\n", ""},
+		{"App without installations", "github:\n  appClientId: Iv1.abc123\nsandboxes:\n  - id: sb-1\n    profile: p\n    principal: arn:aws:iam::123456789012:role/r1\n", ""},
+		{"other errors still reported", "regoin: us-east-1\nsandboxes:\n  - id: sb-1\n    profile: q\n    principal: arn:aws:iam::123456789012:role/r1\n", `km.yaml:1:1: km.yaml: unknown key "regoin"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inTempDir(t, map[string]string{"km.yaml": tc.km, "profiles/p.yaml": baseProfile})
+			cfg, err := LoadForSetup("km.yaml")
+			if tc.wantErr == "" {
+				if err != nil || len(cfg.Sandboxes) != 1 {
+					t.Fatalf("LoadForSetup: %v", err)
+				}
+				if _, err := Load("km.yaml"); err == nil {
+					t.Error("Load accepted it too: the case does not exercise the setup checks")
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), `profile "q" not found`) {
+				t.Errorf("LoadForSetup error %v, want %q and the missing profile", err, tc.wantErr)
+			}
 		})
 	}
 }

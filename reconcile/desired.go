@@ -3,7 +3,6 @@ package reconcile
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,9 +14,9 @@ import (
 	"github.com/klankermaker/km/profiles"
 )
 
-// ErrGitHubNotConfigured means sandboxes are declared but no GitHub App is.
-var ErrGitHubNotConfigured = errors.New("ErrGitHubNotConfigured: no GitHub App is configured (github.appClientId and at least one installation in km.yaml); " +
-	"fix: run `km github` to create the App, then `km configure github --discover --force` to record its installations")
+// ErrGitHubNotConfigured means sandboxes are declared but no GitHub App is
+// (defined in profiles, which reports it while loading).
+var ErrGitHubNotConfigured = profiles.ErrGitHubNotConfigured
 
 // Addresses of the shared resources.
 const (

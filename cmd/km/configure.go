@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"os"
 
 	"github.com/klankermaker/km/internal/setup"
@@ -12,10 +11,9 @@ type ConfigureCmd struct {
 	Github ConfigureGithubCmd `cmd:"" name:"github" help:"Record the GitHub App and its installations in km.yaml and SSM."`
 }
 
-// Run implements km configure without a subcommand (kong normally asks for one).
-func (c *ConfigureCmd) Run(g *Globals) error {
-	return errors.New("km configure needs a subcommand: km configure github (see km configure github --help)")
-}
+// ConfigureCmd has no Run of its own: kong calls every Run from the selected
+// command up to the root, so a parent Run would fail after the child succeeded.
+// Without a subcommand kong's parser reports `expected "github"` and km exits 1.
 
 // ConfigureGithubCmd is km configure github.
 type ConfigureGithubCmd struct {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
+	"github.com/willabides/kongplete"
 )
 
 // Globals are the flags and streams every command sees.
@@ -45,6 +46,8 @@ type CLI struct {
 	Sandbox     SandboxCmd     `cmd:"" help:"Commands run inside a sandbox."`
 	GitAskpass  GitAskpassCmd  `cmd:"" name:"git-askpass" help:"GIT_ASKPASS helper (called by git)."`
 	GitPrePush  GitPrePushCmd  `cmd:"" name:"git-pre-push" help:"pre-push hook (called by git)."`
+	Version     VersionCmd     `cmd:"" help:"Print km's version, commit, Go version and the refresher package's SHA-256."`
+	Completion  CompletionCmd  `cmd:"" help:"Print the shell completion script for bash, zsh or fish."`
 }
 
 // ExitError carries an exit code without printing anything more.
@@ -72,6 +75,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "km: %v\n", err)
 		return 1
+	}
+	// Shell completion: when the shell runs km with COMP_LINE set, answer
+	// from the command tree and stop (see km completion).
+	kongplete.Complete(parser, kongplete.WithExitFunc(func(code int) { exitCode = code }),
+		kongplete.WithErrorHandler(func(err error) { fmt.Fprintf(stderr, "km: completion: %v\n", err) }))
+	if exitCode >= 0 {
+		return exitCode
 	}
 	kctx, err := parser.Parse(args)
 	if exitCode >= 0 { // --help

@@ -52,6 +52,9 @@ func TestImportRules(t *testing.T) {
 		{"internal/payload", false, []string{mod}, "the schedule payload is a leaf"},
 		{"internal/policyeval", false, []string{mod, awsSDK}, "the policy evaluator is a leaf: it judges documents, it does not fetch them"},
 		{"internal/tokenstore", false, []string{mod + "reconcile", mod + "lambda"}, "both apply and the refresher write through it"},
+		{"internal/version", false, []string{awsSDK, github, mod + "state", mod + "reconcile"}, "km version reads build information and a file, nothing remote"},
+		{"internal/completion", false, []string{mod}, "the completion scripts are a leaf"},
+		{"internal/repocheck", false, []string{mod}, "the repository checks stand alone"},
 	}
 	for _, r := range rules {
 		pkg := mod + r.pkg

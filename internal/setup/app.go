@@ -103,7 +103,7 @@ func CreateApp(ctx context.Context, e workflow.Env, o CreateAppOptions) (CreateA
 // loadAndApply reloads km.yaml after an edit and applies the config slice;
 // on failure km.yaml gets its original bytes back.
 func loadAndApply(ctx context.Context, e workflow.Env, original []byte) error {
-	cfg, err := workflow.LoadConfig(e)
+	cfg, err := loadForSetup(e)
 	if err == nil {
 		err = applyConfigSlice(ctx, e, cfg)
 	}

@@ -329,7 +329,7 @@ func previewConfig(cfg *profiles.Config, e workflow.Env, upd profiles.GitHubUpda
 	if _, err := profiles.SetGitHub(tmp.Name(), upd); err != nil {
 		return nil, fix(err)
 	}
-	c, err := profiles.Load(tmp.Name())
+	c, err := profiles.LoadForSetup(tmp.Name())
 	if err != nil {
 		return nil, fix(err)
 	}

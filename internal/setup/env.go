@@ -42,11 +42,22 @@ func out(e workflow.Env) io.Writer {
 	return e.Stdout
 }
 
+// loadForSetup loads km.yaml without the App and installation checks (what km
+// github and km configure github are run to fix; see profiles.LoadForSetup).
+func loadForSetup(e workflow.Env) (*profiles.Config, error) {
+	cfg, err := profiles.LoadForSetup(e.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ApplyEnv(func(k string) string { return getenv(e, k) })
+	return cfg, nil
+}
+
 // loadOrDefault loads km.yaml, or, when the file does not exist yet, returns the
 // defaults km.yaml would have (exists is then false) so that km github and km
 // configure github can create it.
 func loadOrDefault(e workflow.Env) (cfg *profiles.Config, exists bool, err error) {
-	cfg, err = workflow.LoadConfig(e)
+	cfg, err = loadForSetup(e)
 	if err == nil {
 		return cfg, true, nil
 	}

@@ -20,8 +20,8 @@ import (
 // policies for the principals km does not own) for every operation, the way
 // AWS decides (internal/policyeval; kumo itself evaluates no policy).
 func TestAccessMatrix(t *testing.T) {
-	const a, b = "sb-acl-a", "sb-acl-b"
-	f := newFixture(t, "kmacl", []string{a, b})
+	f := newFixture(t, "kmacl", []string{"sb-acl-a", "sb-acl-b"})
+	a, b := f.id("sb-acl-a"), f.id("sb-acl-b")
 	ctx := context.Background()
 	who, err := f.aws.CallerIdentity(ctx)
 	if err != nil {
@@ -39,7 +39,7 @@ func TestAccessMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.apply()
-	n := names.New("kmacl")
+	n := names.New(f.prefix)
 
 	// kumo's IAM reports account 123456789012 where its other services
 	// report another id (docs: the measured gaps); AWS has one account, and
@@ -95,7 +95,7 @@ func TestAccessMatrix(t *testing.T) {
 			t.Fatal(err)
 		}
 		// docs/iam.md: replace km in the resource names for another prefix.
-		s := strings.NewReplacer("parameter/km/", "parameter/kmacl/", "km-github-token-", "kmacl-github-token-").Replace(string(b))
+		s := strings.NewReplacer("parameter/km/", "parameter/"+f.prefix+"/", "km-github-token-", f.prefix+"-github-token-").Replace(string(b))
 		if s == string(b) {
 			t.Fatalf("docs/iam/%s names no km resource to re-prefix", file)
 		}
@@ -106,9 +106,9 @@ func TestAccessMatrix(t *testing.T) {
 		return p
 	}
 	param := func(name string) string { return "arn:aws:ssm:" + region + ":" + acct + ":parameter" + name }
-	appKeyARN, appKeyPolicy := key("alias/kmacl-github-app")
+	appKeyARN, appKeyPolicy := key("alias/" + f.prefix + "-github-app")
 	keyAARN, keyAPolicy := key(n.KeyAlias(a))
-	appKey := policyeval.SecureString{ARN: param(n.PrivateKeyParam()), KeyARN: appKeyARN, KeyPolicy: appKeyPolicy, KeyAliases: []string{"alias/kmacl-github-app"}}
+	appKey := policyeval.SecureString{ARN: param(n.PrivateKeyParam()), KeyARN: appKeyARN, KeyPolicy: appKeyPolicy, KeyAliases: []string{"alias/" + f.prefix + "-github-app"}}
 	tokenA := policyeval.SecureString{ARN: param(names.TokenParam(a, "my-user", true)), KeyARN: keyAARN, KeyPolicy: keyAPolicy, KeyAliases: []string{n.KeyAlias(a)}}
 	tokenA2 := policyeval.SecureString{ARN: param(names.TokenParam(a, "my-org", false)), KeyARN: keyAARN, KeyPolicy: keyAPolicy, KeyAliases: []string{n.KeyAlias(a)}}
 	// A parameter of sandbox B encrypted with A's key: the encryption
@@ -142,10 +142,10 @@ func TestAccessMatrix(t *testing.T) {
 		"account admin":      {ARN: "arn:aws:iam::" + acct + ":role/admin", Policies: []*policyeval.Policy{admin}},
 	}
 	// Sanity: the two sandboxes' principals are what the key policies name.
-	for _, sb := range []string{a, b} {
+	for row, sb := range map[string]string{"sandbox A": a, "sandbox B": b} {
 		_, p := key(n.KeyAlias(sb))
-		if !namedPrincipals(p)[ids["sandbox "+strings.ToUpper(sb[len(sb)-1:])].ARN] {
-			t.Fatalf("the key policy of %s does not name %s: %v", sb, ids["sandbox "+strings.ToUpper(sb[len(sb)-1:])].ARN, namedPrincipals(p))
+		if !namedPrincipals(p)[ids[row].ARN] {
+			t.Fatalf("the key policy of %s does not name %s: %v", sb, ids[row].ARN, namedPrincipals(p))
 		}
 	}
 

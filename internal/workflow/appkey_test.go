@@ -24,8 +24,8 @@ import (
 // sees a rotated or re-keyed App key without ever decrypting it.
 func TestAppKeyEncryptsThePrivateKey(t *testing.T) {
 	f := newFixture(t, "kmapk", []string{"sb-apk1"})
-	n := names.New("kmapk")
-	const alias = "alias/kmapk-github-app"
+	n := names.New(f.prefix)
+	alias := "alias/" + f.prefix + "-github-app"
 	pemBefore, err := os.ReadFile(f.written.KeyPath)
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +46,7 @@ func TestAppKeyEncryptsThePrivateKey(t *testing.T) {
 	for _, tg := range created[0].Tags {
 		tags[aws.ToString(tg.TagKey)] = aws.ToString(tg.TagValue)
 	}
-	if tags["km:purpose"] != "github-app" || tags["km:managed"] != "true" || tags["km:prefix"] != "kmapk" || tags["km:sandbox"] != "" {
+	if tags["km:purpose"] != "github-app" || tags["km:managed"] != "true" || tags["km:prefix"] != f.prefix || tags["km:sandbox"] != "" {
 		t.Errorf("App key tags = %v", tags)
 	}
 	pol, err := policyeval.Parse(aws.ToString(created[0].Policy))

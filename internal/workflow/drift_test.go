@@ -24,7 +24,7 @@ func TestOutOfBandDeletionIsRepaired(t *testing.T) {
 	f := newFixture(t, "kmdrift", []string{"sb-drift1"})
 	f.apply()
 	ctx := context.Background()
-	n := names.New("kmdrift")
+	n := names.New(f.prefix)
 	cases := []struct {
 		addr   string
 		delete func() error
@@ -32,9 +32,9 @@ func TestOutOfBandDeletionIsRepaired(t *testing.T) {
 		{`aws_ssm_parameter.installation["my-org"]`, func() error { return f.aws.DeleteParameter(ctx, n.InstallationParam("my-org")) }},
 		{`aws_ssm_parameter.app_client_id`, func() error { return f.aws.DeleteParameter(ctx, n.AppClientIDParam()) }},
 		{`aws_ssm_parameter.private_key`, func() error { return f.aws.DeleteParameter(ctx, n.PrivateKeyParam()) }},
-		{`sandbox["sb-drift1"].km_github_token["my-user"]`, func() error { return f.aws.DeleteParameter(ctx, "/sandbox/sb-drift1/github-token") }},
-		{`sandbox["sb-drift1"].aws_scheduler_schedule.refresh`, func() error { return f.aws.DeleteSchedule(ctx, n.ScheduleGroup(), n.Schedule("sb-drift1")) }},
-		{`sandbox["sb-drift1"].aws_kms_alias.token`, func() error { return f.aws.DeleteAlias(ctx, n.KeyAlias("sb-drift1")) }},
+		{`sandbox["` + f.id("sb-drift1") + `"].km_github_token["my-user"]`, func() error { return f.aws.DeleteParameter(ctx, "/sandbox/"+f.id("sb-drift1")+"/github-token") }},
+		{`sandbox["` + f.id("sb-drift1") + `"].aws_scheduler_schedule.refresh`, func() error { return f.aws.DeleteSchedule(ctx, n.ScheduleGroup(), n.Schedule(f.id("sb-drift1"))) }},
+		{`sandbox["` + f.id("sb-drift1") + `"].aws_kms_alias.token`, func() error { return f.aws.DeleteAlias(ctx, n.KeyAlias(f.id("sb-drift1"))) }},
 		{`aws_lambda_function.refresher`, func() error { return f.aws.DeleteFunction(ctx, n.Function()) }},
 		{`aws_cloudwatch_log_group.refresher`, func() error { return f.aws.DeleteLogGroup(ctx, n.LogGroup()) }},
 	}
@@ -61,7 +61,7 @@ func TestOutOfBandChangeIsUpdated(t *testing.T) {
 	f := newFixture(t, "kmchg", []string{"sb-chg1"})
 	f.apply()
 	ctx := context.Background()
-	n := names.New("kmchg")
+	n := names.New(f.prefix)
 	if err := f.aws.PutRetentionPolicy(ctx, n.LogGroup(), 7); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestProfileEditAndSandboxRemoval(t *testing.T) {
 	f := newFixture(t, "kmedit", []string{"sb-edit1", "sb-edit2"})
 	f.apply()
 	ctx := context.Background()
-	old, _ := f.aws.GetParameter(ctx, "/sandbox/sb-edit1/github-token", true)
+	old, _ := f.aws.GetParameter(ctx, "/sandbox/"+f.id("sb-edit1")+"/github-token", true)
 
 	// Narrow the profile: clone only, another repo.
 	prof := f.written.ProfilesDir + "/my-profile.yaml"
@@ -105,7 +105,7 @@ func TestProfileEditAndSandboxRemoval(t *testing.T) {
 	}
 	p := f.plan()
 	got := actions(p)
-	for _, id := range []string{"sb-edit1", "sb-edit2"} {
+	for _, id := range []string{f.id("sb-edit1"), f.id("sb-edit2")} {
 		for _, a := range []string{`sandbox["` + id + `"].km_github_token["my-user"]`, `sandbox["` + id + `"].km_github_token["my-org"]`, `sandbox["` + id + `"].aws_scheduler_schedule.refresh`} {
 			if got[a] != reconcile.Update {
 				t.Fatalf("%s: %v (plan %v)", a, got[a], got)
@@ -118,7 +118,7 @@ func TestProfileEditAndSandboxRemoval(t *testing.T) {
 		}
 	}
 	f.apply()
-	tok, _ := f.aws.GetParameter(ctx, "/sandbox/sb-edit1/github-token", true)
+	tok, _ := f.aws.GetParameter(ctx, "/sandbox/"+f.id("sb-edit1")+"/github-token", true)
 	if tok.Value == old.Value {
 		t.Fatal("token not re-minted")
 	}
@@ -126,8 +126,8 @@ func TestProfileEditAndSandboxRemoval(t *testing.T) {
 	if !ok || strings.Join(is.Repositories, ",") != "other-repo" || is.Permissions["contents"] != "read" {
 		t.Fatalf("new scope: %+v", is)
 	}
-	n := names.New("kmedit")
-	s, _ := f.aws.GetSchedule(ctx, n.ScheduleGroup(), n.Schedule("sb-edit1"))
+	n := names.New(f.prefix)
+	s, _ := f.aws.GetSchedule(ctx, n.ScheduleGroup(), n.Schedule(f.id("sb-edit1")))
 	if !strings.Contains(s.Input, `"other-repo"`) || !strings.Contains(s.Input, `"contents": "read"`) {
 		t.Fatalf("schedule payload not updated: %s", s.Input)
 	}
@@ -135,19 +135,19 @@ func TestProfileEditAndSandboxRemoval(t *testing.T) {
 	// Remove sb-edit2 from km.yaml.
 	cb, _ := os.ReadFile(f.written.ConfigPath)
 	cfgText := string(cb)
-	i := strings.Index(cfgText, "  - id: sb-edit2")
+	i := strings.Index(cfgText, "  - id: "+f.id("sb-edit2"))
 	if err := os.WriteFile(f.written.ConfigPath, []byte(cfgText[:i]), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	keyBefore, _ := f.aws.DescribeKey(ctx, n.KeyAlias("sb-edit2"))
+	keyBefore, _ := f.aws.DescribeKey(ctx, n.KeyAlias(f.id("sb-edit2")))
 	p = f.plan()
 	got = actions(p)
 	want := map[string]reconcile.Action{
-		`sandbox["sb-edit2"].aws_scheduler_schedule.refresh`: reconcile.Delete,
-		`sandbox["sb-edit2"].km_github_token["my-user"]`:     reconcile.Delete,
-		`sandbox["sb-edit2"].km_github_token["my-org"]`:      reconcile.Delete,
-		`sandbox["sb-edit2"].aws_kms_alias.token`:            reconcile.Delete,
-		`sandbox["sb-edit2"].aws_kms_key.token`:              reconcile.Delete,
+		`sandbox["` + f.id("sb-edit2") + `"].aws_scheduler_schedule.refresh`: reconcile.Delete,
+		`sandbox["` + f.id("sb-edit2") + `"].km_github_token["my-user"]`:     reconcile.Delete,
+		`sandbox["` + f.id("sb-edit2") + `"].km_github_token["my-org"]`:      reconcile.Delete,
+		`sandbox["` + f.id("sb-edit2") + `"].aws_kms_alias.token`:            reconcile.Delete,
+		`sandbox["` + f.id("sb-edit2") + `"].aws_kms_key.token`:              reconcile.Delete,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("teardown plan: %v", got)
@@ -158,10 +158,10 @@ func TestProfileEditAndSandboxRemoval(t *testing.T) {
 		}
 	}
 	f.apply()
-	if _, err := f.aws.GetParameter(ctx, "/sandbox/sb-edit2/github-token", false); !errors.Is(err, state.ErrNotFound) {
+	if _, err := f.aws.GetParameter(ctx, "/sandbox/"+f.id("sb-edit2")+"/github-token", false); !errors.Is(err, state.ErrNotFound) {
 		t.Fatalf("token parameter still there: %v", err)
 	}
-	if _, err := f.aws.GetSchedule(ctx, n.ScheduleGroup(), n.Schedule("sb-edit2")); !errors.Is(err, state.ErrNotFound) {
+	if _, err := f.aws.GetSchedule(ctx, n.ScheduleGroup(), n.Schedule(f.id("sb-edit2"))); !errors.Is(err, state.ErrNotFound) {
 		t.Fatalf("schedule still there: %v", err)
 	}
 	k, err := f.aws.DescribeKey(ctx, keyBefore.KeyID)
@@ -194,7 +194,7 @@ func TestFunctionDriftIsRepaired(t *testing.T) {
 	f := newFixture(t, "kmfn", []string{"sb-fn1"})
 	f.apply()
 	ctx := context.Background()
-	n := names.New("kmfn")
+	n := names.New(f.prefix)
 	zip, err := os.ReadFile(f.zip)
 	if err != nil {
 		t.Fatal(err)
@@ -291,7 +291,7 @@ func TestFunctionRecursionIsAllowed(t *testing.T) {
 	ep := &recursionEndpoint{mode: map[string]string{}}
 	f.aws, f.rec = statetest.Client(t, f.kumoURL, state.Options{HTTPClient: ep})
 	f.apply()
-	fn := names.New("kmrec").Function()
+	fn := names.New(f.prefix).Function()
 	if ep.mode[fn] != "Allow" || len(ep.puts) != 1 {
 		t.Fatalf("after apply: mode %q, puts %v; want one PutFunctionRecursionConfig Allow", ep.mode[fn], ep.puts)
 	}

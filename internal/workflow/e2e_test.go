@@ -3,6 +3,8 @@ package workflow_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,12 +29,26 @@ type fixture struct {
 	dir     string
 	zip     string
 	prefix  string
+	run     string // the tag newFixture appended to prefix and sandbox ids
 	kumoURL string
 	out     bytes.Buffer
 }
 
+// newFixture suffixes prefix and the sandbox ids with a random run tag (kumo's
+// store outlives a test: go test -count=2 must not meet the first run's
+// resources); f.id maps a sandbox id as written in the test to its tagged form.
 func newFixture(t *testing.T, prefix string, sandboxes []string) *fixture {
 	t.Helper()
+	tag := make([]byte, 3)
+	if _, err := rand.Read(tag); err != nil {
+		t.Fatal(err)
+	}
+	run := fmt.Sprintf("%x", tag)
+	prefix += run
+	sandboxes = append([]string(nil), sandboxes...)
+	for i := range sandboxes {
+		sandboxes[i] += "-" + run
+	}
 	aws, rec, kumoURL := statetest.NewKumo(t)
 	sim := githubsim.New()
 	t.Cleanup(sim.Close)
@@ -45,8 +61,11 @@ func newFixture(t *testing.T, prefix string, sandboxes []string) *fixture {
 	if err := os.WriteFile(zip, []byte("zip-v1"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, sim: sim, aws: aws, rec: rec, written: w, dir: dir, zip: zip, prefix: prefix, kumoURL: kumoURL}
+	return &fixture{t: t, sim: sim, aws: aws, rec: rec, written: w, dir: dir, zip: zip, prefix: prefix, run: run, kumoURL: kumoURL}
 }
+
+// id is sandbox id sb as tagged for this run.
+func (f *fixture) id(sb string) string { return sb + "-" + f.run }
 
 func (f *fixture) env() workflow.Env {
 	return workflow.Env{
@@ -111,7 +130,7 @@ func TestApplyFromScratchThenNoChanges(t *testing.T) {
 	// What landed in AWS.
 	ctx := context.Background()
 	n := names.New(f.prefix)
-	tok, err := f.aws.GetParameter(ctx, "/sandbox/sb-e2e1a/github-token", true)
+	tok, err := f.aws.GetParameter(ctx, "/sandbox/"+f.id("sb-e2e1a")+"/github-token", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,17 +141,17 @@ func TestApplyFromScratchThenNoChanges(t *testing.T) {
 	if issued.Account != "my-user" || strings.Join(issued.Repositories, ",") != "my-repo" || issued.Permissions["contents"] != "write" {
 		t.Fatalf("first owner token scope: %+v", issued)
 	}
-	org, err := f.aws.GetParameter(ctx, "/sandbox/sb-e2e1a/github-token-my-org", true)
+	org, err := f.aws.GetParameter(ctx, "/sandbox/"+f.id("sb-e2e1a")+"/github-token-my-org", true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if is, ok := f.sim.LookupToken(org.Value); !ok || is.Account != "my-org" || is.Repositories != nil {
 		t.Fatalf("org token scope: %+v (found %v)", is, ok)
 	}
-	if _, err := f.aws.DescribeKey(ctx, n.KeyAlias("sb-e2e1b")); err != nil {
+	if _, err := f.aws.DescribeKey(ctx, n.KeyAlias(f.id("sb-e2e1b"))); err != nil {
 		t.Fatalf("sandbox key alias: %v", err)
 	}
-	if s, err := f.aws.GetSchedule(ctx, n.ScheduleGroup(), n.Schedule("sb-e2e1b")); err != nil || s.Expression != "rate(45 minutes)" || s.State != "ENABLED" {
+	if s, err := f.aws.GetSchedule(ctx, n.ScheduleGroup(), n.Schedule(f.id("sb-e2e1b"))); err != nil || s.Expression != "rate(45 minutes)" || s.State != "ENABLED" {
 		t.Fatalf("schedule: %+v %v", s, err)
 	}
 	if fn, err := f.aws.GetFunction(ctx, n.Function()); err != nil || fn.CodeSHA256 != reconcile.ZipSHA256([]byte("zip-v1")) || fn.Architecture != "arm64" || fn.MemoryMB != 128 {

@@ -134,7 +134,7 @@ func TestOperatorPolicies(t *testing.T) {
 	collect(readOnly, all)
 
 	// Out-of-band changes that apply repairs with update calls.
-	n := names.New("kmiam")
+	n := names.New(f.prefix)
 	if err := f.aws.PutRetentionPolicy(ctx, n.LogGroup(), 7); err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestOperatorPolicies(t *testing.T) {
 	if err := f.aws.UpdateAssumeRolePolicy(ctx, n.SchedulerRole(), `{"Version":"2012-10-17","Statement":[]}`); err != nil {
 		t.Fatal(err)
 	}
-	sch, err := f.aws.GetSchedule(ctx, n.ScheduleGroup(), n.Schedule("sb-iam1"))
+	sch, err := f.aws.GetSchedule(ctx, n.ScheduleGroup(), n.Schedule(f.id("sb-iam1")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestOperatorPolicies(t *testing.T) {
 	if err := f.aws.UpdateSchedule(ctx, sch); err != nil {
 		t.Fatal(err)
 	}
-	key, err := f.aws.DescribeKey(ctx, n.KeyAlias("sb-iam1"))
+	key, err := f.aws.DescribeKey(ctx, n.KeyAlias(f.id("sb-iam1")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestOperatorPolicies(t *testing.T) {
 
 	// A key scheduled for deletion out of band: apply cancels the deletion
 	// (kumo lacks CancelKeyDeletion and UpdateAlias; the attempts count).
-	key, err = f.aws.DescribeKey(ctx, n.KeyAlias("sb-iam1"))
+	key, err = f.aws.DescribeKey(ctx, n.KeyAlias(f.id("sb-iam1")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestOperatorPolicies(t *testing.T) {
 	f.rec.Reset()
 	f.apply()
 	collect(all)
-	if got, err := f.aws.DescribeKey(ctx, n.KeyAlias("sb-iam1")); err != nil || got.State != "Enabled" {
+	if got, err := f.aws.DescribeKey(ctx, n.KeyAlias(f.id("sb-iam1"))); err != nil || got.State != "Enabled" {
 		t.Fatalf("after repairing a key pending deletion the alias points at %+v (%v)", got, err)
 	}
 	if p := f.plan(); p.HasChanges() {
@@ -195,10 +195,10 @@ func TestOperatorPolicies(t *testing.T) {
 	f.rec.Reset()
 
 	// The sandbox lifecycle.
-	if _, err := workflow.Create(ctx, f.env(), workflow.CreateOptions{Profile: "my-profile", ID: "sb-iam2", Principal: "arn:aws:iam::123456789012:role/km-sandbox-sb-iam2", AutoApprove: true}); err != nil {
+	if _, err := workflow.Create(ctx, f.env(), workflow.CreateOptions{Profile: "my-profile", ID: f.id("sb-iam2"), Principal: "arn:aws:iam::123456789012:role/km-sandbox-" + f.id("sb-iam2"), AutoApprove: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := workflow.Destroy(ctx, f.env(), workflow.DestroyOptions{ID: "sb-iam2", AutoApprove: true}); err != nil {
+	if err := workflow.Destroy(ctx, f.env(), workflow.DestroyOptions{ID: f.id("sb-iam2"), AutoApprove: true}); err != nil {
 		t.Fatal(err)
 	}
 

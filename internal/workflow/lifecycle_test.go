@@ -16,18 +16,18 @@ func TestCreateDestroyRecreate(t *testing.T) {
 	f := newFixture(t, "kmlife", []string{"sb-life00"})
 	f.apply()
 	ctx := context.Background()
-	n := names.New("kmlife")
+	n := names.New(f.prefix)
 	before, _ := os.ReadFile(f.written.ConfigPath)
 
-	id, err := workflow.Create(ctx, f.env(), workflow.CreateOptions{Profile: "my-profile", ID: "sb-life01", Principal: "arn:aws:iam::123456789012:role/km-sandbox-sb-life01", AutoApprove: true})
-	if err != nil || id != "sb-life01" {
+	id, err := workflow.Create(ctx, f.env(), workflow.CreateOptions{Profile: "my-profile", ID: f.id("sb-life01"), Principal: "arn:aws:iam::123456789012:role/km-sandbox-" + f.id("sb-life01"), AutoApprove: true})
+	if err != nil || id != f.id("sb-life01") {
 		t.Fatalf("create: %q %v\n%s", id, err, f.out.String())
 	}
 	after, _ := os.ReadFile(f.written.ConfigPath)
-	if !strings.HasPrefix(string(after), string(before)) || !strings.Contains(string(after), "- id: sb-life01") {
+	if !strings.HasPrefix(string(after), string(before)) || !strings.Contains(string(after), "- id: "+f.id("sb-life01")) {
 		t.Fatalf("km.yaml not extended in place:\n%s", after)
 	}
-	tok, err := f.aws.GetParameter(ctx, "/sandbox/sb-life01/github-token", true)
+	tok, err := f.aws.GetParameter(ctx, "/sandbox/"+f.id("sb-life01")+"/github-token", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,18 +39,18 @@ func TestCreateDestroyRecreate(t *testing.T) {
 		t.Fatalf("plan after create: %v", actions(p))
 	}
 	rows, err := f.session().List(ctx)
-	if err != nil || len(rows) != 2 || rows[1].ID != "sb-life01" || rows[1].Status != "ok" {
+	if err != nil || len(rows) != 2 || rows[1].ID != f.id("sb-life01") || rows[1].Status != "ok" {
 		t.Fatalf("list: %+v %v", rows, err)
 	}
 
-	key, _ := f.aws.DescribeKey(ctx, n.KeyAlias("sb-life01"))
-	if err := workflow.Destroy(ctx, f.env(), workflow.DestroyOptions{ID: "sb-life01", AutoApprove: true}); err != nil {
+	key, _ := f.aws.DescribeKey(ctx, n.KeyAlias(f.id("sb-life01")))
+	if err := workflow.Destroy(ctx, f.env(), workflow.DestroyOptions{ID: f.id("sb-life01"), AutoApprove: true}); err != nil {
 		t.Fatalf("destroy: %v\n%s", err, f.out.String())
 	}
 	if is, _ := f.sim.LookupToken(tok.Value); !is.Revoked {
 		t.Fatal("token not revoked at GitHub")
 	}
-	if _, err := f.aws.GetParameter(ctx, "/sandbox/sb-life01/github-token", false); !errors.Is(err, state.ErrNotFound) {
+	if _, err := f.aws.GetParameter(ctx, "/sandbox/"+f.id("sb-life01")+"/github-token", false); !errors.Is(err, state.ErrNotFound) {
 		t.Fatalf("token parameter left: %v", err)
 	}
 	if k, _ := f.aws.DescribeKey(ctx, key.KeyID); k.State != "PendingDeletion" {
@@ -61,10 +61,10 @@ func TestCreateDestroyRecreate(t *testing.T) {
 	}
 
 	// Re-create the same id while the old key awaits deletion.
-	if _, err := workflow.Create(ctx, f.env(), workflow.CreateOptions{Profile: "my-profile", ID: "sb-life01", Principal: "arn:aws:iam::123456789012:role/km-sandbox-sb-life01", AutoApprove: true}); err != nil {
+	if _, err := workflow.Create(ctx, f.env(), workflow.CreateOptions{Profile: "my-profile", ID: f.id("sb-life01"), Principal: "arn:aws:iam::123456789012:role/km-sandbox-" + f.id("sb-life01"), AutoApprove: true}); err != nil {
 		t.Fatalf("re-create: %v\n%s", err, f.out.String())
 	}
-	k2, err := f.aws.DescribeKey(ctx, n.KeyAlias("sb-life01"))
+	k2, err := f.aws.DescribeKey(ctx, n.KeyAlias(f.id("sb-life01")))
 	if err != nil || k2.State != "Enabled" {
 		t.Fatalf("re-created key: %+v %v", k2, err)
 	}
@@ -79,32 +79,32 @@ func TestOrphansRemovedUnrelatedKept(t *testing.T) {
 	f := newFixture(t, "kmorph", []string{"sb-orph00"})
 	f.apply()
 	ctx := context.Background()
-	n := names.New("kmorph")
+	n := names.New(f.prefix)
 	// Copy a live token parameter's metadata to an undeclared sandbox.
-	live, _ := f.aws.DescribeParameters(ctx, "/sandbox/sb-orph00")
+	live, _ := f.aws.DescribeParameters(ctx, "/sandbox/"+f.id("sb-orph00"))
 	var desc string
 	for _, p := range live {
-		if p.Name == "/sandbox/sb-orph00/github-token" {
+		if p.Name == "/sandbox/"+f.id("sb-orph00")+"/github-token" {
 			desc = p.Description
 		}
 	}
-	if _, err := f.aws.PutParameter(ctx, state.PutParameterInput{Name: "/sandbox/sb-orph99/github-token", Type: "SecureString", Value: "x", Description: desc}); err != nil {
+	if _, err := f.aws.PutParameter(ctx, state.PutParameterInput{Name: "/sandbox/" + f.id("sb-orph99") + "/github-token", Type: "SecureString", Value: "x", Description: desc}); err != nil {
 		t.Fatal(err)
 	}
-	s, _ := f.aws.GetSchedule(ctx, n.ScheduleGroup(), n.Schedule("sb-orph00"))
-	s.Name = n.Schedule("sb-orph99")
+	s, _ := f.aws.GetSchedule(ctx, n.ScheduleGroup(), n.Schedule(f.id("sb-orph00")))
+	s.Name = n.Schedule(f.id("sb-orph99"))
 	if _, err := f.aws.CreateSchedule(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.aws.PutParameter(ctx, state.PutParameterInput{Name: "/sandbox/sb-orph99/unrelated", Type: "String", Value: "keep"}); err != nil {
+	if _, err := f.aws.PutParameter(ctx, state.PutParameterInput{Name: "/sandbox/" + f.id("sb-orph99") + "/unrelated", Type: "String", Value: "keep"}); err != nil {
 		t.Fatal(err)
 	}
 	got := actions(f.plan())
-	if len(got) != 2 || got[`sandbox["sb-orph99"].km_github_token["my-user"]`] != "delete" || got[`sandbox["sb-orph99"].aws_scheduler_schedule.refresh`] != "delete" {
+	if len(got) != 2 || got[`sandbox["`+f.id("sb-orph99")+`"].km_github_token["my-user"]`] != "delete" || got[`sandbox["`+f.id("sb-orph99")+`"].aws_scheduler_schedule.refresh`] != "delete" {
 		t.Fatalf("orphan plan: %v", got)
 	}
 	f.apply()
-	if _, err := f.aws.GetParameter(ctx, "/sandbox/sb-orph99/unrelated", false); err != nil {
+	if _, err := f.aws.GetParameter(ctx, "/sandbox/"+f.id("sb-orph99")+"/unrelated", false); err != nil {
 		t.Fatalf("unrelated parameter touched: %v", err)
 	}
 	if p := f.plan(); p.HasChanges() {
@@ -118,7 +118,7 @@ func TestCreateFailureRestoresConfig(t *testing.T) {
 	f.apply()
 	before, _ := os.ReadFile(f.written.ConfigPath)
 	f.sim.FailNext("POST", "/app/installations/", 422)
-	_, err := workflow.Create(context.Background(), f.env(), workflow.CreateOptions{Profile: "my-profile", ID: "sb-fail01", Principal: "arn:aws:iam::123456789012:role/km-sandbox-sb-fail01", AutoApprove: true})
+	_, err := workflow.Create(context.Background(), f.env(), workflow.CreateOptions{Profile: "my-profile", ID: f.id("sb-fail01"), Principal: "arn:aws:iam::123456789012:role/km-sandbox-" + f.id("sb-fail01"), AutoApprove: true})
 	if err == nil {
 		t.Fatal("create succeeded despite GitHub refusing the token")
 	}

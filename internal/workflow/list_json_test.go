@@ -58,9 +58,9 @@ func TestListJSONOnKumo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := strings.Index(string(b), "  - id: sb-lj2")
+	i := strings.Index(string(b), "  - id: "+f.id("sb-lj2"))
 	if i < 0 {
-		t.Fatalf("no sb-lj2 in km.yaml:\n%s", b)
+		t.Fatalf("no %s in km.yaml:\n%s", f.id("sb-lj2"), b)
 	}
 	if err := os.WriteFile(cfg, b[:i], 0o644); err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestListJSONOnKumo(t *testing.T) {
 			t.Errorf("%s: token_expires_at %q is not RFC 3339 UTC", s.ID, *s.TokenExpiresAt)
 		}
 	}
-	if want := map[string]string{"sb-lj1": "ok", "sb-lj2": "orphaned"}; !maps.Equal(got, want) {
+	if want := map[string]string{f.id("sb-lj1"): "ok", f.id("sb-lj2"): "orphaned"}; !maps.Equal(got, want) {
 		t.Errorf("statuses %v, want %v\n%s", got, want, out.String())
 	}
 	key, err := os.ReadFile(f.written.KeyPath)

@@ -70,7 +70,7 @@ func TestRefreshFiresTheScheduleNow(t *testing.T) {
 	logs := f.startRefresher()
 	ctx := context.Background()
 	before := map[string]string{}
-	for _, p := range []string{"/sandbox/sb-ref1/github-token", "/sandbox/sb-ref1/github-token-my-org"} {
+	for _, p := range []string{"/sandbox/" + f.id("sb-ref1") + "/github-token", "/sandbox/" + f.id("sb-ref1") + "/github-token-my-org"} {
 		got, err := f.aws.GetParameter(ctx, p, true)
 		if err != nil {
 			t.Fatal(err)
@@ -78,7 +78,7 @@ func TestRefreshFiresTheScheduleNow(t *testing.T) {
 		before[p] = got.Value
 	}
 
-	res, err := f.refresh("sb-ref1")
+	res, err := f.refresh(f.id("sb-ref1"))
 	if err != nil {
 		t.Fatalf("refresh: %v\nrefresher output:\n%s", err, logs)
 	}
@@ -107,15 +107,15 @@ func TestRefreshFiresTheScheduleNow(t *testing.T) {
 
 	// GitHub refuses: the repository left the installation.
 	f.sim.RemoveRepoFromInstallation(f.written.UserInst, "my-repo")
-	_, err = f.refresh("sb-ref1")
-	if err == nil || !strings.Contains(err.Error(), "a repository left the installation") || !strings.Contains(err.Error(), "sb-ref1") {
+	_, err = f.refresh(f.id("sb-ref1"))
+	if err == nil || !strings.Contains(err.Error(), "a repository left the installation") || !strings.Contains(err.Error(), f.id("sb-ref1")) {
 		t.Fatalf("refresh after the repository left: %v", err)
 	}
 	if errors.Is(err, workflow.ErrRefreshHandedOn) {
 		t.Error("a 422 was handed on to the relay")
 	}
 
-	if _, err := f.refresh("sb-nope"); err == nil || !strings.Contains(err.Error(), "has no refresh schedule") {
+	if _, err := f.refresh(f.id("sb-nope")); err == nil || !strings.Contains(err.Error(), "has no refresh schedule") {
 		t.Fatalf("refresh of an undeclared sandbox: %v", err)
 	}
 }
