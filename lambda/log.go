@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -14,6 +15,12 @@ import (
 const (
 	MsgRefreshed     = "token_refreshed"
 	MsgRefreshFailed = "token_refresh_failed"
+	// MsgRefused: the payload (or one owner's part of it) failed a check;
+	// no GitHub call was made and nothing was written.
+	MsgRefused = "token_refresh_refused"
+	// MsgRevoke: one token version a revoke request retired (outcome in
+	// "outcome": revoked, already_dead, expired, failed, unreadable, ...).
+	MsgRevoke = "token_revoke"
 )
 
 // event is one token's outcome. It has no field for the token itself.
@@ -60,7 +67,11 @@ func (h *Handler) log(ctx context.Context, ev event) {
 	level, msg := slog.LevelInfo, MsgRefreshed
 	if ev.Err != nil {
 		level, msg = slog.LevelError, MsgRefreshFailed
-		attrs = append(attrs, slog.String("error", githubapp.Redact(ev.Err.Error())))
+		key := "error"
+		if errors.Is(ev.Err, ErrRefused) {
+			level, msg, key = slog.LevelWarn, MsgRefused, "reason"
+		}
+		attrs = append(attrs, slog.String(key, githubapp.Redact(ev.Err.Error())))
 	}
 	h.logger().LogAttrs(ctx, level, msg, attrs...)
 }

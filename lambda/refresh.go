@@ -32,7 +32,7 @@ func (h *Handler) refresh(ctx context.Context, m Minter, j job) (TokenResult, ev
 	now := h.now()
 	ev := j.event(nil)
 	ev.ExpiresAt, ev.TokenSHA = tok.ExpiresAt, tokenstore.SHA(tok.Value)
-	if err := verifyGrant(j.req, tok, now); err != nil {
+	if err := githubapp.VerifyGrant(j.req, tok, now); err != nil {
 		return fail(ev, err)
 	}
 	err = tokenstore.Write(ctx, h.SSM, j.sandbox, tokenstore.Token{

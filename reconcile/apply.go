@@ -32,6 +32,7 @@ func Apply(ctx context.Context, rt *Runtime, pl *Planned, opts ApplyOptions) (Ap
 	if out == nil {
 		out = io.Discard
 	}
+	rt.unrevoked = &unrevokedLog{} // what this apply retires without revoking
 	changes := pl.Plan.Changes
 	idx := map[string]int{}
 	for i, c := range changes {
@@ -168,6 +169,7 @@ func applyOne(ctx context.Context, rt *Runtime, pl *Planned, c *Change, lookup f
 	if c.live == nil {
 		c.live = pl.Live[c.Address]
 	}
+	c.say = say
 	v := verbs[c.Action]
 	start := time.Now()
 	say("%s: %s...", c.Address, v[0])

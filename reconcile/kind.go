@@ -75,10 +75,14 @@ type Runtime struct {
 	TokenMargin time.Duration
 	// ReadParallelism bounds concurrent per-sandbox reads (default 16).
 	ReadParallelism int
+	// Revoker revokes the tokens apply retires (nil: none can be revoked;
+	// each is recorded as unrevoked, see revoke.go).
+	Revoker Revoker
 
 	memo       memo
 	sandboxIDs []string
 	planned    map[string]Action
+	unrevoked  *unrevokedLog
 }
 
 func (rt *Runtime) readParallelism() int {

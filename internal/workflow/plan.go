@@ -85,6 +85,7 @@ func (s *Session) PlanAndApply(ctx context.Context, o ApplyOptions) error {
 func (s *Session) execute(ctx context.Context, pl *reconcile.Planned, parallelism int) error {
 	out := s.Env.Stdout
 	res, err := reconcile.Apply(ctx, s.Runtime, pl, reconcile.ApplyOptions{Parallelism: parallelism, Out: out})
+	defer s.reportUnrevoked(ctx)
 	if err != nil {
 		fmt.Fprintf(out, "\nApply failed. Resources: %d added, %d changed, %d destroyed; %d failed.\n", res.Added, res.Changed, res.Destroyed, len(res.Failed))
 		return err

@@ -95,6 +95,7 @@ func OpenWith(ctx context.Context, e Env, cfg *profiles.Config) (*Session, error
 	s.Runtime = &reconcile.Runtime{
 		AWS: aws, Names: n, Region: aws.Region(), Account: id.Account, Now: e.Now,
 		Zip: zip, Minter: s.minterOnce(),
+		Revoker: lambdaRevoker{aws: aws, function: n.Function()},
 	}
 	return s, nil
 }
