@@ -15,9 +15,9 @@ import (
 
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/tokenmeta"
+	"github.com/klankermaker/km/internal/tokenstore"
 	"github.com/klankermaker/km/profiles"
 	"github.com/klankermaker/km/reconcile"
-	"github.com/klankermaker/km/internal/tokenstore"
 )
 
 // CreateOptions are km create's flags.

@@ -1,0 +1,289 @@
+package workflow_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/klankermaker/km/internal/tokenmeta"
+	"github.com/klankermaker/km/internal/tokenstore"
+	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/state"
+)
+
+// tokens reads the values of a sandbox's token parameters (the test may:
+// kumo checks no key policy) by parameter name.
+func (f *fixture) tokens(id string) map[string]string {
+	f.t.Helper()
+	ctx := context.Background()
+	ps, err := f.aws.DescribeParameters(ctx, "/sandbox/"+id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, p := range ps {
+		if !strings.Contains(p.Name, "/github-token") {
+			continue
+		}
+		v, err := f.aws.GetParameter(ctx, p.Name, true)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		out[p.Name] = v.Value
+	}
+	return out
+}
+
+func (f *fixture) editProfile(from, to string) {
+	f.t.Helper()
+	prof := f.written.ProfilesDir + "/my-profile.yaml"
+	b, err := os.ReadFile(prof)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	nb := strings.Replace(string(b), from, to, 1)
+	if nb == string(b) {
+		f.t.Fatalf("profile has no %q", from)
+	}
+	if err := os.WriteFile(prof, []byte(nb), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) revocations() int { return f.sim.CountRequests("DELETE", "/installation/token") }
+
+// assertNoTokens fails when any token githubsim issued appears in text.
+func (f *fixture) assertNoTokens(where, text string) {
+	f.t.Helper()
+	for _, tok := range f.sim.Tokens() {
+		if strings.Contains(text, tok.Token) {
+			f.t.Fatalf("%s contains an installation token", where)
+		}
+	}
+}
+
+// Narrowing a profile re-mints the token and the refresher revokes the old
+// one after the new one is stored: the old token is dead at GitHub, the
+// new one lives, and the apply names the revoked token by its hash only.
+func TestNarrowingAProfileRevokesTheOldToken(t *testing.T) {
+	f := newFixture(t, "kmnarrow", []string{"sb-narrow1"})
+	f.apply()
+	logs := f.startRefresher()
+	old := f.tokens("sb-narrow1")
+	if len(old) != 2 {
+		t.Fatalf("tokens after apply: %d", len(old))
+	}
+	f.editProfile("allowedRepos: [my-user/my-repo, my-org/*]", "allowedRepos: [my-user/other-repo, my-org/*]")
+	f.out.Reset()
+	f.apply()
+
+	base := "/sandbox/sb-narrow1/github-token"
+	if f.sim.TokenLive(old[base]) {
+		t.Errorf("the token of the narrowed scope (my-repo) still works at GitHub\n%s\nrefresher:\n%s", f.out.String(), logs)
+	}
+	if !f.sim.TokenLive(old[base+"-my-org"]) {
+		t.Error("the my-org token, whose scope did not change, was revoked")
+	}
+	now := f.tokens("sb-narrow1")
+	if is, ok := f.sim.LookupToken(now[base]); !ok || !f.sim.TokenLive(now[base]) || strings.Join(is.Repositories, ",") != "other-repo" {
+		t.Fatalf("the new token: %+v live=%v", is, f.sim.TokenLive(now[base]))
+	}
+	if !strings.Contains(f.out.String(), "revoked token "+tokenstore.SHA(old[base])) {
+		t.Errorf("apply output does not name the revoked token's hash:\n%s", f.out.String())
+	}
+	f.assertNoTokens("apply output", f.out.String())
+	f.assertNoTokens("refresher output", logs.String())
+	if p := f.plan(); p.HasChanges() {
+		t.Fatalf("plan after the narrowing: %v", actions(p))
+	}
+}
+
+// Removing a sandbox from km.yaml and applying revokes its tokens before
+// their parameters are deleted.
+func TestRemovingASandboxRevokesItsTokens(t *testing.T) {
+	f := newFixture(t, "kmremove", []string{"sb-keep1", "sb-gone1"})
+	f.apply()
+	f.startRefresher()
+	gone, kept := f.tokens("sb-gone1"), f.tokens("sb-keep1")
+	cb, _ := os.ReadFile(f.written.ConfigPath)
+	i := strings.Index(string(cb), "  - id: sb-gone1")
+	if i < 0 {
+		t.Fatalf("km.yaml has no sb-gone1:\n%s", cb)
+	}
+	if err := os.WriteFile(f.written.ConfigPath, cb[:i], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.apply()
+	for p, v := range gone {
+		if f.sim.TokenLive(v) {
+			t.Errorf("%s: the removed sandbox's token still works", p)
+		}
+		if _, err := f.aws.GetParameter(context.Background(), p, false); !errors.Is(err, state.ErrNotFound) {
+			t.Errorf("%s still exists: %v", p, err)
+		}
+	}
+	for p, v := range kept {
+		if !f.sim.TokenLive(v) {
+			t.Errorf("%s: the kept sandbox's token was revoked", p)
+		}
+	}
+	if u, err := f.session().Unrevoked(context.Background()); err != nil || len(u) != 0 {
+		t.Errorf("unrevoked records after a revoking apply: %v %v", u, err)
+	}
+}
+
+// km destroy answered "no" revokes nothing and changes nothing.
+func TestDestroyAnsweredNoChangesNothing(t *testing.T) {
+	f := newFixture(t, "kmdestno", []string{"sb-destno"})
+	f.apply()
+	f.startRefresher()
+	before := f.tokens("sb-destno")
+	cfgBefore, _ := os.ReadFile(f.written.ConfigPath)
+	calls := f.rec.CountWrites()
+	e := f.env()
+	e.Stdin = strings.NewReader("no\n")
+	err := workflow.Destroy(context.Background(), e, workflow.DestroyOptions{ID: "sb-destno"})
+	if !errors.Is(err, workflow.ErrCancelled) {
+		t.Fatalf("destroy answered no: %v", err)
+	}
+	if n := f.revocations(); n != 0 {
+		t.Errorf("%d revocations at GitHub before the approval", n)
+	}
+	for p, v := range before {
+		if !f.sim.TokenLive(v) {
+			t.Errorf("%s: token revoked although the destroy was cancelled", p)
+		}
+	}
+	if got := f.tokens("sb-destno"); len(got) != len(before) {
+		t.Errorf("token parameters changed: %v", got)
+	}
+	if b, _ := os.ReadFile(f.written.ConfigPath); string(b) != string(cfgBefore) {
+		t.Errorf("km.yaml changed:\n%s", b)
+	}
+	// Only the state lock is written (taken and released).
+	if w := f.rec.CountWrites() - calls; w > 2 {
+		t.Errorf("%d AWS writes for a cancelled destroy, want only the lock's", w)
+	}
+	if p := f.plan(); p.HasChanges() {
+		t.Fatalf("plan after a cancelled destroy: %v", actions(p))
+	}
+}
+
+// Dropping an owner from a profile: the parameter the dropped owner's token
+// sat in now belongs to the remaining owner (its first), so plan shows the
+// replacement, the leftover parameter of the remaining owner is an orphan,
+// both old tokens are revoked, and km list shows the owners the tokens
+// really have.
+func TestDroppingAnOwnerIsSeenRevokedAndDeleted(t *testing.T) {
+	f := newFixture(t, "kmdrop", []string{"sb-drop1"})
+	f.apply()
+	logs := f.startRefresher()
+	old := f.tokens("sb-drop1")
+	base := "/sandbox/sb-drop1/github-token"
+	f.editProfile("allowedRepos: [my-user/my-repo, my-org/*]", "allowedRepos: [my-org/*]")
+
+	p := f.plan()
+	got := actions(p)
+	want := map[string]reconcile.Action{
+		`sandbox["sb-drop1"].km_github_token["my-org"]`:                     reconcile.Replace,
+		`sandbox["sb-drop1"].km_github_token["my-org/github-token-my-org"]`: reconcile.Delete,
+		`sandbox["sb-drop1"].aws_scheduler_schedule.refresh`:                reconcile.Update,
+	}
+	for a, w := range want {
+		if got[a] != w {
+			t.Errorf("%s: %v, want %v (plan %v)", a, got[a], w, got)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("plan %v, want %v", got, want)
+	}
+	for _, c := range p.Changes {
+		if c.Address == `sandbox["sb-drop1"].km_github_token["my-org"]` && !strings.Contains(c.Reason, "holds my-user's token") {
+			t.Errorf("replacement reason %q does not name the owner", c.Reason)
+		}
+	}
+	rows, err := f.session().List(context.Background())
+	if err != nil || len(rows) != 1 || strings.Join(rows[0].TokenOwners, ",") != "my-org,my-user" || rows[0].Status != "drifted" {
+		t.Fatalf("list before apply: %+v %v", rows, err)
+	}
+
+	f.out.Reset()
+	f.apply()
+	for p, v := range old {
+		if f.sim.TokenLive(v) {
+			t.Errorf("%s: the old token still works\n%s\nrefresher:\n%s", p, f.out.String(), logs)
+		}
+	}
+	now := f.tokens("sb-drop1")
+	if len(now) != 1 {
+		t.Fatalf("token parameters after apply: %v", len(now))
+	}
+	if is, ok := f.sim.LookupToken(now[base]); !ok || is.Account != "my-org" || !f.sim.TokenLive(now[base]) {
+		t.Fatalf("%s holds %+v", base, is)
+	}
+	ps, _ := f.aws.DescribeParameters(context.Background(), "/sandbox/sb-drop1")
+	if m, err := tokenmeta.Decode(ps[0].Description); err != nil || m.Owner != "my-org" {
+		t.Errorf("metadata %+v %v", m, err)
+	}
+	if p := f.plan(); p.HasChanges() {
+		t.Fatalf("plan after apply: %v", actions(p))
+	}
+	rows, err = f.session().List(context.Background())
+	if err != nil || strings.Join(rows[0].Owners, ",") != "my-org" || strings.Join(rows[0].TokenOwners, ",") != "my-org" || rows[0].Status != "ok" {
+		t.Fatalf("list after apply: %+v %v", rows, err)
+	}
+	f.assertNoTokens("apply output", f.out.String())
+}
+
+// Without a reachable refresher (the function has no runtime), apply still
+// converges: it names each retired token's hash and expiry, records it, and
+// km list shows it until it expires.
+func TestUnreachableRefresherLeavesAVisibleRecord(t *testing.T) {
+	f := newFixture(t, "kmunrev", []string{"sb-unrev1", "sb-unrev2"})
+	f.apply()
+	ps, _ := f.aws.DescribeParameters(context.Background(), "/sandbox/sb-unrev2")
+	var metas []tokenmeta.Meta
+	for _, p := range ps {
+		m, err := tokenmeta.Decode(p.Description)
+		if err != nil {
+			t.Fatal(err)
+		}
+		metas = append(metas, m)
+	}
+	cb, _ := os.ReadFile(f.written.ConfigPath)
+	i := strings.Index(string(cb), "  - id: sb-unrev2")
+	if err := os.WriteFile(f.written.ConfigPath, cb[:i], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.out.Reset()
+	f.apply()
+	out := f.out.String()
+	for _, m := range metas {
+		if !strings.Contains(out, m.TokenSHA) || !strings.Contains(out, m.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")) {
+			t.Errorf("apply output does not name token %s and its expiry:\n%s", m.TokenSHA, out)
+		}
+	}
+	if p := f.plan(); p.HasChanges() {
+		t.Fatalf("apply did not converge: %v", actions(p))
+	}
+	rows, err := f.session().List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, r := range rows {
+		for _, u := range r.Unrevoked {
+			listed = append(listed, u.TokenSHA)
+			if u.Sandbox != "sb-unrev2" {
+				t.Errorf("record of %s", u.Sandbox)
+			}
+		}
+	}
+	if len(listed) != len(metas) {
+		t.Errorf("km list shows %v, want the %d retired tokens", listed, len(metas))
+	}
+	f.assertNoTokens("apply output", out)
+}
