@@ -11,6 +11,7 @@ import (
 	"github.com/klankermaker/km/internal/demo"
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/refreshertest"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/reconcile"
 	"github.com/klankermaker/km/state"
@@ -29,6 +30,7 @@ type fixture struct {
 	prefix  string
 	kumoURL string
 	out     bytes.Buffer
+	proxy   *refreshertest.Proxy // set by withSSMHistory: every client goes through it
 }
 
 func newFixture(t *testing.T, prefix string, sandboxes []string) *fixture {

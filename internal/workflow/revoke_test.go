@@ -7,11 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klankermaker/km/internal/refreshertest"
 	"github.com/klankermaker/km/internal/tokenmeta"
 	"github.com/klankermaker/km/internal/tokenstore"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/reconcile"
 	"github.com/klankermaker/km/state"
+	"github.com/klankermaker/km/state/statetest"
 )
 
 // tokens reads the values of a sandbox's token parameters (the test may:
@@ -286,4 +288,50 @@ func TestUnreachableRefresherLeavesAVisibleRecord(t *testing.T) {
 		t.Errorf("km list shows %v, want the %d retired tokens", listed, len(metas))
 	}
 	f.assertNoTokens("apply output", out)
+}
+
+// withSSMHistory points the fixture (and the refresher it starts) at a
+// proxy that keeps SSM parameter history, which kumo lacks.
+func (f *fixture) withSSMHistory() *fixture {
+	f.t.Helper()
+	f.proxy = refreshertest.NewProxy(f.t, f.kumoURL)
+	f.proxy.KeepSSMHistory()
+	f.aws, f.rec = statetest.Client(f.t, f.proxy.URL, state.Options{})
+	return f
+}
+
+// km destroy after a refresh revokes both versions the parameter holds:
+// the refresher's current token and apply's previous one, which the
+// sandbox may still use (the overlap), read from the parameter's history.
+func TestDestroyAfterARefreshRevokesBothVersions(t *testing.T) {
+	f := newFixture(t, "kmdestboth", []string{"sb-both1"}).withSSMHistory()
+	f.apply()
+	logs := f.startRefresher()
+	applied := f.tokens("sb-both1")
+	if _, err := f.refresh("sb-both1"); err != nil {
+		t.Fatalf("refresh: %v\n%s", err, logs)
+	}
+	refreshed := f.tokens("sb-both1")
+	f.out.Reset()
+	if err := workflow.Destroy(context.Background(), f.env(), workflow.DestroyOptions{ID: "sb-both1", AutoApprove: true}); err != nil {
+		t.Fatalf("destroy: %v\n%s", err, f.out.String())
+	}
+	for _, set := range []map[string]string{applied, refreshed} {
+		for p, v := range set {
+			if f.sim.TokenLive(v) {
+				t.Errorf("%s: token %s still works after destroy\n%s\nrefresher:\n%s", p, tokenstore.SHA(v), f.out.String(), logs)
+			}
+			if !strings.Contains(f.out.String(), "revoked token "+tokenstore.SHA(v)) {
+				t.Errorf("destroy output does not name the revoked token %s", tokenstore.SHA(v))
+			}
+		}
+	}
+	if f.proxy.HistoryRequests() == 0 {
+		t.Error("the refresher never read the parameter history")
+	}
+	if u, err := f.session().Unrevoked(context.Background()); err != nil || len(u) != 0 {
+		t.Errorf("unrevoked after destroy: %v %v", u, err)
+	}
+	f.assertNoTokens("destroy output", f.out.String())
+	f.assertNoTokens("refresher output", logs.String())
 }
