@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/refreshertest"
 	"github.com/klankermaker/km/internal/tokenmeta"
 	"github.com/klankermaker/km/internal/tokenstore"
@@ -334,4 +335,34 @@ func TestDestroyAfterARefreshRevokesBothVersions(t *testing.T) {
 	}
 	f.assertNoTokens("destroy output", f.out.String())
 	f.assertNoTokens("refresher output", logs.String())
+}
+
+// wideMinter asks GitHub for every repository whatever apply requested: the
+// grant then differs from the request, as when GitHub ignores a field.
+type wideMinter struct{ next reconcile.Minter }
+
+func (m wideMinter) CreateToken(ctx context.Context, req githubapp.TokenRequest) (githubapp.Token, error) {
+	req.Repositories = nil
+	return m.next.CreateToken(ctx, req)
+}
+
+// Apply checks what GitHub granted with the refresher's check
+// (githubapp.VerifyGrant) before it stores a token.
+func TestApplyVerifiesTheGrantBeforeStoring(t *testing.T) {
+	f := newFixture(t, "kmverify", []string{"sb-verify1"})
+	s := f.session()
+	app, err := s.AppClient(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Runtime.Minter = func(context.Context) (reconcile.Minter, error) { return wideMinter{app}, nil }
+	err = s.PlanAndApply(context.Background(), workflow.ApplyOptions{AutoApprove: true})
+	if err == nil || !strings.Contains(err.Error(), "GitHub granted a different scope than requested") || !strings.Contains(err.Error(), "sb-verify1") {
+		t.Fatalf("apply with a wider grant: %v", err)
+	}
+	if _, err := f.aws.GetParameter(context.Background(), "/sandbox/sb-verify1/github-token", false); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("the unverified token was stored: %v", err)
+	}
+	f.assertNoTokens("error", err.Error())
+	f.assertNoTokens("apply output", f.out.String())
 }
