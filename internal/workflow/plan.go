@@ -29,7 +29,11 @@ func (s *Session) ComputePlan(ctx context.Context, op string, o PlanOptions) (*r
 		return nil, err
 	}
 	defer release()
-	return reconcile.MakePlan(ctx, s.Config, s.Runtime, reconcile.PlanOptions{Targets: o.Targets, Only: o.Only})
+	pl, err := reconcile.MakePlan(ctx, s.Config, s.Runtime, reconcile.PlanOptions{Targets: o.Targets, Only: o.Only})
+	if err != nil {
+		return nil, err
+	}
+	return pl, s.noteKeyFile(ctx, pl, false)
 }
 
 // Render writes a plan in the chosen format.
@@ -59,6 +63,9 @@ func (s *Session) PlanAndApply(ctx context.Context, o ApplyOptions) error {
 	defer release()
 	pl, err := reconcile.MakePlan(ctx, s.Config, s.Runtime, reconcile.PlanOptions{Targets: o.Targets, Only: o.Only})
 	if err != nil {
+		return err
+	}
+	if err := s.noteKeyFile(ctx, pl, true); err != nil {
 		return err
 	}
 	out := s.Env.Stdout

@@ -151,6 +151,9 @@ func (s *Session) ApplyPlanFile(ctx context.Context, path string, o ApplyOptions
 	if err != nil {
 		return err
 	}
+	if _, err := s.keyFileNote(ctx); err != nil {
+		return err
+	}
 	if err := reconcile.ClaimPlan(ctx, s.Runtime, f); err != nil {
 		return err
 	}

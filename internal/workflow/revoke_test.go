@@ -366,3 +366,39 @@ func TestApplyVerifiesTheGrantBeforeStoring(t *testing.T) {
 	f.assertNoTokens("error", err.Error())
 	f.assertNoTokens("apply output", f.out.String())
 }
+
+// A declared privateKeyFile missing on disk (CI that only plans): plan keeps
+// the key SSM holds and says so; with no key in SSM either, apply refuses
+// with the fix and writes nothing.
+func TestMissingKeyFilePlansAgainstSSM(t *testing.T) {
+	f := newFixture(t, "kmnokey", []string{"sb-nokey1"})
+	f.apply()
+	if err := os.Rename(f.written.KeyPath, f.written.KeyPath+".away"); err != nil {
+		t.Fatal(err)
+	}
+	s := f.session()
+	pl, err := s.ComputePlan(context.Background(), "plan", workflow.PlanOptions{})
+	if err != nil {
+		t.Fatalf("plan without the key file: %v", err)
+	}
+	if pl.Plan.HasChanges() {
+		t.Errorf("plan without the key file has changes: %v", actions(pl.Plan))
+	}
+	if w := strings.Join(pl.Plan.Warnings, "\n"); !strings.Contains(w, f.written.KeyPath+" does not exist") || !strings.Contains(w, "keeps the App private key SSM holds") {
+		t.Errorf("plan warnings %q", w)
+	}
+	f.apply() // nothing to upload: fine
+
+	// Without the key in SSM, an apply would have to upload it.
+	if err := f.aws.DeleteParameter(context.Background(), "/kmnokey/config/github/private-key"); err != nil {
+		t.Fatal(err)
+	}
+	writes := f.rec.CountWrites()
+	err = f.session().PlanAndApply(context.Background(), workflow.ApplyOptions{AutoApprove: true})
+	if err == nil || !strings.Contains(err.Error(), "SSM holds no App private key") || !strings.Contains(err.Error(), "km configure github --private-key-file") {
+		t.Fatalf("apply needing the missing key: %v", err)
+	}
+	if w := f.rec.CountWrites() - writes; w > 2 {
+		t.Errorf("%d AWS writes, want only the lock's", w)
+	}
+}
