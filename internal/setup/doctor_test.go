@@ -13,8 +13,8 @@ import (
 	"github.com/klankermaker/km/internal/demo"
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/tokenstore"
 	"github.com/klankermaker/km/internal/setup"
+	"github.com/klankermaker/km/internal/tokenstore"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/state"
 )
