@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -58,11 +59,12 @@ func (c *ListCmd) Run(g *Globals) error {
 // ones when they differ (apply has not caught up yet).
 func owners(r workflow.SandboxStatus) string {
 	live, declared := strings.Join(r.TokenOwners, ","), strings.Join(r.Owners, ",")
+	sorted := slices.Sorted(slices.Values(r.Owners))
 	switch {
 	case live == "":
 		return declared
-	case declared == "" || strings.EqualFold(live, declared):
-		return live
+	case declared == "" || strings.EqualFold(live, strings.Join(sorted, ",")):
+		return declared
 	}
 	return live + " (declared: " + declared + ")"
 }
