@@ -326,6 +326,14 @@ func TestUnverifiedGrantIsNeverStored(t *testing.T) {
 			if len(evs) != 1 || evs[0]["msg"] != "token_refresh_failed" {
 				t.Fatalf("log events %v", evs)
 			}
+			// A token that was minted but not stored is revoked at once.
+			wantRevokes := 1
+			if tok.Value == "" {
+				wantRevokes = 0
+			}
+			if n := f.sim.CountRequests("DELETE", "/installation/token"); n != wantRevokes {
+				t.Errorf("%d revocations of the unverified token, want %d", n, wantRevokes)
+			}
 		})
 	}
 	t.Run("the correct grant is stored", func(t *testing.T) {

@@ -221,6 +221,13 @@ func (tokenKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]
 		return nil, fmt.Errorf("minting a token for sandbox %s, owner %s (installation %d): %w", spec.Sandbox, spec.Owner, spec.InstallationID, err)
 	}
 	if err := githubapp.VerifyGrant(req, tok, rt.now()); err != nil {
+		if r, ok := m.(MintedRevoker); ok && tok.Value != "" {
+			if rerr := r.RevokeMinted(ctx, tok); rerr != nil {
+				err = fmt.Errorf("%w (revoking it failed too: %v; it expires at %s)", err, rerr, tok.ExpiresAt.UTC().Format(time.RFC3339))
+			} else {
+				err = fmt.Errorf("%w; it was revoked", err)
+			}
+		}
 		return nil, fmt.Errorf("the token minted for sandbox %s, owner %s (installation %d): %w", spec.Sandbox, spec.Owner, spec.InstallationID, err)
 	}
 	overwrite := c.live != nil

@@ -346,12 +346,16 @@ func (m wideMinter) CreateToken(ctx context.Context, req githubapp.TokenRequest)
 	return m.next.CreateToken(ctx, req)
 }
 
+func (m wideMinter) RevokeMinted(ctx context.Context, tok githubapp.Token) error {
+	return m.next.(reconcile.MintedRevoker).RevokeMinted(ctx, tok)
+}
+
 // Apply checks what GitHub granted with the refresher's check
 // (githubapp.VerifyGrant) before it stores a token.
 func TestApplyVerifiesTheGrantBeforeStoring(t *testing.T) {
 	f := newFixture(t, "kmverify", []string{"sb-verify1"})
 	s := f.session()
-	app, err := s.AppClient(context.Background())
+	app, err := s.Runtime.Minter(context.Background()) // the App minter km wires
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,6 +369,17 @@ func TestApplyVerifiesTheGrantBeforeStoring(t *testing.T) {
 	}
 	f.assertNoTokens("error", err.Error())
 	f.assertNoTokens("apply output", f.out.String())
+	// The unverified token was never stored: apply revoked it itself.
+	issued := f.sim.Tokens()
+	if len(issued) == 0 || !strings.Contains(err.Error(), "it was revoked") {
+		t.Errorf("%d tokens issued; error %v", len(issued), err)
+	}
+	for _, tok := range issued {
+		// my-org/* asks for every repository anyway: only my-user's grant differs.
+		if tok.InstallationID == f.written.UserInst && f.sim.TokenLive(tok.Token) {
+			t.Errorf("an unverified token (%s) is still live", tokenstore.SHA(tok.Token))
+		}
+	}
 }
 
 // A declared privateKeyFile missing on disk (CI that only plans): plan keeps

@@ -110,8 +110,22 @@ func (s *Session) minterOnce() func(ctx context.Context) (reconcile.Minter, erro
 	)
 	return func(ctx context.Context) (reconcile.Minter, error) {
 		once.Do(func() { c, err = s.AppClient(ctx) })
-		return c, err
+		if err != nil {
+			return nil, err
+		}
+		return appMinter{Client: c, apiURL: s.Config.GitHub.APIURL}, nil
 	}
+}
+
+// appMinter mints as the App and revokes a token it minted with the token
+// itself (reconcile.MintedRevoker).
+type appMinter struct {
+	*githubapp.Client
+	apiURL string
+}
+
+func (m appMinter) RevokeMinted(ctx context.Context, tok githubapp.Token) error {
+	return githubapp.NewTokenClient(tok.Value, githubapp.Options{APIURL: m.apiURL, UserAgent: "km"}).RevokeToken(ctx)
 }
 
 // AppClient returns a GitHub client authenticated as the App, with the private
