@@ -72,6 +72,16 @@ func Apply(ctx context.Context, rt *Runtime, pl *Planned, opts ApplyOptions) (Ap
 			defer wg.Done()
 			defer close(done[i])
 			c := &changes[i]
+			// A token change that retires a token revokes it through the
+			// refresher: it waits for the function's change (new code may
+			// be what answers revoke requests), but still runs when that
+			// change failed (the revocation is then recorded as not done).
+			if j, ok := idx[addrFunction]; ok && c.Type == typeToken && c.Action != Create {
+				select {
+				case <-done[j]:
+				case <-ctx.Done():
+				}
+			}
 			for _, dep := range c.DependsOn {
 				j, ok := idx[dep]
 				if !ok {

@@ -417,3 +417,24 @@ func TestMissingKeyFilePlansAgainstSSM(t *testing.T) {
 		t.Errorf("%d AWS writes, want only the lock's", w)
 	}
 }
+
+// When one apply both updates the refresher and retires a token, the
+// revocation waits for the function's update (the new code answers it).
+func TestRetirementWaitsForTheRefresherUpdate(t *testing.T) {
+	f := newFixture(t, "kmwaitfn", []string{"sb-waitfn"})
+	f.apply()
+	f.startRefresher()
+	old := f.tokens("sb-waitfn")
+	if err := os.WriteFile(f.zip, []byte("zip-v2"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.editProfile("allowedRepos: [my-user/my-repo, my-org/*]", "allowedRepos: [my-user/other-repo, my-org/*]")
+	f.out.Reset()
+	f.apply()
+	out := f.out.String()
+	fnDone := strings.Index(out, "aws_lambda_function.refresher: Modifications complete")
+	revoked := strings.Index(out, "revoked token "+tokenstore.SHA(old["/sandbox/sb-waitfn/github-token"]))
+	if fnDone < 0 || revoked < 0 || revoked < fnDone {
+		t.Fatalf("function update at %d, revocation at %d: the revocation must come after the update\n%s", fnDone, revoked, out)
+	}
+}
