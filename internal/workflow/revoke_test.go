@@ -6,6 +6,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/refreshertest"
@@ -424,6 +428,18 @@ func TestRetirementWaitsForTheRefresherUpdate(t *testing.T) {
 	f := newFixture(t, "kmwaitfn", []string{"sb-waitfn"})
 	f.apply()
 	f.startRefresher()
+	// The code update answers late: without the wait the revocation would
+	// run meanwhile.
+	slow := func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("slowUpdate",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				if awsmiddleware.GetOperationName(ctx) == "UpdateFunctionCode" {
+					time.Sleep(2 * time.Second)
+				}
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+	}
+	f.aws, f.rec = statetest.Client(t, f.kumoURL, state.Options{APIOptions: []func(*middleware.Stack) error{slow}})
 	old := f.tokens("sb-waitfn")
 	if err := os.WriteFile(f.zip, []byte("zip-v2"), 0o644); err != nil {
 		t.Fatal(err)
