@@ -9,6 +9,8 @@ import (
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/klankermaker/km/internal/githubapp"
@@ -85,7 +87,21 @@ func TestNarrowingAProfileRevokesTheOldToken(t *testing.T) {
 	}
 	f.editProfile("allowedRepos: [my-user/my-repo, my-org/*]", "allowedRepos: [my-user/other-repo, my-org/*]")
 	f.out.Reset()
+	f.rec.Reset()
 	f.apply()
+
+	// Synchronous revoke requests naming the parameter, carrying no token:
+	// one before the overwrite, and (kumo has no history) none after.
+	invokes := f.rec.Operation("Invoke")
+	if len(invokes) != 1 {
+		t.Fatalf("%d Invoke calls, want 1", len(invokes))
+	}
+	in := invokes[0].Input.(*awslambda.InvokeInput)
+	if in.InvocationType != lambdatypes.InvocationTypeRequestResponse ||
+		!strings.Contains(string(in.Payload), `"action":"revoke"`) || !strings.Contains(string(in.Payload), `"before_overwrite":true`) {
+		t.Errorf("Invoke %s %s", in.InvocationType, in.Payload)
+	}
+	f.assertNoTokens("revoke request", string(in.Payload))
 
 	base := "/sandbox/sb-narrow1/github-token"
 	if f.sim.TokenLive(old[base]) {
