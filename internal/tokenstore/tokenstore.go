@@ -2,8 +2,9 @@
 // token becomes a SecureString encrypted with the sandbox key (Overwrite),
 // with the non-secret metadata km plan reads in its description
 // (internal/tokenmeta) and km's tags. km apply (reconcile) and the refresher
-// (lambda) both write through it, so their parameters cannot differ. It must
-// not import reconcile or lambda.
+// (lambda) both write through it, so their parameters cannot differ. It also
+// owns the records of retired tokens km could not revoke (unrevoked.go). It
+// must not import reconcile or lambda.
 package tokenstore
 
 import (
