@@ -470,3 +470,40 @@ func TestRetirementWaitsForTheRefresherUpdate(t *testing.T) {
 		t.Fatalf("function update at %d, revocation at %d: the revocation must come after the update\n%s", fnDone, revoked, out)
 	}
 }
+
+// Every live token parameter maps to exactly one address, even when two
+// leftovers of an undeclared sandbox hold the same owner's token.
+func TestEveryTokenParameterHasItsOwnAddress(t *testing.T) {
+	f := newFixture(t, "kmaddr", []string{"sb-addr1"})
+	f.apply()
+	ctx := context.Background()
+	ps, _ := f.aws.DescribeParameters(ctx, "/sandbox/sb-addr1")
+	var orgDesc string
+	for _, p := range ps {
+		if p.Name == "/sandbox/sb-addr1/github-token-my-org" {
+			orgDesc = p.Description
+		}
+	}
+	for _, name := range []string{"/sandbox/sb-addr9/github-token", "/sandbox/sb-addr9/github-token-my-org"} {
+		if _, err := f.aws.PutParameter(ctx, state.PutParameterInput{Name: name, Type: "SecureString", Value: "ghs_standInStandInStandIn00000000000", Description: orgDesc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := actions(f.plan())
+	want := map[string]reconcile.Action{
+		`sandbox["sb-addr9"].km_github_token["my-org"]`:                     reconcile.Delete,
+		`sandbox["sb-addr9"].km_github_token["my-org/github-token-my-org"]`: reconcile.Delete,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("plan %v, want %v", got, want)
+	}
+	for a, w := range want {
+		if got[a] != w {
+			t.Errorf("%s: %v, want %v", a, got[a], w)
+		}
+	}
+	f.apply()
+	if p := f.plan(); p.HasChanges() {
+		t.Fatalf("after apply: %v", actions(p))
+	}
+}
