@@ -3,10 +3,12 @@ package lambda
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/klankermaker/km/internal/githubapp"
 )
@@ -74,4 +76,20 @@ func (h *Handler) log(ctx context.Context, ev event) {
 		attrs = append(attrs, slog.String(key, githubapp.Redact(ev.Err.Error())))
 	}
 	h.logger().LogAttrs(ctx, level, msg, attrs...)
+}
+
+// MsgSDK is the message of the AWS SDK's own log lines (a retry, a response
+// body it could not drain), so that the function's output stays one JSON
+// object a line.
+const MsgSDK = "aws_sdk"
+
+// SDKLogger routes the AWS SDK's log lines into l as JSON events.
+func SDKLogger(l *slog.Logger) logging.Logger {
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		level := slog.LevelInfo
+		if c == logging.Warn {
+			level = slog.LevelWarn
+		}
+		l.Log(context.Background(), level, MsgSDK, slog.String("detail", githubapp.Redact(fmt.Sprintf(format, v...))))
+	})
 }

@@ -12,6 +12,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/klankermaker/km/internal/names"
@@ -343,5 +344,16 @@ func TestForgedRevokeRequestsAreRefused(t *testing.T) {
 	}
 	if n := f.sim.CountRequests("", "/"); n != 0 {
 		t.Errorf("%d GitHub requests", n)
+	}
+}
+
+// The SDK's own warnings become JSON events: the function's output stays
+// one JSON object a line, as CloudWatch Logs filters and km otel expect.
+func TestSDKLogLinesAreJSON(t *testing.T) {
+	var logs lineBuffer
+	lambda.SDKLogger(logs.logger()).Logf(logging.Warn, "failed to discard remaining HTTP response body: %v", errors.New("use of closed network connection"))
+	evs := logs.events(t)
+	if len(evs) != 1 || evs[0]["msg"] != lambda.MsgSDK || evs[0]["level"] != "WARN" || !strings.Contains(evs[0]["detail"].(string), "closed network connection") {
+		t.Fatalf("events %v", evs)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -41,6 +42,9 @@ type Options struct {
 	// LambdaMaxWait bounds the wait for a function to become Active or
 	// Successful after a create or update (0: five minutes).
 	LambdaMaxWait time.Duration
+	// Logger receives the SDK's own log lines (nil: the SDK's default, plain
+	// text on stderr). The refresher routes them into its JSON log.
+	Logger logging.Logger
 }
 
 // AWS reads and writes km's live resources. One value serves every service;
@@ -93,6 +97,9 @@ func NewFromConfig(cfg aws.Config, o Options) *AWS {
 	}
 	if o.HTTPClient != nil {
 		cfg.HTTPClient = o.HTTPClient
+	}
+	if o.Logger != nil {
+		cfg.Logger = o.Logger
 	}
 	if len(o.APIOptions) > 0 {
 		apiOptions := make([]func(*middleware.Stack) error, 0, len(cfg.APIOptions)+len(o.APIOptions))

@@ -23,14 +23,15 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	aws, err := state.New(context.Background(), state.Options{Region: cfg.Region})
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	aws, err := state.New(context.Background(), state.Options{Region: cfg.Region, Logger: lambda.SDKLogger(logger)})
 	if err != nil {
 		log.Fatal(err)
 	}
 	h := &lambda.Handler{
 		SSM: aws, Invoker: aws, Prefix: cfg.Prefix, APIURL: cfg.APIURL,
 		Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), // set by Lambda; "" falls back to the prefix's name
-		Logger:   slog.New(slog.NewJSONHandler(os.Stdout, nil)),
+		Logger:   logger,
 	}
 	awslambda.Start(h.Handle)
 }
