@@ -34,6 +34,7 @@ func BenchmarkColdInvocation(b *testing.B) {
 		i++
 		d := deploy(b, f, proxy, fmt.Sprintf("%s-%d", names.New(f.prefix).Function(), i))
 		sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+		f.seedOld(sb.payload.Owners[0].Parameter) // km apply wrote the first token
 		s := d.schedule(b, sb, sb.input())
 		gh0, aws0 := int64(len(f.sim.Requests())), proxy.AWSCalls.Load()
 		b.StartTimer()
@@ -61,6 +62,7 @@ func BenchmarkWarmRefresh(b *testing.B) {
 	sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 	h := f.handler(&lineBuffer{}, nil)
 	ctx := context.Background()
+	f.seedOld(sb.payload.Owners[0].Parameter) // km apply wrote the first token
 	if _, err := h.Handle(ctx, sb.input()); err != nil {
 		b.Fatal(err)
 	}

@@ -152,6 +152,7 @@ func TestRefresherThroughTheRuntimeAPI(t *testing.T) {
 	t.Run("rotated App key", func(t *testing.T) {
 		inst := f.sim.AddInstallation("org-rotate", "Organization", []string{"repo-a"}, nil)
 		sb := f.newSandbox(payload.Owner{Owner: "org-rotate", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+		f.seedOld(ownerOf(sb).Parameter)
 		if msg, _ := invoke(t, sb, sb.input()); msg != "" { // warms the key cache with the old key
 			t.Fatalf("invocation failed: %s", msg)
 		}

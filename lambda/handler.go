@@ -21,6 +21,7 @@ type SSM interface {
 	GetParameter(ctx context.Context, name string, decrypt bool) (state.Parameter, error)
 	PutParameter(ctx context.Context, in state.PutParameterInput) (int64, error)
 	DescribeParameters(ctx context.Context, path string) ([]state.Parameter, error)
+	GetParameterHistory(ctx context.Context, name string, decrypt bool) ([]state.Parameter, error)
 }
 
 // WriteReserve is the part of the invocation's remaining time kept for
@@ -48,6 +49,9 @@ type Handler struct {
 	Invoker Invoker
 	// Function is the name the relay invokes (""; {Prefix}-github-token-refresher).
 	Function string
+	// NewTokenClient returns the client that revokes one token, authenticated
+	// by that token (nil: githubapp.NewTokenClient with GitHubOptions).
+	NewTokenClient func(token string) TokenRevoker
 
 	keys keyCache
 }
@@ -59,6 +63,10 @@ type Result struct {
 	// HandedOn is set when the failed owners were handed on to a relay
 	// (the invocation then succeeds: the relay owns the failure).
 	HandedOn *payload.Relay `json:"handed_on,omitempty"`
+	// History and Revoked answer a revoke request (payload.RevokeRequest):
+	// the same JSON as payload.RevokeResult.
+	History bool                    `json:"history,omitempty"`
+	Revoked []payload.RevokeOutcome `json:"revoked,omitempty"`
 }
 
 // TokenResult describes one stored token (never its value).
@@ -77,6 +85,9 @@ type TokenResult struct {
 // could not be refreshed (that owner's previous token stays in place; the
 // other owners are still refreshed).
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Result, error) {
+	if payload.ActionOf(raw) == payload.ActionRevoke {
+		return h.revoke(ctx, raw)
+	}
 	p, err := payload.Decode(raw)
 	if err != nil {
 		h.log(ctx, event{SandboxID: p.SandboxID, Err: err})
@@ -85,8 +96,34 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Result, erro
 	res := Result{SandboxID: p.SandboxID, Tokens: []TokenResult{}}
 	jobs, err := h.jobs(p)
 	if err != nil {
+		h.log(ctx, event{SandboxID: p.SandboxID, RelayLink: relayLink(p), Err: err})
+		return res, redacted(err)
+	}
+	stored, err := h.SSM.DescribeParameters(ctx, "/sandbox/"+p.SandboxID)
+	if err != nil {
+		err = fmt.Errorf("reading the token parameters of sandbox %s before refreshing them: %w; the previous tokens stay in place", p.SandboxID, err)
 		h.log(ctx, event{SandboxID: p.SandboxID, Err: err})
 		return res, redacted(err)
+	}
+	byName := make(map[string]state.Parameter, len(stored))
+	for _, prm := range stored {
+		byName[prm.Name] = prm
+	}
+	var refusals []error
+	kept := jobs[:0]
+	for _, j := range jobs {
+		if err := h.checkStored(j, byName); err != nil {
+			ev := j.event(fmt.Errorf("sandbox %s, owner %s: %w", j.sandbox, j.owner, err))
+			ev.RelayLink = relayLink(p)
+			h.log(ctx, ev)
+			refusals = append(refusals, ev.Err)
+			continue
+		}
+		kept = append(kept, j)
+	}
+	jobs = kept
+	if len(jobs) == 0 {
+		return res, redacted(errors.Join(refusals...))
 	}
 	creds, err := h.credentials(ctx)
 	if err != nil {
@@ -129,6 +166,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Result, erro
 	for _, ev := range events {
 		h.log(ctx, ev)
 	}
+	errs = append(errs, refusals...)
 	if len(errs) > 0 {
 		return res, redacted(errors.Join(errs...))
 	}

@@ -121,6 +121,7 @@ func TestGitHubRefusalsFailWithoutTouchingTheToken(t *testing.T) {
 		name     string
 		breakIt  func(f *fixture, inst int64)
 		perms    map[string]string
+		granted  map[string]string // the installation's permissions (nil: githubsim's default)
 		kind     error
 		wantText []string
 	}{
@@ -133,7 +134,8 @@ func TestGitHubRefusalsFailWithoutTouchingTheToken(t *testing.T) {
 		{
 			name:     "permission no longer granted",
 			breakIt:  func(*fixture, int64) {},
-			perms:    map[string]string{"contents": "write", "metadata": "read", "administration": "write"},
+			perms:    contentsWrite,
+			granted:  map[string]string{"contents": "read", "metadata": "read"},
 			kind:     githubapp.ErrUnprocessable,
 			wantText: []string{"permission is no longer granted", "HTTP 422"},
 		},
@@ -159,7 +161,7 @@ func TestGitHubRefusalsFailWithoutTouchingTheToken(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
-			inst := f.sim.AddInstallation("my-org", "Organization", []string{"repo-a", "repo-b"}, nil)
+			inst := f.sim.AddInstallation("my-org", "Organization", []string{"repo-a", "repo-b"}, tc.granted)
 			perms := tc.perms
 			if perms == nil {
 				perms = contentsWrite
@@ -324,6 +326,14 @@ func TestUnverifiedGrantIsNeverStored(t *testing.T) {
 			if len(evs) != 1 || evs[0]["msg"] != "token_refresh_failed" {
 				t.Fatalf("log events %v", evs)
 			}
+			// A token that was minted but not stored is revoked at once.
+			wantRevokes := 1
+			if tok.Value == "" {
+				wantRevokes = 0
+			}
+			if n := f.sim.CountRequests("DELETE", "/installation/token"); n != wantRevokes {
+				t.Errorf("%d revocations of the unverified token, want %d", n, wantRevokes)
+			}
 		})
 	}
 	t.Run("the correct grant is stored", func(t *testing.T) {
@@ -332,6 +342,7 @@ func TestUnverifiedGrantIsNeverStored(t *testing.T) {
 		h := f.handler(&lineBuffer{}, nil)
 		h.Now = func() time.Time { return now }
 		h.NewGitHub = func(string, *rsa.PrivateKey) lambda.Minter { return fakeMinter{good} }
+		f.seedOld(sb.payload.Owners[0].Parameter)
 		if _, err := h.Handle(context.Background(), sb.input()); err != nil {
 			t.Fatalf("Handle: %v", err)
 		}
@@ -350,6 +361,7 @@ func TestRotatedKeyTakesEffectAtTheNextInvocation(t *testing.T) {
 	sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 	h := f.handler(&lineBuffer{}, nil)
 	ctx := context.Background()
+	f.seedOld(sb.payload.Owners[0].Parameter)
 	decrypting := func() int {
 		n := 0
 		for _, c := range f.rec.Operation("GetParameter") {
@@ -401,6 +413,11 @@ func TestMissingAppConfigurationFailsEveryOwner(t *testing.T) {
 	h := f.handler(&logs, nil)
 	h.Prefix = "t" + uniq(t) // nothing configured under this prefix
 	sb.payload.Prefix = h.Prefix
+	sb.payload.KeyAlias = names.New(h.Prefix).KeyAlias(sb.id)
+	f.prefix = h.Prefix // the parameters km apply wrote for this prefix
+	for _, o := range sb.payload.Owners {
+		f.seedOld(o.Parameter)
+	}
 
 	_, err := h.Handle(context.Background(), sb.input())
 	if err == nil || !strings.Contains(err.Error(), names.New(h.Prefix).AppClientIDParam()) || !strings.Contains(err.Error(), sb.id) {
@@ -427,7 +444,7 @@ func TestPayloadGuards(t *testing.T) {
 		{"no installation", `{"sandbox_id": "sb-x"}`, "neither owners nor installation_id"},
 		{"other prefix", `{"sandbox_id": "sb-x", "prefix": "other", "installation_id": 1}`, `prefix "other"`},
 		{"parameter of another sandbox", `{"sandbox_id": "sb-x", "owners": [{"owner": "o", "installation_id": 1, "parameter": "/sandbox/sb-y/github-token"}]}`,
-			"outside the sandbox's token parameters"},
+			"that owner's token parameters are /sandbox/sb-x/github-token and /sandbox/sb-x/github-token-o"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -436,7 +453,11 @@ func TestPayloadGuards(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want %q", err, tc.want)
 			}
-			if evs := logs.events(t); len(evs) != 1 || evs[0]["msg"] != "token_refresh_failed" {
+			msg := "token_refresh_failed" // undecodable: not a payload at all
+			if errors.Is(err, lambda.ErrRefused) {
+				msg = "token_refresh_refused"
+			}
+			if evs := logs.events(t); len(evs) != 1 || evs[0]["msg"] != msg {
 				t.Errorf("log events %v", evs)
 			}
 		})

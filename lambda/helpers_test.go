@@ -48,6 +48,7 @@ type fixture struct {
 	prefix   string
 	clientID string
 	pem      []byte
+	owners   map[string]payload.Owner // declared owners by parameter (newSandbox)
 }
 
 func newFixture(t testing.TB, opts ...githubsim.Option) *fixture {
@@ -59,7 +60,8 @@ func newFixture(t testing.TB, opts ...githubsim.Option) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, aws: aws, rec: rec, kumoURL: url, sim: sim, prefix: "t" + uniq(t), clientID: app.ClientID, pem: pemBytes}
+	f := &fixture{t: t, aws: aws, rec: rec, kumoURL: url, sim: sim, prefix: "t" + uniq(t), clientID: app.ClientID, pem: pemBytes,
+		owners: map[string]payload.Owner{}}
 	f.put(names.New(f.prefix).AppClientIDParam(), "String", app.ClientID)
 	f.putKey(pemBytes)
 	rec.Reset()
@@ -108,6 +110,7 @@ func (f *fixture) newSandbox(owners ...payload.Owner) sandbox {
 	for i, o := range owners {
 		o.Parameter = names.TokenParam(id, o.Owner, i == 0)
 		p.Owners = append(p.Owners, o)
+		f.owners[o.Parameter] = o
 		if i == 0 {
 			p.InstallationID, p.Permissions = o.InstallationID, o.Permissions
 			for _, r := range o.Repositories {
@@ -136,7 +139,33 @@ func (s sandbox) seedInput() json.RawMessage {
 // tell whether it was replaced.
 func (f *fixture) seedOld(param string) stored {
 	f.t.Helper()
-	f.put(param, "SecureString", "ghs_previousTokenStandIn0000000000000")
+	return f.seedToken(param, "ghs_previousTokenStandIn0000000000000", time.Now().Add(time.Hour))
+}
+
+// seedToken stores value in param as km apply would: with the metadata of
+// the owner newSandbox declared for it (scope, prefix) expiring at expires.
+// The refresher refreshes only a parameter km apply wrote.
+func (f *fixture) seedToken(param, value string, expires time.Time) stored {
+	f.t.Helper()
+	o, ok := f.owners[param]
+	if !ok {
+		f.t.Fatalf("seedToken: %s is not a parameter of a sandbox newSandbox declared", param)
+	}
+	var repos []string
+	if len(o.Repositories) > 0 {
+		repos = o.Repositories
+	}
+	desc := tokenmeta.Meta{
+		Prefix: f.prefix, Owner: o.Owner, InstallationID: o.InstallationID,
+		Scope:        githubapp.ScopeFingerprint(o.InstallationID, repos, o.Permissions),
+		Repositories: joinOr(o.Repositories, "*"), Permissions: permString(o.Permissions),
+		ExpiresAt: expires.UTC(), MintedAt: expires.Add(-time.Hour).UTC(), MintedBy: "apply", TokenSHA: sha12(value),
+	}.Encode()
+	if _, err := f.aws.PutParameter(context.Background(), state.PutParameterInput{
+		Name: param, Type: "SecureString", Value: value, Description: desc, Overwrite: true,
+	}); err != nil {
+		f.t.Fatal(err)
+	}
 	return f.read(param)
 }
 

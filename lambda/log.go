@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -16,8 +17,12 @@ import (
 const (
 	MsgRefreshed     = "token_refreshed"
 	MsgRefreshFailed = "token_refresh_failed"
-	// MsgSDK carries a line the AWS SDK logged itself (see SDKLogger).
-	MsgSDK = "aws_sdk"
+	// MsgRefused: the payload (or one owner's part of it) failed a check;
+	// no GitHub call was made and nothing was written.
+	MsgRefused = "token_refresh_refused"
+	// MsgRevoke: one token version a revoke request retired (outcome in
+	// "outcome": revoked, already_dead, expired, failed, unreadable, ...).
+	MsgRevoke = "token_revoke"
 )
 
 // event is one token's outcome. It has no field for the token itself.
@@ -64,21 +69,27 @@ func (h *Handler) log(ctx context.Context, ev event) {
 	level, msg := slog.LevelInfo, MsgRefreshed
 	if ev.Err != nil {
 		level, msg = slog.LevelError, MsgRefreshFailed
-		attrs = append(attrs, slog.String("error", githubapp.Redact(ev.Err.Error())))
+		key := "error"
+		if errors.Is(ev.Err, ErrRefused) {
+			level, msg, key = slog.LevelWarn, MsgRefused, "reason"
+		}
+		attrs = append(attrs, slog.String(key, githubapp.Redact(ev.Err.Error())))
 	}
 	h.logger().LogAttrs(ctx, level, msg, attrs...)
 }
 
-// SDKLogger routes the AWS SDK's own log lines (retry warnings, a response
-// body it could not drain) into the refresher's JSON log as aws_sdk events,
-// so that every line the function writes parses as one JSON object. The SDK
-// never puts request payloads or credentials in these lines.
+// MsgSDK is the message of the AWS SDK's own log lines (a retry, a response
+// body it could not drain), so that the function's output stays one JSON
+// object a line.
+const MsgSDK = "aws_sdk"
+
+// SDKLogger routes the AWS SDK's log lines into l as JSON events.
 func SDKLogger(l *slog.Logger) logging.Logger {
 	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
 		level := slog.LevelInfo
 		if c == logging.Warn {
 			level = slog.LevelWarn
 		}
-		l.Log(context.Background(), level, MsgSDK, slog.String("detail", fmt.Sprintf(format, v...)))
+		l.Log(context.Background(), level, MsgSDK, slog.String("detail", githubapp.Redact(fmt.Sprintf(format, v...))))
 	})
 }

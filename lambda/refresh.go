@@ -32,7 +32,16 @@ func (h *Handler) refresh(ctx context.Context, m Minter, j job) (TokenResult, ev
 	now := h.now()
 	ev := j.event(nil)
 	ev.ExpiresAt, ev.TokenSHA = tok.ExpiresAt, tokenstore.SHA(tok.Value)
-	if err := verifyGrant(j.req, tok, now); err != nil {
+	if err := githubapp.VerifyGrant(j.req, tok, now); err != nil {
+		// Never stored, so nobody else could revoke it: do it now (best
+		// effort; it expires within the hour anyway).
+		if tok.Value != "" {
+			rctx, cancel := githubContext(ctx)
+			if _, rerr := h.tokenClient(tok.Value).RevokeTokenStatus(rctx); rerr != nil {
+				err = fmt.Errorf("%w (revoking the unverified token %s failed too: %v)", err, ev.TokenSHA, rerr)
+			}
+			cancel()
+		}
 		return fail(ev, err)
 	}
 	err = tokenstore.Write(ctx, h.SSM, j.sandbox, tokenstore.Token{

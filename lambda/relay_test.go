@@ -11,9 +11,7 @@ import (
 
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/payload"
-	"github.com/klankermaker/km/internal/tokenmeta"
 	"github.com/klankermaker/km/lambda"
-	"github.com/klankermaker/km/state"
 )
 
 // recordingInvoker records the relay's asynchronous invocations.
@@ -36,13 +34,7 @@ func (r *recordingInvoker) InvokeAsync(_ context.Context, fn string, b []byte) e
 // after left.
 func (f *fixture) seedExpiring(param string, left time.Duration) stored {
 	f.t.Helper()
-	desc := tokenmeta.Meta{Owner: "x", ExpiresAt: time.Now().Add(left).UTC(), MintedBy: "apply"}.Encode()
-	if _, err := f.aws.PutParameter(context.Background(), state.PutParameterInput{
-		Name: param, Type: "SecureString", Value: "ghs_previousTokenStandIn0000000000000", Description: desc, Overwrite: true,
-	}); err != nil {
-		f.t.Fatal(err)
-	}
-	return f.read(param)
+	return f.seedToken(param, "ghs_previousTokenStandIn0000000000000", time.Now().Add(left))
 }
 
 func TestRelay(t *testing.T) {

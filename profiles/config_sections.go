@@ -156,7 +156,10 @@ func (l *loader) loadKey(d *decoder, n *yaml.Node, cfg *Config) {
 	data, err := os.ReadFile(abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		d.errf(n, "github.privateKeyFile: %s does not exist; expected %s", shown, expected)
+		// Optional for plan-only runs: plan keeps what SSM holds (with a
+		// note); an apply that must upload the key fails (internal/workflow).
+		cfg.GitHub.PrivateKeyFile = abs
+		cfg.GitHub.PrivateKeyMissing = true
 		return
 	case err != nil:
 		d.errf(n, "github.privateKeyFile: cannot read %s: %v", shown, osReason(err))

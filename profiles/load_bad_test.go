@@ -60,7 +60,6 @@ func TestLoadRejects(t *testing.T) {
 		{name: "apiURL not http", km: km("  installations:", "  apiURL: ftp://x\n  installations:"), want: "km.yaml:4:11", frag: `github.apiURL "ftp://x" is not an http(s) URL`},
 		{name: "github not a mapping", km: kmRaw("github: true\n"), want: "km.yaml:1:9", frag: "github: found the boolean \"true\"; expected a mapping"},
 		// km.yaml: the private key
-		{name: "privateKeyFile missing", km: km("  appClientId: Iv1.abc123\n", "  appClientId: Iv1.abc123\n  privateKeyFile: nope.pem\n"), want: "km.yaml:4:19", frag: "github.privateKeyFile: nope.pem does not exist"},
 		{name: "privateKeyFile not PEM", km: withKey, extra: map[string]func(*testing.T) string{"app.pem": kmRaw("hello\n")}, want: "km.yaml:4:19", frag: "app.pem: no PEM block found"},
 		{name: "privateKeyFile not RSA", km: withKey, extra: map[string]func(*testing.T) string{"app.pem": func(t *testing.T) string { return string(ecPEM(t)) }}, want: "km.yaml:4:19", frag: "the key is ECDSA, not RSA"},
 		{name: "privateKeyFile a certificate", km: withKey, extra: map[string]func(*testing.T) string{"app.pem": kmRaw("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")}, want: "km.yaml:4:19", frag: `found a PEM block of type "CERTIFICATE"; expected "RSA PRIVATE KEY" (PKCS#1) or "PRIVATE KEY" (PKCS#8)`},

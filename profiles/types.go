@@ -35,6 +35,10 @@ type GitHub struct {
 	AppClientID    string
 	AppID          int64
 	PrivateKeyFile string // absolute; empty when omitted (keep what SSM holds)
+	// PrivateKeyMissing: PrivateKeyFile is declared but does not exist (a
+	// CI job that only plans has no key file). Plan then keeps what SSM
+	// holds, with a note; an apply that has to upload the key fails.
+	PrivateKeyMissing bool
 	// PrivateKeyPEM is the file's content, validated as an RSA key (PKCS#1 or PKCS#8).
 	// It is a secret: never print it, never put it in an error.
 	PrivateKeyPEM []byte

@@ -32,6 +32,7 @@ func Apply(ctx context.Context, rt *Runtime, pl *Planned, opts ApplyOptions) (Ap
 	if out == nil {
 		out = io.Discard
 	}
+	rt.unrevoked = &unrevokedLog{} // what this apply retires without revoking
 	changes := pl.Plan.Changes
 	idx := map[string]int{}
 	for i, c := range changes {
@@ -71,6 +72,16 @@ func Apply(ctx context.Context, rt *Runtime, pl *Planned, opts ApplyOptions) (Ap
 			defer wg.Done()
 			defer close(done[i])
 			c := &changes[i]
+			// A token change that retires a token revokes it through the
+			// refresher: it waits for the function's change (new code may
+			// be what answers revoke requests), but still runs when that
+			// change failed (the revocation is then recorded as not done).
+			if j, ok := idx[addrFunction]; ok && c.Type == typeToken && c.Action != Create {
+				select {
+				case <-done[j]:
+				case <-ctx.Done():
+				}
+			}
 			for _, dep := range c.DependsOn {
 				j, ok := idx[dep]
 				if !ok {
@@ -168,6 +179,7 @@ func applyOne(ctx context.Context, rt *Runtime, pl *Planned, c *Change, lookup f
 	if c.live == nil {
 		c.live = pl.Live[c.Address]
 	}
+	c.say = say
 	v := verbs[c.Action]
 	start := time.Now()
 	say("%s: %s...", c.Address, v[0])

@@ -57,6 +57,13 @@ type Minter interface {
 	CreateToken(ctx context.Context, req githubapp.TokenRequest) (githubapp.Token, error)
 }
 
+// MintedRevoker is implemented by a Minter that can revoke a token it just
+// minted: apply revokes a token whose grant failed verification (it was
+// never stored, so nobody else could).
+type MintedRevoker interface {
+	RevokeMinted(ctx context.Context, tok githubapp.Token) error
+}
+
 // Runtime is what kinds need while reading and applying.
 type Runtime struct {
 	AWS     AWS
@@ -75,10 +82,14 @@ type Runtime struct {
 	TokenMargin time.Duration
 	// ReadParallelism bounds concurrent per-sandbox reads (default 16).
 	ReadParallelism int
+	// Revoker revokes the tokens apply retires (nil: none can be revoked;
+	// each is recorded as unrevoked, see revoke.go).
+	Revoker Revoker
 
 	memo       memo
 	sandboxIDs []string
 	planned    map[string]Action
+	unrevoked  *unrevokedLog
 }
 
 func (rt *Runtime) readParallelism() int {

@@ -3,12 +3,14 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/payload"
 	"github.com/klankermaker/km/internal/tokenmeta"
 	"github.com/klankermaker/km/internal/tokenstore"
 	"github.com/klankermaker/km/state"
@@ -73,29 +75,50 @@ func parseTokenParam(name string) (sandbox, owner string, ok bool) {
 	return "", "", false
 }
 
+// Read maps every live token parameter to exactly one address. A parameter
+// whose name a declared token uses is that token's live state (Diff sees
+// when it holds another owner's token: the owner is part of a token's
+// identity). Any other parameter km wrote is an orphan addressed by its
+// owner, or by owner and parameter when that address is taken (a dropped
+// owner's leftover beside a declared token of the same owner).
 func (tokenKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	ps, err := rt.tokenParams(ctx)
 	if err != nil {
 		return nil, err
 	}
 	byName := map[string]*Resource{}
+	taken := map[string]bool{}
 	for _, d := range desired {
 		byName[d.ID] = d
+		taken[d.Address] = true
 	}
+	sorted := make([]string, 0, len(ps))
+	for name := range ps {
+		sorted = append(sorted, name)
+	}
+	sort.Strings(sorted)
 	var out []*Resource
-	for name, p := range ps {
+	for _, name := range sorted {
+		p := ps[name]
 		id, owner, _ := parseTokenParam(name)
 		meta, merr := tokenmeta.Decode(p.Description)
 		if owner == "" {
 			owner = meta.Owner
 		}
-		addr := addrToken(id, owner)
+		var addr string
 		if d := byName[name]; d != nil {
 			addr = d.Address
 		} else if merr != nil || meta.Prefix != rt.Names.Prefix {
 			continue // not written by this km deployment: never touched
-		} else if owner == "" {
-			addr = addrToken(id, "unknown")
+		} else {
+			if owner == "" {
+				owner = "unknown"
+			}
+			addr = addrToken(id, owner)
+			if taken[addr] {
+				addr = addrToken(id, owner+"/"+name[strings.LastIndex(name, "/")+1:])
+			}
+			taken[addr] = true
 		}
 		r := &Resource{
 			Address: addr, Type: typeToken, Sandbox: id, ID: name,
@@ -132,6 +155,9 @@ func (tokenKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
 	switch {
 	case !ok:
 		return Update, "token metadata missing from the parameter description: scope unknown"
+	case !strings.EqualFold(meta.Owner, desired.Attrs["owner"]):
+		return Replace, fmt.Sprintf("%s holds %s's token, but it is %s's parameter now (the owner is part of a token's identity): %s's token is revoked",
+			live.ID, meta.Owner, desired.Attrs["owner"], meta.Owner)
 	case live.Attrs["type"] != "SecureString":
 		return Update, "parameter is " + live.Attrs["type"] + ", not SecureString"
 	case meta.Scope != desired.Attrs["scope"]:
@@ -163,8 +189,20 @@ func scopeChange(desired, live *Resource) string {
 	return strings.Join(parts, "; ")
 }
 
+// Apply mints, verifies (githubapp.VerifyGrant, the refresher's check) and
+// stores a token, then revokes what it replaced; a deletion revokes every
+// version first. Revocation goes through rt.Revoker (revoke.go). An
+// overwrite asks twice: just before the write (where SSM keeps no readable
+// history, the current token can only be read then) and after it, for
+// every older version the history keeps, so the sandbox always holds a
+// valid token.
 func (tokenKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error) {
+	say := c.say
+	if say == nil {
+		say = func(string, ...any) {}
+	}
 	if c.Action == Delete {
+		rt.retire(ctx, say, c, payload.RevokeParam{Name: c.ID})
 		if err := rt.AWS.DeleteParameter(ctx, c.ID); err != nil && !isNotFound(err) {
 			return nil, err
 		}
@@ -175,16 +213,32 @@ func (tokenKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]
 	if err != nil {
 		return nil, err
 	}
-	tok, err := m.CreateToken(ctx, githubapp.TokenRequest{
+	req := githubapp.TokenRequest{
 		InstallationID: spec.InstallationID, Repositories: spec.Repositories, Permissions: spec.Permissions,
-	})
+	}
+	tok, err := m.CreateToken(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("minting a token for sandbox %s, owner %s (installation %d): %w", spec.Sandbox, spec.Owner, spec.InstallationID, err)
 	}
-	if tok.Value == "" {
-		return nil, fmt.Errorf("GitHub returned an empty token for sandbox %s, owner %s", spec.Sandbox, spec.Owner)
+	if err := githubapp.VerifyGrant(req, tok, rt.now()); err != nil {
+		if r, ok := m.(MintedRevoker); ok && tok.Value != "" {
+			if rerr := r.RevokeMinted(ctx, tok); rerr != nil {
+				err = fmt.Errorf("%w (revoking it failed too: %v; it expires at %s)", err, rerr, tok.ExpiresAt.UTC().Format(time.RFC3339))
+			} else {
+				err = fmt.Errorf("%w; it was revoked", err)
+			}
+		}
+		return nil, fmt.Errorf("the token minted for sandbox %s, owner %s (installation %d): %w", spec.Sandbox, spec.Owner, spec.InstallationID, err)
 	}
-	return nil, tokenstore.Write(ctx, rt.AWS, spec.Sandbox, tokenstore.Token{
+	overwrite := c.live != nil
+	var (
+		before    payload.RevokeResult
+		beforeErr error
+	)
+	if overwrite {
+		before, beforeErr = rt.revoke(ctx, spec.Sandbox, payload.RevokeParam{Name: spec.Parameter, BeforeOverwrite: true})
+	}
+	version, err := tokenstore.WriteVersion(ctx, rt.AWS, spec.Sandbox, tokenstore.Token{
 		Parameter: spec.Parameter, KeyAlias: spec.KeyAlias, Token: tok,
 		Meta: tokenmeta.Meta{
 			Owner: spec.Owner, InstallationID: spec.InstallationID, Scope: spec.Scope,
@@ -193,4 +247,19 @@ func (tokenKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]
 		},
 		Prefix: rt.Names.Prefix,
 	})
+	if err != nil {
+		if overwrite {
+			rt.settle(ctx, say, c, before, beforeErr)
+		}
+		return nil, err
+	}
+	if !overwrite {
+		return nil, nil
+	}
+	if beforeErr != nil || !before.History {
+		rt.settle(ctx, say, c, before, beforeErr)
+		return nil, nil
+	}
+	rt.retire(ctx, say, c, payload.RevokeParam{Name: spec.Parameter, BelowVersion: version})
+	return nil, nil
 }

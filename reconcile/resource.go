@@ -68,6 +68,7 @@ type Change struct {
 
 	desired *Resource
 	live    *Resource
+	say     func(format string, a ...any) // apply's progress output
 }
 
 // IsSensitive reports whether attribute name is sensitive.

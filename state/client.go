@@ -43,8 +43,7 @@ type Options struct {
 	// Successful after a create or update (0: five minutes).
 	LambdaMaxWait time.Duration
 	// Logger receives the SDK's own log lines (nil: the SDK's default, plain
-	// text on stderr). The refresher routes them into its JSON log so that
-	// every line CloudWatch receives parses.
+	// text on stderr). The refresher routes them into its JSON log.
 	Logger logging.Logger
 }
 

@@ -176,3 +176,37 @@ func ssmTags(tags map[string]string) []ssmtypes.Tag {
 	}
 	return out
 }
+
+// GetParameterHistory returns every version SSM still keeps of a parameter
+// (AWS keeps the last 100), oldest first, with each version's description
+// and, when decrypt is set, its value (SecureString: decrypted through
+// KMS). It follows NextToken to the end (MaxResults 50). Endpoints without
+// the action (kumo) give an error wrapping ErrUnsupported; a parameter that
+// does not exist gives ErrNotFound. The values never appear in an error.
+func (a *AWS) GetParameterHistory(ctx context.Context, name string, decrypt bool) ([]Parameter, error) {
+	p := ssm.NewGetParameterHistoryPaginator(a.ssm, &ssm.GetParameterHistoryInput{
+		Name:           aws.String(name),
+		WithDecryption: aws.Bool(decrypt),
+		MaxResults:     aws.Int32(50),
+	})
+	var out []Parameter
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, wrapErr("ssm", "GetParameterHistory", name, err)
+		}
+		for _, h := range page.Parameters {
+			out = append(out, Parameter{
+				Name:         aws.ToString(h.Name),
+				Type:         string(h.Type),
+				Value:        aws.ToString(h.Value),
+				Description:  aws.ToString(h.Description),
+				KeyID:        aws.ToString(h.KeyId),
+				Version:      h.Version,
+				LastModified: aws.ToTime(h.LastModifiedDate),
+			})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	return out, nil
+}

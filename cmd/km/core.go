@@ -37,6 +37,9 @@ func (c *ValidateCmd) Run(g *Globals) error {
 		return err
 	}
 	fmt.Fprintf(g.Stdout, "Success! %s is valid: %d sandbox(es), %d profile(s).\n", g.Config, len(cfg.Sandboxes), len(cfg.Profiles))
+	if cfg.GitHub.PrivateKeyMissing {
+		fmt.Fprintf(g.Stdout, "Note: github.privateKeyFile %s does not exist on this machine: plans keep the App key SSM holds; an apply cannot upload it.\n", cfg.GitHub.PrivateKeyFile)
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -38,9 +39,35 @@ func (c *ListCmd) Run(g *Globals) error {
 		if !r.TokenExpires.IsZero() {
 			exp = r.TokenExpires.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, dash(r.Profile), dash(strings.Join(r.Owners, ",")), exp, dash(r.TokenAge), dash(r.ScheduleState), r.Status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, dash(r.Profile), dash(owners(r)), exp, dash(r.TokenAge), dash(r.ScheduleState), r.Status)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var unrevoked []string
+	for _, r := range rows {
+		for _, u := range r.Unrevoked {
+			unrevoked = append(unrevoked, fmt.Sprintf("  %s  %s  %s  valid until %s", u.Sandbox, u.Hash(), u.Parameter, u.ExpiresAt.UTC().Format(time.RFC3339)))
+		}
+	}
+	if len(unrevoked) > 0 {
+		fmt.Fprintf(g.Stdout, "\nRetired tokens km could not revoke (valid until they expire):\n%s\n", strings.Join(unrevoked, "\n"))
+	}
+	return nil
+}
+
+// owners are the owners whose tokens the sandbox holds, with the declared
+// ones when they differ (apply has not caught up yet).
+func owners(r workflow.SandboxStatus) string {
+	live, declared := strings.Join(r.TokenOwners, ","), strings.Join(r.Owners, ",")
+	sorted := slices.Sorted(slices.Values(r.Owners))
+	switch {
+	case live == "":
+		return declared
+	case declared == "" || strings.EqualFold(live, strings.Join(sorted, ",")):
+		return declared
+	}
+	return live + " (declared: " + declared + ")"
 }
 
 func dash(s string) string {

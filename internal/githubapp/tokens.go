@@ -167,20 +167,30 @@ func (c *Client) CreateToken(ctx context.Context, req TokenRequest) (Token, erro
 // (DELETE /installation/token). A token that is already expired or revoked
 // (401, 404) is not an error.
 func (c *Client) RevokeToken(ctx context.Context) error {
+	_, err := c.RevokeTokenStatus(ctx)
+	return err
+}
+
+// RevokeTokenStatus is RevokeToken that also tells whether the token was
+// already dead (GitHub answered 401 or 404: expired or revoked before).
+func (c *Client) RevokeTokenStatus(ctx context.Context) (alreadyDead bool, err error) {
 	const op = "revoke installation token"
 	if c.initErr != nil {
-		return c.initErr
+		return false, c.initErr
 	}
 	if c.auth != authToken {
-		return fmt.Errorf("%s: needs a client made with NewTokenClient", op)
+		return false, fmt.Errorf("%s: needs a client made with NewTokenClient", op)
 	}
-	_, err := c.gh.Apps.RevokeInstallationToken(ctx)
+	_, err = c.gh.Apps.RevokeInstallationToken(ctx)
 	var er *github.ErrorResponse
 	if errors.As(err, &er) && er.Response != nil &&
 		(er.Response.StatusCode == http.StatusUnauthorized || er.Response.StatusCode == http.StatusNotFound) {
-		return nil
+		return true, nil
 	}
-	return c.apiError(op, 0, "", err)
+	if err != nil {
+		return false, c.apiError(op, 0, "", err)
+	}
+	return false, nil
 }
 
 // ScopeFingerprint is a stable "sha256:<hex>" digest of a token's scope:

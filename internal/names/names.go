@@ -3,7 +3,11 @@
 // imports nothing from km and nothing from AWS.
 package names
 
-import "strings"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // Names derives resource names for one prefix (default "km").
 type Names struct{ Prefix string }
@@ -87,3 +91,67 @@ const (
 	TagSandbox = "km:sandbox"
 	TagPrefix  = "km:prefix"
 )
+
+// sandboxIDMax is the longest sandbox id any prefix allows (KMS alias and SSM
+// names fit; the schedule name limit is checked with the prefix).
+const sandboxIDMax = 63
+
+// scheduleNameMax is EventBridge Scheduler's limit on schedule names.
+const scheduleNameMax = 64
+
+// CheckSandboxID reports whether id can be a sandbox id for this prefix: the
+// declaration's rule (profiles.CheckSandboxID says it with file:line:col),
+// kept here too so that the refresher, which must not import profiles,
+// refuses the same ids. A path-like id ("../x", "a/b") never passes.
+func (n Names) CheckSandboxID(id string) error {
+	if id == "" {
+		return errors.New("the sandbox id is empty")
+	}
+	for i, r := range id {
+		ok := r >= 'a' && r <= 'z' || i > 0 && (r >= '0' && r <= '9' || r == '-')
+		if !ok {
+			return fmt.Errorf("sandbox id %q is malformed: expected lowercase letters, digits and hyphens, starting with a letter", id)
+		}
+	}
+	if len(id) > sandboxIDMax {
+		return fmt.Errorf("sandbox id %q is %d characters; at most %d are allowed", id, len(id), sandboxIDMax)
+	}
+	if l := len(n.Schedule(id)); l > scheduleNameMax {
+		return fmt.Errorf("sandbox id %q makes the schedule name %d characters; EventBridge Scheduler allows %d", id, l, scheduleNameMax)
+	}
+	return nil
+}
+
+// TokenParamOwner tells whether param is one of sandbox id's token
+// parameters: the first owner's /sandbox/{id}/github-token (first, owner "")
+// or /sandbox/{id}/github-token-{owner} with a lowercase GitHub login.
+func TokenParamOwner(sandboxID, param string) (owner string, first, ok bool) {
+	base := TokenParam(sandboxID, "", true)
+	if param == base {
+		return "", true, true
+	}
+	o, ok := strings.CutPrefix(param, base+"-")
+	if !ok || !validLogin(o) {
+		return "", false, false
+	}
+	return o, false, true
+}
+
+// validLogin: a lowercase GitHub account login (letters, digits, single
+// hyphens, "_" for managed users,
+// 1-39 characters).
+func validLogin(s string) bool {
+	if s == "" || len(s) > 39 || s[0] == '-' || s[len(s)-1] == '-' || strings.Contains(s, "--") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// UnrevokedPath is the SSM folder of the records of tokens km retired but
+// could not revoke (String parameters: hash and expiry, never a token).
+func (n Names) UnrevokedPath() string { return "/" + n.Prefix + "/state/unrevoked" }

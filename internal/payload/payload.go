@@ -2,7 +2,8 @@
 // passes to the refresher Lambda for one sandbox. km apply writes it, the refresher
 // reads it. The single-owner fields are the seed's (sandbox_id, installation_id,
 // allowed_repos, permissions); Owners carries every owner for multi-owner sandboxes.
-// It imports nothing from km.
+// It also defines the revoke request km apply and km destroy send the refresher
+// (revoke.go). It imports nothing from km.
 package payload
 
 import (

@@ -21,8 +21,9 @@ type Proxy struct {
 	URL      string       // point AWS_ENDPOINT_URL here
 	AWSCalls atomic.Int64 // AWS API calls forwarded (the Runtime API not counted)
 
-	mu     sync.Mutex
-	polled map[string]chan struct{}
+	mu      sync.Mutex
+	polled  map[string]chan struct{}
+	history *ssmHistory // KeepSSMHistory
 }
 
 // NewProxy starts a proxy in front of kumoURL, closed when the test ends.
@@ -47,6 +48,9 @@ func NewProxy(t testing.TB, kumoURL string) *Proxy {
 			}
 		} else {
 			p.AWSCalls.Add(1)
+			if h := p.ssmHistory(); h != nil && h.serveSSM(w, r, rp) {
+				return
+			}
 		}
 		rp.ServeHTTP(w, r)
 	}))

@@ -40,8 +40,9 @@ type CreateAppResult struct {
 }
 
 // CreateApp is km github: it refuses to replace a recorded App without Force
-// (before anything happens), runs the manifest flow, writes the private key to
-// a file next to km.yaml with mode 0600, records appClientId, appId and
+// (before anything happens), runs the manifest flow, writes the private key
+// with mode 0600 under the user's config directory (KeyDir: never next to
+// km.yaml, never in a git work tree), records appClientId, appId and
 // privateKeyFile in km.yaml (comments kept), applies the config slice and
 // prints the URL to install the App.
 func CreateApp(ctx context.Context, e workflow.Env, o CreateAppOptions) (CreateAppResult, error) {
@@ -60,6 +61,10 @@ func CreateApp(ctx context.Context, e workflow.Env, o CreateAppOptions) (CreateA
 		_, _ = rand.Read(b)
 		o.Name = "km-sandbox-" + hex.EncodeToString(b)
 	}
+	keyDir, err := KeyDir(e)
+	if err != nil {
+		return CreateAppResult{}, err
+	}
 	conv := githubapp.NewAnonymousClient(ghOptions(e, cfg))
 	creds, err := RunManifestFlow(ctx, ManifestOptions{
 		WebURL: cfg.GitHub.WebURL, Org: o.Org, Name: o.Name, Converter: conv,
@@ -71,7 +76,7 @@ func CreateApp(ctx context.Context, e workflow.Env, o CreateAppOptions) (CreateA
 	res := CreateAppResult{App: creds, InstallURL: InstallURL(cfg.GitHub.WebURL, creds.Slug)}
 	fmt.Fprintf(w, "\nCreated the GitHub App %s (id %d, client ID %s).\n", creds.Slug, creds.ID, creds.ClientID)
 
-	keyPath, err := writeKeyFile(cfg.Dir, creds.Slug, creds.PEM)
+	keyPath, err := writeKeyFile(keyDir, creds.Slug, creds.PEM)
 	if err != nil {
 		return res, err
 	}
@@ -174,4 +179,44 @@ func writeKeyFile(dir, slug string, pemBytes []byte) (string, error) {
 		return p, nil
 	}
 	return "", fmt.Errorf("writing the App private key: %s/%s.private-key.pem and 998 numbered variants exist; remove old keys", dir, base)
+}
+
+// KeyDir is where km github writes App private keys: $XDG_CONFIG_HOME/km,
+// or $HOME/.config/km when XDG_CONFIG_HOME is unset (the XDG base
+// directory default), created with mode 0700. A directory inside a git work
+// tree (a dotfiles repository that tracks ~/.config, say) is refused: the
+// key would be one `git add` away from a commit.
+func KeyDir(e workflow.Env) (string, error) {
+	base := getenv(e, "XDG_CONFIG_HOME")
+	if base == "" || !filepath.IsAbs(base) { // the spec: a relative value is ignored
+		home := getenv(e, "HOME")
+		if home == "" {
+			return "", fmt.Errorf("km github writes the App's private key under $XDG_CONFIG_HOME/km or $HOME/.config/km, and neither XDG_CONFIG_HOME nor HOME is set; set XDG_CONFIG_HOME to an absolute directory outside any git work tree")
+		}
+		base = filepath.Join(home, ".config")
+	}
+	dir := filepath.Join(base, "km")
+	if repo := gitWorkTree(dir); repo != "" {
+		return "", fmt.Errorf("km github would write the App's private key to %s, which is inside the git work tree %s; set XDG_CONFIG_HOME to a directory outside any git work tree", dir, repo)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("creating %s for the App's private key: %w; set XDG_CONFIG_HOME to a writable directory", dir, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return "", fmt.Errorf("restricting %s to its owner: %w", dir, err)
+	}
+	return dir, nil
+}
+
+// gitWorkTree returns the top of the git work tree dir is in (a folder
+// with a .git entry, directory or file), or "".
+func gitWorkTree(dir string) string {
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }

@@ -195,6 +195,7 @@ func Doctor(ctx context.Context, e workflow.Env) Report {
 		d.checkSandbox(ctx, sb)
 	}
 	d.checkFailures(ctx)
+	d.checkUnrevoked(ctx)
 	return d.r
 }
 

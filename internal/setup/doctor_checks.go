@@ -13,6 +13,7 @@ import (
 	"github.com/klankermaker/km/internal/lambdazip"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/tokenmeta"
+	"github.com/klankermaker/km/internal/tokenstore"
 	"github.com/klankermaker/km/profiles"
 	"github.com/klankermaker/km/reconcile"
 	"github.com/klankermaker/km/state"
@@ -365,4 +366,24 @@ func (d *doctor) checkFailures(ctx context.Context) {
 	}
 	d.add(name, Fail, "token refresh failures in the last hour: "+strings.Join(parts, "; "),
 		"run `km otel "+ids[0]+" --events` for each sandbox's events; see docs/setup.md (Troubleshooting)")
+}
+
+// checkUnrevoked: tokens km retired (a sandbox destroyed, an owner dropped,
+// a scope narrowed) but could not revoke stay valid until they expire; each
+// is a warning until then, with its short hash and expiry.
+func (d *doctor) checkUnrevoked(ctx context.Context) {
+	const name = "tokens.unrevoked"
+	list, err := tokenstore.ListUnrevoked(ctx, d.aws, d.n, d.now, false)
+	if err != nil {
+		d.add(name, Warn, "reading the records of unrevoked tokens: "+oneLine(err.Error()), "grant ssm:DescribeParameters and ssm:GetParameters on "+d.n.UnrevokedPath()+"/* to these credentials")
+		return
+	}
+	if len(list) == 0 {
+		d.add(name, Pass, "every token km retired was revoked at GitHub (or has expired)", "")
+		return
+	}
+	for _, u := range list {
+		d.add(name, Warn, u.String(),
+			"it expires on its own; to cut it off sooner, suspend the App's installation for that account (GitHub refuses its tokens while suspended); keep the refresher deployed and reachable (km apply) so that km revokes the next token it retires")
+	}
 }

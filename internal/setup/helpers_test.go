@@ -46,6 +46,7 @@ type fixture struct {
 	aws    *state.AWS
 	rec    *state.Recorder
 	zip    string
+	xdg    string // XDG_CONFIG_HOME: where km github writes the App key
 	out    syncBuffer
 }
 
@@ -68,7 +69,8 @@ func newFixture(t *testing.T, simOpts ...githubsim.Option) *fixture {
 	if err := os.WriteFile(zip, []byte("refresher package "+uniq(t)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, dir: dir, cfg: filepath.Join(dir, "km.yaml"), prefix: "t" + uniq(t), sim: sim, aws: aws, rec: rec, zip: zip}
+	return &fixture{t: t, dir: dir, cfg: filepath.Join(dir, "km.yaml"), prefix: "t" + uniq(t), sim: sim, aws: aws, rec: rec, zip: zip,
+		xdg: t.TempDir()}
 }
 
 func (f *fixture) env() workflow.Env {
@@ -80,6 +82,8 @@ func (f *fixture) env() workflow.Env {
 				return f.zip
 			case "KM_GITHUB_API_URL", "KM_GITHUB_WEB_URL":
 				return f.sim.URL
+			case "XDG_CONFIG_HOME":
+				return f.xdg
 			}
 			return ""
 		},

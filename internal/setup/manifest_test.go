@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -166,6 +167,15 @@ func TestManifestFlowInBrowser(t *testing.T) {
 			if err != nil || st.Mode().Perm() != 0o600 {
 				t.Fatalf("key file %s: %v, mode %v; want 0600", res.KeyFile, err, st.Mode().Perm())
 			}
+			if filepath.Dir(res.KeyFile) != filepath.Join(f.xdg, "km") {
+				t.Errorf("key file %s, want it under $XDG_CONFIG_HOME/km (%s), not beside km.yaml", res.KeyFile, filepath.Join(f.xdg, "km"))
+			}
+			if dst, err := os.Stat(filepath.Dir(res.KeyFile)); err != nil || dst.Mode().Perm() != 0o700 {
+				t.Errorf("key directory mode %v %v, want 0700", dst.Mode().Perm(), err)
+			}
+			if pems, _ := filepath.Glob(filepath.Join(f.dir, "*.pem")); len(pems) != 0 {
+				t.Errorf("a key was written beside km.yaml: %v", pems)
+			}
 			yml := f.read("km.yaml")
 			for _, keep := range []string{"# my km declaration", "# test prefix", "# the App comes from km github"} {
 				if !strings.Contains(yml, keep) {
@@ -305,5 +315,37 @@ func TestCreateAppRefusesExistingApp(t *testing.T) {
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		t.Error("refusal came from a timeout")
+	}
+}
+
+// km github refuses, before creating anything, to put the App's key in a
+// git work tree (a dotfiles repository tracking ~/.config).
+func TestKeyDirRefusesAGitWorkTree(t *testing.T) {
+	f := newFixture(t)
+	f.write("km.yaml", "region: us-east-1\nprefix: "+f.prefix+"\n")
+	if err := os.MkdirAll(filepath.Join(f.xdg, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := setup.CreateApp(context.Background(), f.env(), setup.CreateAppOptions{NoBrowser: true, Timeout: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "git work tree "+f.xdg) || !strings.Contains(err.Error(), "XDG_CONFIG_HOME") {
+		t.Fatalf("km github with XDG_CONFIG_HOME in a git work tree: %v", err)
+	}
+	if len(f.sim.Manifests()) != 0 || f.sim.CountRequests("", "/") != 0 {
+		t.Error("the manifest flow ran although the key had nowhere safe to go")
+	}
+	if _, err := os.Stat(filepath.Join(f.xdg, "km")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the key directory was created: %v", err)
+	}
+
+	e := f.env()
+	e.Getenv = func(k string) string {
+		if k == "HOME" {
+			return f.dir
+		}
+		return ""
+	}
+	dir, err := setup.KeyDir(e)
+	if err != nil || dir != filepath.Join(f.dir, ".config", "km") {
+		t.Errorf("KeyDir without XDG_CONFIG_HOME: %s %v, want $HOME/.config/km", dir, err)
 	}
 }

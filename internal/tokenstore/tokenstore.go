@@ -2,8 +2,9 @@
 // token becomes a SecureString encrypted with the sandbox key (Overwrite),
 // with the non-secret metadata km plan reads in its description
 // (internal/tokenmeta) and km's tags. km apply (reconcile) and the refresher
-// (lambda) both write through it, so their parameters cannot differ. It must
-// not import reconcile or lambda.
+// (lambda) both write through it, so their parameters cannot differ. It also
+// owns the records of retired tokens km could not revoke (unrevoked.go). It
+// must not import reconcile or lambda.
 package tokenstore
 
 import (
@@ -43,19 +44,25 @@ type Putter interface {
 // key, Overwrite, with the metadata km plan reads in the description and
 // km's tags. It refuses an empty token.
 func Write(ctx context.Context, ssm Putter, sandbox string, w Token) error {
+	_, err := WriteVersion(ctx, ssm, sandbox, w)
+	return err
+}
+
+// WriteVersion is Write that returns the parameter version written.
+func WriteVersion(ctx context.Context, ssm Putter, sandbox string, w Token) (int64, error) {
 	if w.Token.Value == "" {
-		return fmt.Errorf("refusing to write an empty token to %s", w.Parameter)
+		return 0, fmt.Errorf("refusing to write an empty token to %s", w.Parameter)
 	}
 	w.Meta.ExpiresAt = w.Token.ExpiresAt.UTC()
 	w.Meta.Prefix = w.Prefix
 	w.Meta.TokenSHA = SHA(w.Token.Value)
-	_, err := ssm.PutParameter(ctx, state.PutParameterInput{
+	v, err := ssm.PutParameter(ctx, state.PutParameterInput{
 		Name: w.Parameter, Type: "SecureString", Value: w.Token.Value, KeyID: w.KeyAlias,
 		Description: w.Meta.Encode(), Overwrite: true,
 		Tags: map[string]string{names.TagManaged: "true", names.TagSandbox: sandbox, names.TagPrefix: w.Prefix},
 	})
 	if err != nil {
-		return fmt.Errorf("writing the token of sandbox %s to %s: %w", sandbox, w.Parameter, err)
+		return v, fmt.Errorf("writing the token of sandbox %s to %s: %w", sandbox, w.Parameter, err)
 	}
-	return nil
+	return v, nil
 }

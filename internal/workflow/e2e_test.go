@@ -13,6 +13,7 @@ import (
 	"github.com/klankermaker/km/internal/demo"
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/refreshertest"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/reconcile"
 	"github.com/klankermaker/km/state"
@@ -32,6 +33,7 @@ type fixture struct {
 	run     string // the tag newFixture appended to prefix and sandbox ids
 	kumoURL string
 	out     bytes.Buffer
+	proxy   *refreshertest.Proxy // set by withSSMHistory: every client goes through it
 }
 
 // newFixture suffixes prefix and the sandbox ids with a random run tag (kumo's

@@ -13,12 +13,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/tokenmeta"
+	"github.com/klankermaker/km/internal/tokenstore"
 	"github.com/klankermaker/km/profiles"
 	"github.com/klankermaker/km/reconcile"
-	"github.com/klankermaker/km/state"
 )
 
 // CreateOptions are km create's flags.
@@ -127,9 +126,13 @@ type DestroyOptions struct {
 	Color       bool
 }
 
-// Destroy revokes the sandbox's tokens at GitHub, then removes it from km.yaml and
-// applies the teardown of its resources (schedule, token parameters, alias; the
-// key is scheduled for deletion in 7 days).
+// Destroy removes the sandbox from km.yaml and applies the teardown of its
+// resources, after the usual approval: the schedule is deleted first, then
+// the refresher revokes every version of every token at GitHub, then the
+// token parameters and the alias are deleted and the key is scheduled for
+// deletion in 7 days. Nothing is revoked or changed before the approval:
+// answering anything but yes restores km.yaml and leaves the sandbox as it
+// was.
 func Destroy(ctx context.Context, e Env, o DestroyOptions) error {
 	cfg, err := LoadConfig(e)
 	if err != nil {
@@ -138,20 +141,13 @@ func Destroy(ctx context.Context, e Env, o DestroyOptions) error {
 	if _, ok := cfg.Sandbox(o.ID); !ok {
 		return fmt.Errorf("sandbox %s is not in %s", o.ID, cfg.File)
 	}
-	s, err := OpenWith(ctx, e, cfg)
-	if err != nil {
-		return err
-	}
-	if err := s.RevokeTokens(ctx, o.ID); err != nil {
-		return err
-	}
 	original, err := profiles.RemoveSandbox(cfg.File, o.ID)
 	if err != nil {
 		return fmt.Errorf("removing %s from %s: %w", o.ID, cfg.File, err)
 	}
-	s2, err := Open(ctx, e)
+	s, err := Open(ctx, e)
 	if err == nil {
-		err = s2.PlanAndApply(ctx, ApplyOptions{
+		err = s.PlanAndApply(ctx, ApplyOptions{
 			PlanOptions: PlanOptions{Only: onlySandbox(o.ID), LockTimeout: o.LockTimeout, Color: o.Color},
 			AutoApprove: o.AutoApprove,
 		})
@@ -161,37 +157,6 @@ func Destroy(ctx context.Context, e Env, o DestroyOptions) error {
 			return errors.Join(err, werr)
 		}
 		return fmt.Errorf("%w (km.yaml left unchanged)", err)
-	}
-	return nil
-}
-
-// RevokeTokens revokes every token of a sandbox at GitHub (DELETE
-// /installation/token with the token itself). Expired or already revoked tokens
-// are not an error.
-func (s *Session) RevokeTokens(ctx context.Context, id string) error {
-	params, err := s.AWS.DescribeParameters(ctx, "/sandbox/"+id)
-	if err != nil {
-		return fmt.Errorf("listing the tokens of %s: %w", id, err)
-	}
-	for _, p := range params {
-		if !strings.HasPrefix(p.Name, "/sandbox/"+id+"/github-token") {
-			continue
-		}
-		v, err := s.AWS.GetParameter(ctx, p.Name, true)
-		if err != nil {
-			if errors.Is(err, state.ErrNotFound) {
-				continue
-			}
-			return fmt.Errorf("reading %s to revoke its token: %w", p.Name, err)
-		}
-		if v.Value == "" {
-			continue
-		}
-		c := githubapp.NewTokenClient(v.Value, githubapp.Options{APIURL: s.Config.GitHub.APIURL, UserAgent: "km"})
-		if err := c.RevokeToken(ctx); err != nil {
-			return fmt.Errorf("revoking the token in %s at GitHub: %w", p.Name, err)
-		}
-		fmt.Fprintf(s.Env.Stdout, "%s: token revoked at GitHub\n", p.Name)
 	}
 	return nil
 }
@@ -206,6 +171,11 @@ type SandboxStatus struct {
 	TokenAge      string    `json:"token_age,omitempty"`
 	ScheduleState string    `json:"schedule_state,omitempty"`
 	Status        string    `json:"status"` // ok, drifted, orphaned, expired, missing
+	// TokenOwners are the owners of the tokens the sandbox holds now, by
+	// their parameters' metadata (Owners is what km.yaml declares).
+	TokenOwners []string `json:"token_owners,omitempty"`
+	// Unrevoked are tokens km retired but could not revoke, until they expire.
+	Unrevoked []tokenstore.Unrevoked `json:"unrevoked,omitempty"`
 }
 
 // List reports every declared sandbox and every km-managed sandbox found live.
@@ -248,6 +218,7 @@ func (s *Session) List(ctx context.Context) ([]SandboxStatus, error) {
 				if _, declared := s.Config.Sandbox(l.Sandbox); !declared {
 					r.Owners = appendUnique(r.Owners, m.Owner)
 				}
+				r.TokenOwners = appendUnique(r.TokenOwners, m.Owner)
 			}
 		}
 		if l.Type == "aws_scheduler_schedule" && l.ID == n.Schedule(l.Sandbox) {
@@ -271,8 +242,20 @@ func (s *Session) List(ctx context.Context) ([]SandboxStatus, error) {
 			r.Status = "drifted"
 		}
 	}
+	unrevoked, err := s.Unrevoked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range unrevoked {
+		r := row(u.Sandbox)
+		r.Unrevoked = append(r.Unrevoked, u)
+		if _, declared := s.Config.Sandbox(u.Sandbox); !declared && r.Status == "ok" {
+			r.Status = StatusDestroyed
+		}
+	}
 	out := make([]SandboxStatus, 0, len(rows))
 	for _, r := range rows {
+		sort.Strings(r.TokenOwners)
 		out = append(out, *r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

@@ -15,6 +15,7 @@ import (
 func TestCreateDestroyRecreate(t *testing.T) {
 	f := newFixture(t, "kmlife", []string{"sb-life00"})
 	f.apply()
+	f.startRefresher() // destroy revokes through it
 	ctx := context.Background()
 	n := names.New(f.prefix)
 	before, _ := os.ReadFile(f.written.ConfigPath)

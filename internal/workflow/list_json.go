@@ -11,7 +11,7 @@ import (
 // ListFormatVersion is the format_version of km list --format json
 // (docs/read-json.md, docs/list-json.schema.json): a new field bumps the
 // minor version, a removed or re-typed one the major version.
-const ListFormatVersion = "1.0"
+const ListFormatVersion = "1.1"
 
 // The status values of km list (SandboxStatus.Status), a stable enum.
 const (
@@ -20,11 +20,14 @@ const (
 	StatusExpired  = "expired"  // a token has expired and was not refreshed
 	StatusDrifted  = "drifted"  // declared, and km plan would change something of it
 	StatusOrphaned = "orphaned" // found in AWS, not declared: km apply removes it
+	// StatusDestroyed: gone from km.yaml and AWS, but a token it held was
+	// retired without being revoked and has not expired yet.
+	StatusDestroyed = "destroyed"
 )
 
 // ListStatuses returns every status km list reports.
 func ListStatuses() []string {
-	return []string{StatusOK, StatusMissing, StatusExpired, StatusDrifted, StatusOrphaned}
+	return []string{StatusOK, StatusMissing, StatusExpired, StatusDrifted, StatusOrphaned, StatusDestroyed}
 }
 
 // ListReport is what km list --format json prints.
@@ -64,6 +67,16 @@ type listSandbx struct {
 	TokenExpiresAt  *string  `json:"token_expires_at"`
 	TokenAgeSeconds *int64   `json:"token_age_seconds"`
 	ScheduleState   *string  `json:"schedule_state"`
+	// UnrevokedTokens are tokens km retired but could not revoke, until
+	// they expire (format 1.1).
+	UnrevokedTokens []listUnrevoked `json:"unrevoked_tokens"`
+}
+
+type listUnrevoked struct {
+	Parameter string  `json:"parameter"`
+	TokenSHA  *string `json:"token_sha"`
+	ExpiresAt string  `json:"expires_at"`
+	Reason    string  `json:"reason"`
 }
 
 // WriteListJSON prints the report as one JSON document (docs/read-json.md):
@@ -80,6 +93,12 @@ func WriteListJSON(w io.Writer, r ListReport) error {
 		row := listSandbx{
 			ID: s.ID, Status: s.Status, Declared: s.Profile != "", Profile: optional(s.Profile),
 			Owners: append([]string{}, s.Owners...), ScheduleState: optional(s.ScheduleState),
+		}
+		row.UnrevokedTokens = make([]listUnrevoked, 0, len(s.Unrevoked))
+		for _, u := range s.Unrevoked {
+			row.UnrevokedTokens = append(row.UnrevokedTokens, listUnrevoked{
+				Parameter: u.Parameter, TokenSHA: optional(u.TokenSHA), ExpiresAt: rfc3339(u.ExpiresAt), Reason: u.Reason,
+			})
 		}
 		if !s.TokenExpires.IsZero() {
 			row.TokenExpiresAt = optional(rfc3339(s.TokenExpires))

@@ -29,7 +29,11 @@ func (s *Session) ComputePlan(ctx context.Context, op string, o PlanOptions) (*r
 		return nil, err
 	}
 	defer release()
-	return reconcile.MakePlan(ctx, s.Config, s.Runtime, reconcile.PlanOptions{Targets: o.Targets, Only: o.Only})
+	pl, err := reconcile.MakePlan(ctx, s.Config, s.Runtime, reconcile.PlanOptions{Targets: o.Targets, Only: o.Only})
+	if err != nil {
+		return nil, err
+	}
+	return pl, s.noteKeyFile(ctx, pl, false)
 }
 
 // Render writes a plan in the chosen format.
@@ -61,6 +65,9 @@ func (s *Session) PlanAndApply(ctx context.Context, o ApplyOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := s.noteKeyFile(ctx, pl, true); err != nil {
+		return err
+	}
 	out := s.Env.Stdout
 	if err := reconcile.RenderText(out, pl.Plan, reconcile.TextOptions{Color: o.Color}); err != nil {
 		return err
@@ -85,6 +92,7 @@ func (s *Session) PlanAndApply(ctx context.Context, o ApplyOptions) error {
 func (s *Session) execute(ctx context.Context, pl *reconcile.Planned, parallelism int) error {
 	out := s.Env.Stdout
 	res, err := reconcile.Apply(ctx, s.Runtime, pl, reconcile.ApplyOptions{Parallelism: parallelism, Out: out})
+	defer s.reportUnrevoked(ctx)
 	if err != nil {
 		fmt.Fprintf(out, "\nApply failed. Resources: %d added, %d changed, %d destroyed; %d failed.\n", res.Added, res.Changed, res.Destroyed, len(res.Failed))
 		return err

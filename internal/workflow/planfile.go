@@ -151,6 +151,9 @@ func (s *Session) ApplyPlanFile(ctx context.Context, path string, o ApplyOptions
 	if err != nil {
 		return err
 	}
+	if _, err := s.keyFileNote(ctx); err != nil {
+		return err
+	}
 	if err := reconcile.ClaimPlan(ctx, s.Runtime, f); err != nil {
 		return err
 	}
@@ -159,6 +162,7 @@ func (s *Session) ApplyPlanFile(ctx context.Context, path string, o ApplyOptions
 		fmt.Fprintln(out, "The plan has no changes: nothing to apply.")
 	}
 	res, applyErr := reconcile.Apply(ctx, s.Runtime, pl, reconcile.ApplyOptions{Parallelism: o.Parallelism, Out: out})
+	defer s.reportUnrevoked(context.WithoutCancel(ctx))
 	if err := reconcile.RecordApplied(context.WithoutCancel(ctx), s.Runtime, f, res, applyErr); err != nil {
 		fmt.Fprintf(s.Env.Stderr, "Warning: %v\n", err)
 	}

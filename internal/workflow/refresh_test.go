@@ -29,7 +29,10 @@ func (f *fixture) startRefresher() *refreshertest.Output {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	proxy := refreshertest.NewProxy(f.t, f.kumoURL)
+	proxy := f.proxy
+	if proxy == nil {
+		proxy = refreshertest.NewProxy(f.t, f.kumoURL)
+	}
 	cmd := exec.Command(refresher.Path(f.t))
 	cmd.Env = refreshertest.Env(proxy.RuntimeAPI(fn), fn, proxy.URL, f.t.TempDir(), live.Env)
 	out := &refreshertest.Output{}

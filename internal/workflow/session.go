@@ -95,6 +95,7 @@ func OpenWith(ctx context.Context, e Env, cfg *profiles.Config) (*Session, error
 	s.Runtime = &reconcile.Runtime{
 		AWS: aws, Names: n, Region: aws.Region(), Account: id.Account, Now: e.Now,
 		Zip: zip, Minter: s.minterOnce(),
+		Revoker: lambdaRevoker{aws: aws, function: n.Function()},
 	}
 	return s, nil
 }
@@ -109,8 +110,22 @@ func (s *Session) minterOnce() func(ctx context.Context) (reconcile.Minter, erro
 	)
 	return func(ctx context.Context) (reconcile.Minter, error) {
 		once.Do(func() { c, err = s.AppClient(ctx) })
-		return c, err
+		if err != nil {
+			return nil, err
+		}
+		return appMinter{Client: c, apiURL: s.Config.GitHub.APIURL}, nil
 	}
+}
+
+// appMinter mints as the App and revokes a token it minted with the token
+// itself (reconcile.MintedRevoker).
+type appMinter struct {
+	*githubapp.Client
+	apiURL string
+}
+
+func (m appMinter) RevokeMinted(ctx context.Context, tok githubapp.Token) error {
+	return githubapp.NewTokenClient(tok.Value, githubapp.Options{APIURL: m.apiURL, UserAgent: "km"}).RevokeToken(ctx)
 }
 
 // AppClient returns a GitHub client authenticated as the App, with the private
