@@ -45,6 +45,7 @@ type CLI struct {
 	Sandbox     SandboxCmd     `cmd:"" help:"Commands run inside a sandbox."`
 	GitAskpass  GitAskpassCmd  `cmd:"" name:"git-askpass" help:"GIT_ASKPASS helper (called by git)."`
 	GitPrePush  GitPrePushCmd  `cmd:"" name:"git-pre-push" help:"pre-push hook (called by git)."`
+	Proxy       ProxyCmd       `cmd:"" help:"GitHub-aware egress proxy for one sandbox: allowedRepos and allowedRefs enforced on the wire."`
 }
 
 // ExitError carries an exit code without printing anything more.
