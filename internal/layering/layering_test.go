@@ -51,6 +51,7 @@ func TestImportRules(t *testing.T) {
 		{"internal/pemkey", false, []string{mod}, "the key parser is a leaf"},
 		{"internal/payload", false, []string{mod}, "the schedule payload is a leaf"},
 		{"internal/tokenstore", false, []string{mod + "reconcile", mod + "lambda"}, "both apply and the refresher write through it"},
+		{"internal/proxy", false, []string{awsSDK, mod + "state", mod + "reconcile", mod + "internal/githubapp", mod + "internal/sandbox", mod + "cmd/"}, "the proxy decides on the wire only: no AWS, no token minting"},
 	}
 	for _, r := range rules {
 		pkg := mod + r.pkg
