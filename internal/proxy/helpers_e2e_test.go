@@ -25,7 +25,7 @@ import (
 )
 
 // buildKM builds the real cmd/km once per test binary run into dir.
-func buildKM(t *testing.T, dir string) string {
+func buildKM(t testing.TB, dir string) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -77,7 +77,7 @@ type runningProxy struct {
 }
 
 // startProxy runs km proxy with settings and waits for its "listening" line.
-func startProxy(t *testing.T, km, settingsPath, caDir, upstreamCA string) *runningProxy {
+func startProxy(t testing.TB, km, settingsPath, caDir, upstreamCA string) *runningProxy {
 	t.Helper()
 	args := []string{"proxy", "--settings", settingsPath, "--listen", "127.0.0.1:0", "--ca-dir", caDir, "--log", "json"}
 	if upstreamCA != "" {
@@ -126,7 +126,7 @@ func startProxy(t *testing.T, km, settingsPath, caDir, upstreamCA string) *runni
 }
 
 // stop sends SIGTERM and returns the exit error (nil for a clean stop).
-func (p *runningProxy) stop(t *testing.T) error {
+func (p *runningProxy) stop(t testing.TB) error {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -156,7 +156,7 @@ type logLine struct {
 }
 
 // decisions parses every line of the log as JSON (a line that is not JSON fails).
-func (p *runningProxy) decisions(t *testing.T) []logLine {
+func (p *runningProxy) decisions(t testing.TB) []logLine {
 	t.Helper()
 	var out []logLine
 	for _, l := range strings.Split(strings.TrimSpace(p.stderr.String()), "\n") {
@@ -185,7 +185,7 @@ type simWorld struct {
 	client   *http.Client
 }
 
-func newSimWorld(t *testing.T, useTLS bool, refs []string) *simWorld {
+func newSimWorld(t testing.TB, useTLS bool, refs []string) *simWorld {
 	t.Helper()
 	var sim *githubsim.Server
 	if useTLS {
@@ -259,7 +259,7 @@ type gitEnv struct {
 	dir string
 }
 
-func newGitEnv(t *testing.T, proxyAddr, proxyCA, token string) *gitEnv {
+func newGitEnv(t testing.TB, proxyAddr, proxyCA, token string) *gitEnv {
 	t.Helper()
 	home := t.TempDir()
 	askpass := filepath.Join(home, "askpass")
@@ -267,7 +267,13 @@ func newGitEnv(t *testing.T, proxyAddr, proxyCA, token string) *gitEnv {
 	if err := os.WriteFile(askpass, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cfg := "[user]\n\tname = km test\n\temail = km@example.invalid\n[http]\n\tproxy = http://" + proxyAddr + "\n\tsslCAInfo = " + proxyCA + "\n[init]\n\tdefaultBranch = main\n"
+	cfg := "[user]\n\tname = km test\n\temail = km@example.invalid\n[init]\n\tdefaultBranch = main\n[http]\n"
+	if proxyAddr != "" {
+		cfg += "\tproxy = http://" + proxyAddr + "\n"
+	}
+	if proxyCA != "" {
+		cfg += "\tsslCAInfo = " + proxyCA + "\n"
+	}
 	if err := os.WriteFile(filepath.Join(home, ".gitconfig"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +293,7 @@ func (g *gitEnv) git(dir string, extraEnv []string, args ...string) (string, str
 	return strings.TrimSpace(out.String()), errOut.String(), err
 }
 
-func (g *gitEnv) mustGit(t *testing.T, dir string, args ...string) string {
+func (g *gitEnv) mustGit(t testing.TB, dir string, args ...string) string {
 	t.Helper()
 	out, errOut, err := g.git(dir, nil, args...)
 	if err != nil {
