@@ -201,6 +201,9 @@ func (s *Server) inspectPush(req *http.Request, d Decision) (*http.Request, *htt
 func denyResponse(req *http.Request, d Decision) *http.Response {
 	resp := goproxy.NewResponse(req, "text/plain; charset=utf-8", http.StatusForbidden, denyBody(d))
 	resp.Header.Set(DenyHeader, d.Rule+": "+d.Reason)
+	// The request's body may be unread: end the connection rather than parse
+	// what follows it as the next request.
+	resp.Close = true
 	return resp
 }
 
