@@ -117,10 +117,21 @@ func ParsePushRequest(r *bufio.Reader) (*PushRequest, error) {
 
 func parseCommand(s string) (Command, error) {
 	f := strings.Split(s, " ")
-	if len(f) != 3 || !isOID(f[0]) || !isOID(f[1]) || len(f[0]) != len(f[1]) || f[2] == "" {
+	if len(f) != 3 || !isOID(f[0]) || !isOID(f[1]) || len(f[0]) != len(f[1]) || f[2] == "" || hasControl(f[2]) {
 		return Command{}, fmt.Errorf("%w: command %q is not \"<old-oid> <new-oid> <ref>\"", ErrMalformed, trunc(s))
 	}
 	return Command{Old: f[0], New: f[1], Ref: f[2]}, nil
+}
+
+// hasControl reports whether s holds a control character, which no git ref
+// name may contain.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // isOID reports whether s is a lowercase hex SHA-1 or SHA-256 object id.

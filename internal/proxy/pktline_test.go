@@ -54,6 +54,7 @@ func TestParsePushRequest(t *testing.T) {
 		{name: "not a command", in: pktStr("hello world\n") + "0000", err: "is not \"<old-oid> <new-oid> <ref>\""},
 		{name: "uppercase oid", in: pktStr(strings.Repeat("A", 40)+" "+oidB+" refs/heads/x\n") + "0000", err: "is not"},
 		{name: "mixed oid lengths", in: pktStr(oidA+" "+strings.Repeat("b", 64)+" refs/heads/x\n") + "0000", err: "is not"},
+		{name: "ref with a newline inside", in: pktStr(oidA+" "+oidB+" refs/heads/a\nb\n") + "0000", err: "is not"},
 		{name: "ref with a space", in: pktStr(oidA+" "+oidB+" refs/heads/a b\n") + "0000", err: "is not"},
 		{name: "capabilities twice", in: pktStr(oidA+" "+oidB+" refs/heads/a\x00atomic\n") + pktStr(oidA+" "+oidB+" refs/heads/b\x00atomic\n") + "0000", err: "capabilities after"},
 		{name: "signed push", in: pktStr("push-cert\x00report-status\n") + pktStr("certificate version 0.1\n") + "0000", err: "push certificates"},
@@ -178,7 +179,7 @@ func FuzzParsePushRequest(f *testing.F) {
 			t.Fatalf("Head + rest != input")
 		}
 		for _, c := range req.Commands {
-			if !isOID(c.Old) || !isOID(c.New) || c.Ref == "" || strings.ContainsAny(c.Ref, " \x00") {
+			if !isOID(c.Old) || !isOID(c.New) || c.Ref == "" || strings.ContainsAny(c.Ref, " \x00\n\r") {
 				t.Fatalf("bad command %+v", c)
 			}
 		}
