@@ -65,16 +65,27 @@ func benchPush(b *testing.B, km string, useTLS bool, mb int) {
 		size := proxied.mustGit(b, clone, "cat-file", "-s", "HEAD:"+filepath.Base(blob))
 		n, _ := strconv.ParseInt(size, 10, 64)
 		packBytes += n
-		b.StartTimer()
-
-		start := time.Now()
-		proxied.mustGit(b, clone, "push", "-q", "--no-verify", "origin", "HEAD:main")
-		proxiedDur += time.Since(start)
-
-		b.StopTimer()
-		start = time.Now()
-		direct.mustGit(b, clone, "push", "-q", "-f", "--no-verify", "direct", "HEAD:main")
-		directDur += time.Since(start)
+		// Alternate which push goes first, so that neither always meets a
+		// warmer (or busier) machine.
+		pushProxied := func() {
+			b.StartTimer()
+			start := time.Now()
+			proxied.mustGit(b, clone, "push", "-q", "--no-verify", "origin", "HEAD:main")
+			proxiedDur += time.Since(start)
+			b.StopTimer()
+		}
+		pushDirect := func() {
+			start := time.Now()
+			direct.mustGit(b, clone, "push", "-q", "-f", "--no-verify", "direct", "HEAD:main")
+			directDur += time.Since(start)
+		}
+		if i%2 == 0 {
+			pushProxied()
+			pushDirect()
+		} else {
+			pushDirect()
+			pushProxied()
+		}
 		if got := w.remoteRef("app", "refs/heads/main"); got != head {
 			b.Fatalf("proxied push did not land: main = %q, want %s", got, head)
 		}

@@ -100,17 +100,17 @@ func NewPolicy(c Config) (*Policy, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	p.add(web, roleWeb, "")
-	p.add(api, roleAPI, "")
+	p.add(web, roleWeb)
+	p.add(api, roleAPI)
 	if strings.EqualFold(web.Hostname(), "github.com") {
-		p.add(mustURL("https://codeload.github.com"), roleCodeload, "")
-		p.add(mustURL("https://raw.githubusercontent.com"), roleRaw, "")
-		p.add(mustURL("https://objects.githubusercontent.com"), roleObjects, "")
+		p.add(mustURL("https://codeload.github.com"), roleCodeload)
+		p.add(mustURL("https://raw.githubusercontent.com"), roleRaw)
+		p.add(mustURL("https://objects.githubusercontent.com"), roleObjects)
 	}
 	return p, nil
 }
 
-func (p *Policy) add(u *url.URL, role hostRole, _ string) {
+func (p *Policy) add(u *url.URL, role hostRole) {
 	k := hostKey(u.Scheme, u.Host)
 	e := p.hosts[k]
 	e.roles |= role
@@ -165,8 +165,9 @@ func (p *Policy) Connect(hostport string) Decision {
 	return Decision{Rule: RuleHost, Reason: fmt.Sprintf("CONNECT to %s refused: not a GitHub host of sandbox %s (allowed: %s)", hostport, p.sandbox, strings.Join(p.Hosts(), ", "))}
 }
 
-// Decide decides one HTTP request (absolute URL, as seen by the proxy).
-func (p *Policy) Decide(method string, u *url.URL) Decision {
+// Decide decides one HTTP request by its absolute URL, as seen by the proxy
+// (a receive-pack body is then decided by DecideRefs).
+func (p *Policy) Decide(u *url.URL) Decision {
 	if u == nil || u.Host == "" {
 		return Decision{Rule: RuleRequest, Reason: "the request names no host; km proxy serves absolute-form requests and CONNECT only"}
 	}

@@ -96,7 +96,7 @@ func TestDecide(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := mustPolicy(t, tt.cfg).Decide(tt.method, u)
+			d := mustPolicy(t, tt.cfg).Decide(u)
 			repo := ""
 			if d.Target.RepoScoped() {
 				repo = d.Target.Owner + "/" + d.Target.Repo

@@ -82,7 +82,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.gp.ServeH
 // Serve serves on ln until ctx is done, then shuts down: no new connections,
 // requests in flight get a few seconds to finish.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, ErrorLog: nil}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -126,7 +126,7 @@ func (s *Server) tlsConfig(host string, _ *goproxy.ProxyCtx) (*tls.Config, error
 }
 
 func (s *Server) onRequest(req *http.Request, _ *goproxy.ProxyCtx) (*http.Request, *http.Response) {
-	d := s.policy.Decide(req.Method, req.URL)
+	d := s.policy.Decide(req.URL)
 	s.logDecision(req.Method, req.URL.Host, req.URL.EscapedPath(), d, "")
 	if !d.Allowed {
 		return req, denyResponse(req, d)
