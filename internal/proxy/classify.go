@@ -97,8 +97,12 @@ func classify(e hostEntry, escPath string) Target {
 		return Target{Kind: KindOther}
 	}
 	if e.roles&roleAPI != 0 {
-		if rest, ok := cutPrefix(segs, e.apiPrefix); ok && len(rest) > 0 && (e.roles&roleWeb == 0 || apiRoots[rest[0]]) {
+		// Under a non-empty API prefix (/api/v3) everything is the API; on a
+		// host serving both at its root, the first segment decides.
+		if rest, ok := cutPrefix(segs, e.apiPrefix); ok && len(rest) > 0 && (e.roles&roleWeb == 0 || e.apiPrefix != "" || apiRoots[rest[0]]) {
 			return classifyAPI(rest)
+		} else if ok && e.apiPrefix != "" {
+			return Target{Kind: KindOther} // the API root
 		}
 		// GHES serves GraphQL at /api/graphql next to the REST API at /api/v3.
 		if p, ok := strings.CutSuffix(e.apiPrefix, "/v3"); ok && p != "" {

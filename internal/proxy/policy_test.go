@@ -83,6 +83,9 @@ func TestDecide(t *testing.T) {
 		{ghes, "POST", "https://ghes.example/api/graphql", false, RuleNonRepo, KindEndpoint, ""},
 		{ghes, "GET", "https://ghes.example/api/v3/search/code", false, RuleNonRepo, KindEndpoint, ""},
 		{ghes, "GET", "https://codeload.github.com/team/tool/zip/main", false, RuleHost, "", ""},
+		{ghes, "GET", "https://ghes.example/api/v3/unknown/x", false, RuleNonRepo, KindOther, ""},
+		{ghes, "GET", "https://ghes.example/api/v3", false, RuleNonRepo, KindOther, ""},
+		{ghes, "GET", "https://ghes.example/api/v3/app/installations", false, RuleApp, KindApp, ""},
 		// the simulator: one host for web and API; graphql opened by allowedEndpoints
 		{sim, "GET", "http://127.0.0.1:8090/my-user/app.git/info/refs?service=git-receive-pack", false, RulePush, KindGit, "my-user/app"},
 		{sim, "GET", "http://127.0.0.1:8090/repos/my-user/app", true, RuleRepo, KindRepoAPI, "my-user/app"},
