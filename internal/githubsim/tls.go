@@ -9,8 +9,11 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"time"
 )
@@ -33,9 +36,41 @@ func NewTLS(opts ...Option) *Server {
 	s.caPEM = caPEM
 	s.hs = httptest.NewUnstartedServer(s)
 	s.hs.TLS = &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12}
+	s.hs.Config.ErrorLog = log.New(io.Discard, "", 0) // clients that do not trust the CA are expected
 	s.hs.StartTLS()
 	s.URL = s.hs.URL
 	return s
+}
+
+// NewOnTLS is NewOn serving HTTPS with a certificate for 127.0.0.1, ::1 and
+// localhost signed by the server's own CA (CACertPEM), for a demo or an
+// acceptance harness that runs km proxy with --upstream-ca.
+func NewOnTLS(addr string, opts ...Option) (*Server, error) {
+	s, err := newServer(opts)
+	if err != nil {
+		return nil, err
+	}
+	caPEM, leaf, err := simCertificates()
+	if err != nil {
+		s.removeGitRoot()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		s.removeGitRoot()
+		return nil, fmt.Errorf("githubsim: listen on %s: %w (choose a free address)", addr, err)
+	}
+	tcp := ln.Addr().(*net.TCPAddr)
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	s.caPEM = caPEM
+	s.URL = "https://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+	tl := tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12})
+	go func() { _ = s.srv.Serve(tl) }()
+	return s, nil
 }
 
 // CACertPEM is the PEM certificate of the CA that signed a NewTLS server's

@@ -32,7 +32,25 @@ func TestNewTLS(t *testing.T) {
 	if _, err := untrusted.Get(s.URL + "/rate_limit"); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("a client without the CA connected: %v", err)
 	}
-	if New().CACertPEM() != nil {
+	plain := New()
+	defer plain.Close()
+	if plain.CACertPEM() != nil {
 		t.Error("a plain-HTTP simulator has a CA")
 	}
+	on, err := NewOnTLS("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer on.Close()
+	pool2 := x509.NewCertPool()
+	pool2.AppendCertsFromPEM(on.CACertPEM())
+	c2 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool2}}}
+	if !strings.HasPrefix(on.URL, "https://127.0.0.1:") {
+		t.Fatalf("NewOnTLS URL = %s", on.URL)
+	}
+	resp, err = c2.Get(on.URL + "/rate_limit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 }
