@@ -72,8 +72,10 @@ const (
 	EndpointOrgs    = "orgs"    // /orgs/... and /users/... listings
 )
 
-// KnownEndpoints lists the values allowedEndpoints accepts.
-var KnownEndpoints = []string{EndpointGraphQL, EndpointSearch, EndpointUser, EndpointGists, EndpointOrgs}
+// KnownEndpoints lists the values allowedEndpoints accepts (a fresh slice).
+func KnownEndpoints() []string {
+	return []string{EndpointGraphQL, EndpointSearch, EndpointUser, EndpointGists, EndpointOrgs}
+}
 
 // Values of spec.network.enforcement.
 const (
@@ -278,21 +280,22 @@ func decodeNetwork(d *decoder, nv field, p *Profile) {
 // decodeEndpoints reads spec.sourceAccess.github.allowedEndpoints.
 func decodeEndpoints(d *decoder, v field, p *Profile) {
 	const section = "spec.sourceAccess.github.allowedEndpoints"
-	expected := "a list of " + strings.Join(KnownEndpoints, ", ")
+	known := KnownEndpoints()
+	expected := "a list of " + strings.Join(known, ", ")
 	items, ok := d.list(v.val, section, expected)
 	if !ok {
 		return
 	}
 	for _, it := range items {
-		s, ok := d.str(it, section+" entry", "one of "+strings.Join(KnownEndpoints, ", "))
+		s, ok := d.str(it, section+" entry", "one of "+strings.Join(known, ", "))
 		if !ok {
 			if isNull(it) {
-				d.errf(it, "%s entry is empty; expected one of %s", section, strings.Join(KnownEndpoints, ", "))
+				d.errf(it, "%s entry is empty; expected one of %s", section, strings.Join(known, ", "))
 			}
 			continue
 		}
-		if !contains(KnownEndpoints, s) {
-			d.errf(it, "%s: unknown endpoint %s; expected one of %s%s", section, show(s), strings.Join(KnownEndpoints, ", "), didYouMean(s, KnownEndpoints))
+		if !contains(known, s) {
+			d.errf(it, "%s: unknown endpoint %s; expected one of %s%s", section, show(s), strings.Join(known, ", "), didYouMean(s, known))
 			continue
 		}
 		if !contains(p.AllowedEndpoints, s) {

@@ -75,15 +75,19 @@ func hostKey(scheme, hostport string) string {
 	return scheme + "://" + host
 }
 
-// apiRoots are the first path segments of the REST API (after its prefix) that
-// Classify reads as API requests on a host that is both web and API (the
-// simulator, a GHES whose apiURL has no prefix).
-var apiRoots = map[string]bool{
-	"repos": true, "graphql": true, "search": true, "user": true, "users": true, "gists": true,
-	"orgs": true, "app": true, "app-manifests": true, "installation": true, "repositories": true,
-	"rate_limit": true, "meta": true, "notifications": true, "organizations": true, "emojis": true,
-	"events": true, "feeds": true, "markdown": true, "licenses": true, "gitignore": true, "octocat": true,
-	"zen": true, "applications": true, "authorizations": true, "enterprises": true, "marketplace_listing": true,
+// isAPIRoot reports whether seg is the first path segment of a REST API
+// request (after its prefix): Classify reads such paths as API requests on a
+// host that is both web and API (the simulator, a GHES whose apiURL has no
+// prefix).
+func isAPIRoot(seg string) bool {
+	switch seg {
+	case "repos", "graphql", "search", "user", "users", "gists", "orgs", "app", "app-manifests",
+		"installation", "repositories", "rate_limit", "meta", "notifications", "organizations", "emojis",
+		"events", "feeds", "markdown", "licenses", "gitignore", "octocat", "zen", "applications",
+		"authorizations", "enterprises", "marketplace_listing":
+		return true
+	}
+	return false
 }
 
 // classify reads a request's path on a known host. escPath is the escaped
@@ -99,7 +103,7 @@ func classify(e hostEntry, escPath string) Target {
 	if e.roles&roleAPI != 0 {
 		// Under a non-empty API prefix (/api/v3) everything is the API; on a
 		// host serving both at its root, the first segment decides.
-		if rest, ok := cutPrefix(segs, e.apiPrefix); ok && len(rest) > 0 && (e.roles&roleWeb == 0 || e.apiPrefix != "" || apiRoots[rest[0]]) {
+		if rest, ok := cutPrefix(segs, e.apiPrefix); ok && len(rest) > 0 && (e.roles&roleWeb == 0 || e.apiPrefix != "" || isAPIRoot(rest[0])) {
 			return classifyAPI(rest)
 		} else if ok && e.apiPrefix != "" {
 			return Target{Kind: KindOther} // the API root

@@ -92,8 +92,8 @@ func NewPolicy(c Config) (*Policy, error) {
 		}
 	}
 	for _, e := range c.AllowedEndpoints {
-		if !slices.Contains(profiles.KnownEndpoints, e) {
-			errs = append(errs, fmt.Errorf("allowedEndpoints: unknown endpoint %q; expected one of %s", e, strings.Join(profiles.KnownEndpoints, ", ")))
+		if known := profiles.KnownEndpoints(); !slices.Contains(known, e) {
+			errs = append(errs, fmt.Errorf("allowedEndpoints: unknown endpoint %q; expected one of %s", e, strings.Join(known, ", ")))
 		}
 	}
 	p.endpoints = slices.Clone(c.AllowedEndpoints)
