@@ -31,14 +31,6 @@ func (c *ProxyCmd) Run(g *Globals) error {
 	if err != nil {
 		return fmt.Errorf("km sandbox settings %s: %w", c.Settings, err)
 	}
-	caDir := c.CADir
-	if caDir == "" {
-		caDir = filepath.Join(filepath.Dir(c.Settings), filepath.Base(sandbox.ProxyCARel))
-	}
-	ca, err := proxy.LoadOrCreateCA(caDir, nil)
-	if err != nil {
-		return err
-	}
 	roots, err := proxy.UpstreamPool(c.UpstreamCA)
 	if err != nil {
 		return err
@@ -47,13 +39,23 @@ func (c *ProxyCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	srv, err := proxy.NewServer(proxy.Options{Policy: policy, CA: ca, UpstreamRoots: roots, Log: log})
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("km proxy: listening on %s: %w; choose a free address with --listen", c.Listen, err)
+	}
+	caDir := c.CADir
+	if caDir == "" {
+		caDir = filepath.Join(filepath.Dir(c.Settings), filepath.Base(sandbox.ProxyCARel))
+	}
+	ca, err := proxy.LoadOrCreateCA(caDir, nil)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv, err := proxy.NewServer(proxy.Options{Policy: policy, CA: ca, UpstreamRoots: roots, Log: log})
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	fmt.Fprintf(g.Stdout, "km proxy: listening on %s\n", ln.Addr())
 	return srv.Serve(g.Ctx, ln)
