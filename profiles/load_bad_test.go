@@ -111,7 +111,7 @@ func TestLoadRejects(t *testing.T) {
 		{name: "km.yaml not YAML", km: kmRaw("region: us-east-1\ngithub:\n  installations: {my-user: 1\nsandboxes: []\n"), want: "km.yaml:3:1", frag: "YAML syntax error: did not find expected ',' or '}'"},
 		{name: "km.yaml a list", km: kmRaw("- region\n"), want: "km.yaml:1:1", frag: "km.yaml: found a list; expected a mapping"},
 		// profiles
-		{name: "profile mistyped key", profile: prof("allowedRepos:", "allowedRepo:"), want: "profiles/p.yaml:9:7", frag: `spec.sourceAccess.github: unknown key "allowedRepo"; expected one of allowedRepos, allowedRefs, permissions; did you mean "allowedRepos"?`, count: 2},
+		{name: "profile mistyped key", profile: prof("allowedRepos:", "allowedRepo:"), want: "profiles/p.yaml:9:7", frag: `spec.sourceAccess.github: unknown key "allowedRepo"; expected one of allowedRepos, allowedRefs, permissions, allowedEndpoints; did you mean "allowedRepos"?`, count: 2},
 		{name: "repo pattern without owner", profile: prof("my-user/my-repo", "my-repo"), want: "profiles/p.yaml:9:22", frag: `repo pattern "my-repo": expected owner/repo, owner/* or "*"`},
 		{name: "repo pattern with partial wildcard", profile: prof("my-user/my-repo", "my-user/re*po"), want: "profiles/p.yaml:9:22", frag: "only a whole-name * is supported"},
 		{name: "repo pattern wildcard owner", profile: prof("my-user/my-repo", `"*/my-repo"`), want: "profiles/p.yaml:9:22", frag: "the owner cannot be a wildcard"},

@@ -342,7 +342,7 @@ func TestMultipleErrors(t *testing.T) {
 		{bad + ":7:31", `repo pattern "my-org/x/y"`},
 		{bad + ":8:21", `ref pattern "[main"`},
 		{bad + ":9:28", `unknown permission "write"`},
-		{bad + ":10:7", `unknown key "allowRefs"; expected one of allowedRepos, allowedRefs, permissions; did you mean "allowedRefs"?`},
+		{bad + ":10:7", `unknown key "allowRefs"; expected one of allowedRepos, allowedRefs, permissions, allowedEndpoints; did you mean "allowedRefs"?`},
 	}
 	if len(list) != len(want) {
 		t.Errorf("got %d errors, want %d:\n%v", len(list), len(want), err)

@@ -60,7 +60,34 @@ func (l *loader) loadProfileFile(cfg *Config, abs, shown string) {
 	}
 }
 
-var profileGitHubKeys = []string{"allowedRepos", "allowedRefs", "permissions"}
+var profileGitHubKeys = []string{"allowedRepos", "allowedRefs", "permissions", "allowedEndpoints"}
+
+// Non-repository GitHub API endpoints a profile may open to km proxy with
+// spec.sourceAccess.github.allowedEndpoints (all closed by default).
+const (
+	EndpointGraphQL = "graphql" // POST /graphql (GHES: /api/graphql)
+	EndpointSearch  = "search"  // /search/...
+	EndpointUser    = "user"    // /user and /user/... (the token's own listings, e.g. /user/repos)
+	EndpointGists   = "gists"   // /gists/...
+	EndpointOrgs    = "orgs"    // /orgs/... and /users/... listings
+)
+
+// KnownEndpoints lists the values allowedEndpoints accepts (a fresh slice).
+func KnownEndpoints() []string {
+	return []string{EndpointGraphQL, EndpointSearch, EndpointUser, EndpointGists, EndpointOrgs}
+}
+
+// Values of spec.network.enforcement.
+const (
+	// EnforcementHook: the pre-push hook only (client-side, bypassable); the default.
+	EnforcementHook = "hook"
+	// EnforcementProxy: the sandbox's GitHub traffic goes through km proxy, which
+	// enforces allowedRepos and allowedRefs on the wire; km sandbox init then
+	// requires --proxy.
+	EnforcementProxy = "proxy"
+)
+
+var knownEnforcements = []string{EnforcementHook, EnforcementProxy}
 
 // decodeProfile reads one SandboxProfile document. Only spec.sourceAccess.github is
 // strict; other keys belong to other parts of the platform and are ignored.
@@ -94,7 +121,7 @@ func (l *loader) decodeProfile(d *decoder, root *yaml.Node, cfg *Config, abs str
 	} else if !ok {
 		return
 	}
-	p := &Profile{File: abs, raw: raw, Permissions: []string{PermClone, PermFetch}}
+	p := &Profile{File: abs, raw: raw, Permissions: []string{PermClone, PermFetch}, Enforcement: EnforcementHook}
 	mv, ok := f["metadata"]
 	if !ok {
 		d.errf(root, "profile has no metadata; expected metadata: {name: NAME}")
@@ -117,6 +144,9 @@ func (l *loader) decodeProfile(d *decoder, root *yaml.Node, cfg *Config, abs str
 	}
 	if sv, ok := f["spec"]; ok && d.isMapping(sv.val, "spec") {
 		sf := d.fields(sv.val, "spec", nil)
+		if nv, ok := sf["network"]; ok {
+			decodeNetwork(d, nv, p)
+		}
 		if sa, ok := sf["sourceAccess"]; ok && d.isMapping(sa.val, "spec.sourceAccess") {
 			saf := d.fields(sa.val, "spec.sourceAccess", nil)
 			if gh, ok := saf["github"]; ok {
@@ -186,6 +216,9 @@ func (l *loader) decodeSourceGitHub(d *decoder, gh field, p *Profile) {
 			}
 		}
 	}
+	if v, ok := f["allowedEndpoints"]; ok {
+		decodeEndpoints(d, v, p)
+	}
 	if v, ok := f["permissions"]; ok {
 		const permExpected = "a list of clone, fetch, push"
 		if items, ok := d.list(v.val, section+".permissions", permExpected); ok {
@@ -212,6 +245,61 @@ func (l *loader) decodeSourceGitHub(d *decoder, gh field, p *Profile) {
 			if len(perms) > 0 {
 				p.Permissions = perms
 			}
+		}
+	}
+}
+
+// decodeNetwork reads spec.network.enforcement; the section's other keys belong
+// to other parts of the platform and are ignored (a non-mapping network is left
+// to them too).
+func decodeNetwork(d *decoder, nv field, p *Profile) {
+	n := resolve(nv.val)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return
+	}
+	f := d.fields(n, "spec.network", nil)
+	ev, ok := f["enforcement"]
+	if !ok {
+		return
+	}
+	const expected = "hook (the pre-push hook only, the default) or proxy (km proxy enforces allowedRepos and allowedRefs on the wire)"
+	s, ok := d.str(ev.val, "spec.network.enforcement", expected)
+	if !ok {
+		if isNull(ev.val) {
+			d.errf(ev.val, "spec.network.enforcement is empty; expected %s", expected)
+		}
+		return
+	}
+	if !contains(knownEnforcements, s) {
+		d.errf(ev.val, "spec.network.enforcement: unknown value %s; expected %s%s", show(s), expected, didYouMean(s, knownEnforcements))
+		return
+	}
+	p.Enforcement = s
+}
+
+// decodeEndpoints reads spec.sourceAccess.github.allowedEndpoints.
+func decodeEndpoints(d *decoder, v field, p *Profile) {
+	const section = "spec.sourceAccess.github.allowedEndpoints"
+	known := KnownEndpoints()
+	expected := "a list of " + strings.Join(known, ", ")
+	items, ok := d.list(v.val, section, expected)
+	if !ok {
+		return
+	}
+	for _, it := range items {
+		s, ok := d.str(it, section+" entry", "one of "+strings.Join(known, ", "))
+		if !ok {
+			if isNull(it) {
+				d.errf(it, "%s entry is empty; expected one of %s", section, strings.Join(known, ", "))
+			}
+			continue
+		}
+		if !contains(known, s) {
+			d.errf(it, "%s: unknown endpoint %s; expected one of %s%s", section, show(s), strings.Join(known, ", "), didYouMean(s, known))
+			continue
+		}
+		if !contains(p.AllowedEndpoints, s) {
+			p.AllowedEndpoints = append(p.AllowedEndpoints, s)
 		}
 	}
 }

@@ -31,6 +31,54 @@ func RefAllowed(patterns []string, ref string) bool {
 	return false
 }
 
+// PushRefAllowed is the one rule for a pushed ref, shared by the pre-push hook
+// and km proxy. fullRef is the full remote ref (refs/heads/dev, refs/tags/v1).
+//
+//   - No patterns: every ref is allowed.
+//   - A branch (refs/heads/NAME) is allowed when NAME matches a pattern that does
+//     not start with refs/, or the full ref matches a pattern that does.
+//   - A tag (refs/tags/NAME) is allowed only by a pattern starting with
+//     refs/tags/, matched against the full ref: allowedRefs [main] does not allow
+//     the tag main, [refs/tags/v*] allows refs/tags/v1.
+//   - Any other ref (refs/notes/..., HEAD, ...) is allowed only by a pattern
+//     starting with refs/ (but not refs/tags/) that matches the full ref.
+//
+// Patterns keep bash semantics (see MatchRef): * also matches /.
+func PushRefAllowed(patterns []string, fullRef string) bool {
+	if len(patterns) == 0 {
+		return true
+	}
+	const heads, tags = "refs/heads/", "refs/tags/"
+	for _, p := range patterns {
+		full := strings.HasPrefix(p, "refs/")
+		switch {
+		case strings.HasPrefix(fullRef, tags):
+			if strings.HasPrefix(p, tags) && MatchRef(p, fullRef) {
+				return true
+			}
+		case strings.HasPrefix(fullRef, heads):
+			if full && MatchRef(p, fullRef) || !full && MatchRef(p, strings.TrimPrefix(fullRef, heads)) {
+				return true
+			}
+		default:
+			if full && !strings.HasPrefix(p, tags) && MatchRef(p, fullRef) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// RefDisplayName is how a denial names a ref: a branch by its short name (dev),
+// anything else by its full name (refs/tags/main), so a tag is never shown as
+// if it were the branch of the same name.
+func RefDisplayName(fullRef string) string {
+	if n, ok := strings.CutPrefix(fullRef, "refs/heads/"); ok && n != "" {
+		return n
+	}
+	return fullRef
+}
+
 // ValidateRefPattern reports what is wrong with an allowedRefs pattern: empty,
 // whitespace or control characters, an unbalanced [, a reversed range, an unknown
 // [:class:], a trailing lone backslash, or bash extended-glob syntax.

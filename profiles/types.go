@@ -88,6 +88,13 @@ type Profile struct {
 	HasGitHub bool
 	// Pos is where metadata.name is, with the file as the user would write it.
 	Pos Pos
+	// AllowedEndpoints are the non-repository GitHub API endpoints km proxy lets
+	// through (spec.sourceAccess.github.allowedEndpoints; see EndpointGraphQL...);
+	// empty by default: every request that names no repository is denied.
+	AllowedEndpoints []string
+	// Enforcement is spec.network.enforcement: EnforcementHook (default) or
+	// EnforcementProxy.
+	Enforcement string
 	// StarAccount is the account the bare "*" pattern resolves to: the default
 	// installation's account, set by Load. When empty, "*" applies to every owner.
 	StarAccount string

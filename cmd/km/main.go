@@ -48,6 +48,7 @@ type CLI struct {
 	GitPrePush  GitPrePushCmd  `cmd:"" name:"git-pre-push" help:"pre-push hook (called by git)."`
 	Version     VersionCmd     `cmd:"" help:"Print km's version, commit, Go version and the refresher package's SHA-256."`
 	Completion  CompletionCmd  `cmd:"" help:"Print the shell completion script for bash, zsh or fish."`
+	Proxy       ProxyCmd       `cmd:"" help:"GitHub-aware egress proxy for one sandbox: allowedRepos and allowedRefs enforced on the wire."`
 }
 
 // ExitError carries an exit code without printing anything more.

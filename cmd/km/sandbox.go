@@ -22,6 +22,8 @@ type SandboxInitCmd struct {
 	SandboxID string `name:"sandbox-id" required:"" help:"Sandbox id, as listed under sandboxes: in km.yaml."`
 	Root      string `name:"root" required:"" type:"path" help:"Folder for bin/km-git-askpass, hooks/pre-push and etc/sandbox.json."`
 	GitConfig string `name:"git-config" type:"path" help:"Git config file to write (default: git's system config)."`
+	Proxy     string `name:"proxy" help:"km proxy's URL (http://HOST:PORT): sets http.proxy and http.sslCAInfo and prints the environment for other tools."`
+	ProxyCA   string `name:"proxy-ca" type:"path" help:"The proxy CA certificate git trusts (default: ROOT/etc/proxy-ca/ca.pem, where km proxy --settings ROOT/etc/sandbox.json creates it)."`
 }
 
 // Run writes the helper files and the git config.
@@ -39,7 +41,7 @@ func (c *SandboxInitCmd) Run(g *Globals) error {
 	if err != nil {
 		return fmt.Errorf("finding the km binary the helpers should run: %w", err)
 	}
-	in, err := sandbox.Init(g.Ctx, s, sandbox.InitOptions{Root: c.Root, KM: km, GitConfig: c.GitConfig})
+	in, err := sandbox.Init(g.Ctx, s, sandbox.InitOptions{Root: c.Root, KM: km, GitConfig: c.GitConfig, Proxy: c.Proxy, ProxyCA: c.ProxyCA})
 	if err != nil {
 		return err
 	}
@@ -49,8 +51,16 @@ func (c *SandboxInitCmd) Run(g *Globals) error {
 	}
 	fmt.Fprintf(g.Stdout, "km: sandbox %s (profile %s): wrote %s, %s, %s\n", s.SandboxID, s.Profile, in.Askpass, in.Hook, in.Settings)
 	fmt.Fprintf(g.Stdout, "km: set core.askPass, core.hooksPath and credential.useHttpPath for %s in %s\n", s.GitURL, where)
-	if len(s.AllowedRefs) > 0 {
+	if in.Proxy != "" {
+		fmt.Fprintf(g.Stdout, "km: set http.proxy %s and http.sslCAInfo %s; for other tools:\n", in.Proxy, in.ProxyCA)
+		for _, l := range in.ProxyEnv() {
+			fmt.Fprintln(g.Stdout, l)
+		}
+	}
+	if len(s.AllowedRefs) > 0 && in.Proxy == "" {
 		fmt.Fprintf(g.Stdout, "km: pushes limited to %s (client-side hook; git push --no-verify bypasses it)\n", strings.Join(s.AllowedRefs, ", "))
+	} else if len(s.AllowedRefs) > 0 {
+		fmt.Fprintf(g.Stdout, "km: pushes limited to %s (enforced by km proxy on the wire; the hook answers first)\n", strings.Join(s.AllowedRefs, ", "))
 	}
 	return nil
 }

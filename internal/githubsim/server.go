@@ -24,8 +24,9 @@ type Server struct {
 	mux        *http.ServeMux
 	oapi       *validator // nil unless WithOpenAPIValidation
 
-	hs  *httptest.Server // set by New
-	srv *http.Server     // set by NewOn
+	hs    *httptest.Server // set by New and NewTLS
+	caPEM []byte           // set by NewTLS
+	srv   *http.Server     // set by NewOn
 
 	closeOnce sync.Once
 

@@ -55,6 +55,7 @@ func TestImportRules(t *testing.T) {
 		{"internal/version", false, []string{awsSDK, github, mod + "state", mod + "reconcile"}, "km version reads build information and a file, nothing remote"},
 		{"internal/completion", false, []string{mod}, "the completion scripts are a leaf"},
 		{"internal/repocheck", false, []string{mod}, "the repository checks stand alone"},
+		{"internal/proxy", false, []string{awsSDK, mod + "state", mod + "reconcile", mod + "internal/githubapp", mod + "internal/sandbox", mod + "cmd/"}, "the proxy decides on the wire only: no AWS, no token minting"},
 	}
 	for _, r := range rules {
 		pkg := mod + r.pkg

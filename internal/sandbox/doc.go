@@ -7,14 +7,17 @@
 //     and read again by the helpers every time git calls them;
 //   - Init: writes the askpass wrapper, the pre-push hook and the settings file
 //     under a root folder and points git at them (core.askPass, core.hooksPath,
-//     credential.<host>.useHttpPath);
+//     credential.<host>.useHttpPath), and with a proxy at km proxy
+//     (http.proxy, http.sslCAInfo);
 //   - Askpass: answers git's Username/Password prompts for the GitHub host only,
 //     reading the owner's token from SSM at the moment git asks;
 //   - PrePush: the pre-push hook's decision, refusing pushes to refs outside the
-//     profile's allowedRefs (bash pattern semantics, see profiles.MatchRef).
+//     profile's allowedRefs (profiles.PushRefAllowed: branches by name, tags
+//     only by refs/tags/ patterns; the rule km proxy applies on the wire).
 //
-// The pre-push hook is client-side: `git push --no-verify` or
-// `git -c core.hooksPath= push` bypass it. It is a guard rail, not a boundary.
+// The pre-push hook is client-side: `git push --no-verify`,
+// `git -c core.hooksPath= push` or a repository-local core.hooksPath bypass it.
+// It is a guard rail; internal/proxy is the boundary.
 //
 // It must not import the AWS SDK (it reads SSM through ParameterReader),
 // reconcile, internal/githubapp or cmd/*.

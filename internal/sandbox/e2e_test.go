@@ -276,6 +276,17 @@ func TestGitEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("a tag named like an allowed branch is denied by the hook", func(t *testing.T) {
+		w.mustGit(rw, rwClone, "tag", "main")
+		_, errOut, err := w.git(rw, rwClone, "push", "origin", "refs/tags/main")
+		if err == nil || !strings.Contains(errOut, "[km] Push to 'refs/tags/main' denied\n") {
+			t.Errorf("push of the tag main: err %v, stderr %q; want the denial", err, errOut)
+		}
+		if got := w.remoteRef("my-user", "app", "refs/tags/main"); got != "" {
+			t.Errorf("the tag main exists on the remote (%s)", got)
+		}
+	})
+
 	t.Run("the hook is client-side: --no-verify bypasses it, deletions are checked", func(t *testing.T) {
 		// The documented limit: the token may write, only the hook refuses.
 		w.mustGit(rw, rwClone, "push", "--no-verify", "origin", "HEAD:dev")

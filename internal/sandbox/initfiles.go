@@ -18,6 +18,9 @@ const (
 	HooksRel    = "hooks"
 	HookRel     = "hooks/pre-push" // the exact name git runs before a push
 	SettingsRel = "etc/sandbox.json"
+	// ProxyCARel is km proxy's default --ca-dir next to the settings file; its
+	// ca.pem is what git trusts when init points git at the proxy.
+	ProxyCARel = "etc/proxy-ca"
 )
 
 // InitOptions says where Init writes and which binaries the files call.
@@ -26,6 +29,13 @@ type InitOptions struct {
 	KM        string // absolute path of the km binary the wrapper and the hook exec
 	GitConfig string // git config file to write; empty: git's system config (git config --system)
 	Git       string // git executable; empty: "git" from PATH
+	// Proxy is km proxy's URL (http://HOST:PORT); empty: no proxy. Required when
+	// the profile's spec.network.enforcement is proxy.
+	Proxy string
+	// ProxyCA is the proxy CA certificate git trusts (http.sslCAInfo); empty:
+	// ROOT/etc/proxy-ca/ca.pem, where km proxy --settings ROOT/etc/sandbox.json
+	// creates it.
+	ProxyCA string
 }
 
 // Installed lists what Init wrote (absolute paths).
@@ -35,6 +45,31 @@ type Installed struct {
 	Hook      string
 	Settings  string
 	GitConfig string // empty when git's system config was written
+	Proxy     string // the proxy git was pointed at; empty without --proxy
+	ProxyCA   string // the CA file git trusts for the proxy (absolute)
+}
+
+// ProxyEnv is what other tools in the sandbox need to use the proxy, one
+// NAME=value per line: HTTPS_PROXY, HTTP_PROXY and SSL_CERT_FILE; nil without
+// a proxy.
+func (in Installed) ProxyEnv() []string {
+	if in.Proxy == "" {
+		return nil
+	}
+	return []string{"HTTPS_PROXY=" + in.Proxy, "HTTP_PROXY=" + in.Proxy, "SSL_CERT_FILE=" + in.ProxyCA}
+}
+
+// CheckProxyURL checks a --proxy value: http://HOST:PORT (km proxy speaks plain
+// HTTP to its clients and intercepts HTTPS through CONNECT).
+func CheckProxyURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("--proxy %q is not a URL: %w", raw, err)
+	}
+	if u.Scheme != "http" || u.Hostname() == "" || u.Port() == "" || (u.Path != "" && u.Path != "/") || u.User != nil || u.RawQuery != "" {
+		return fmt.Errorf("--proxy %q: expected http://HOST:PORT, the address km proxy --listen prints", raw)
+	}
+	return nil
 }
 
 // Init writes the askpass wrapper, the pre-push hook and the settings file under
@@ -57,6 +92,21 @@ func Init(ctx context.Context, s Settings, opt InitOptions) (Installed, error) {
 		Askpass:  filepath.Join(root, AskpassRel),
 		Hook:     filepath.Join(root, HookRel),
 		Settings: filepath.Join(root, SettingsRel),
+	}
+	if s.Enforcement == "proxy" && opt.Proxy == "" {
+		return Installed{}, fmt.Errorf("profile %s sets spec.network.enforcement: proxy, so git must go through km proxy: pass --proxy http://HOST:PORT (the address km proxy listens on)", s.Profile)
+	}
+	if opt.Proxy != "" {
+		if err := CheckProxyURL(opt.Proxy); err != nil {
+			return Installed{}, err
+		}
+		in.Proxy = strings.TrimRight(opt.Proxy, "/")
+		in.ProxyCA = filepath.Join(root, ProxyCARel, "ca.pem")
+		if opt.ProxyCA != "" {
+			if in.ProxyCA, err = filepath.Abs(opt.ProxyCA); err != nil {
+				return Installed{}, fmt.Errorf("proxy CA %q: %w", opt.ProxyCA, err)
+			}
+		}
 	}
 	if opt.GitConfig != "" {
 		if in.GitConfig, err = filepath.Abs(opt.GitConfig); err != nil {
@@ -83,11 +133,15 @@ func Init(ctx context.Context, s Settings, opt InitOptions) (Installed, error) {
 	if err != nil {
 		return Installed{}, fmt.Errorf("gitURL in the settings: %w", err)
 	}
-	for _, kv := range [][2]string{
+	settings := [][2]string{
 		{"core.askPass", in.Askpass},
 		{"core.hooksPath", filepath.Join(root, HooksRel)},
 		{"credential." + hostKey(u) + ".useHttpPath", "true"},
-	} {
+	}
+	if in.Proxy != "" {
+		settings = append(settings, [2]string{"http.proxy", in.Proxy}, [2]string{"http.sslCAInfo", in.ProxyCA})
+	}
+	for _, kv := range settings {
 		if err := gitConfigSet(ctx, opt.Git, in.GitConfig, kv[0], kv[1]); err != nil {
 			return Installed{}, err
 		}

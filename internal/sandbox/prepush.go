@@ -28,17 +28,11 @@ func (u PushUpdate) Deletion() bool {
 	return u.LocalRef == deleteRef || strings.Trim(u.LocalSHA, "0") == ""
 }
 
-// Name is the name the remote ref is checked under: refs/heads/ and refs/tags/
-// are stripped (refs/heads/release/v2 → release/v2, refs/tags/v1 → v1); any
-// other ref keeps its full name.
-func (u PushUpdate) Name() string {
-	for _, p := range []string{"refs/heads/", "refs/tags/"} {
-		if strings.HasPrefix(u.RemoteRef, p) {
-			return strings.TrimPrefix(u.RemoteRef, p)
-		}
-	}
-	return u.RemoteRef
-}
+// Name is how a denial names the remote ref (profiles.RefDisplayName): a branch
+// by its short name (refs/heads/release/v2 → release/v2), anything else by its
+// full name (refs/tags/v1 stays refs/tags/v1, so a tag is never shown as the
+// branch of the same name).
+func (u PushUpdate) Name() string { return profiles.RefDisplayName(u.RemoteRef) }
 
 // ParsePushUpdates reads the hook's standard input to the end. A line that is not
 // four space-separated fields is an error (the hook then refuses the push: it
@@ -64,28 +58,23 @@ func ParsePushUpdates(r io.Reader) ([]PushUpdate, error) {
 	return out, nil
 }
 
-// Allowed reports whether the settings let a push (or deletion) touch the
-// remote ref named name: the profile must grant push, and name must match one of
-// the allowedRefs patterns (bash pattern semantics: `*` also matches `/`), unless
-// the profile has no allowedRefs, in which case every ref is allowed.
-func (s Settings) Allowed(name string) bool {
-	if !s.Push {
-		return false
-	}
-	if len(s.AllowedRefs) == 0 {
-		return true
-	}
-	return profiles.RefAllowed(s.AllowedRefs, name)
+// Allowed reports whether the settings let a push (or deletion) touch the full
+// remote ref fullRef: the profile must grant push, and the ref must pass
+// profiles.PushRefAllowed (branches match allowedRefs, tags only patterns
+// starting refs/tags/), the same rule km proxy applies on the wire.
+func (s Settings) Allowed(fullRef string) bool {
+	return s.Push && profiles.PushRefAllowed(s.AllowedRefs, fullRef)
 }
 
-// Denied returns the names of the refs among updates that the settings refuse,
-// in input order, each once. Deletions are checked like any other update.
+// Denied returns the names (PushUpdate.Name) of the refs among updates that the
+// settings refuse, in input order, each once. Deletions are checked like any
+// other update.
 func (s Settings) Denied(updates []PushUpdate) []string {
 	var denied []string
 	seen := map[string]bool{}
 	for _, u := range updates {
 		n := u.Name()
-		if !s.Allowed(n) && !seen[n] {
+		if !s.Allowed(u.RemoteRef) && !seen[n] {
 			seen[n] = true
 			denied = append(denied, n)
 		}

@@ -57,7 +57,7 @@ func TestPushUpdateNameAndDeletion(t *testing.T) {
 	}{
 		{PushUpdate{"refs/heads/main", sha1, "refs/heads/main", sha2}, "main", false},
 		{PushUpdate{"refs/heads/x", sha1, "refs/heads/release/a/b", zero}, "release/a/b", false},
-		{PushUpdate{"refs/tags/v1", sha1, "refs/tags/v1", zero}, "v1", false},
+		{PushUpdate{"refs/tags/v1", sha1, "refs/tags/v1", zero}, "refs/tags/v1", false},
 		{PushUpdate{"refs/notes/commits", sha1, "refs/notes/commits", zero}, "refs/notes/commits", false},
 		{PushUpdate{"(delete)", zero, "refs/heads/dev", sha1}, "dev", true},
 		{PushUpdate{"refs/heads/main", strings.Repeat("0", 64), "refs/heads/dev", sha1}, "dev", true},
@@ -73,7 +73,8 @@ func TestPushUpdateNameAndDeletion(t *testing.T) {
 }
 
 // TestPrePushDecision is the hook's decision table: allowedRefs with bash
-// pattern semantics on the stripped remote ref, deletions included.
+// pattern semantics on the branch name, tags only by refs/tags/ patterns
+// (profiles.PushRefAllowed), deletions included.
 func TestPrePushDecision(t *testing.T) {
 	line := func(local, remote string) string { return local + " " + sha1 + " " + remote + " " + sha2 + "\n" }
 	del := func(remote string) string { return "(delete) " + zero + " " + remote + " " + sha1 + "\n" }
@@ -89,7 +90,10 @@ func TestPrePushDecision(t *testing.T) {
 		{name: "main", refs: refs, push: true, in: line("refs/heads/main", "refs/heads/main")},
 		{name: "release/v2", refs: refs, push: true, in: line("refs/heads/x", "refs/heads/release/v2")},
 		{name: "* crosses /", refs: refs, push: true, in: line("refs/heads/x", "refs/heads/release/a/b")},
-		{name: "tag v1", refs: refs, push: true, in: line("refs/tags/v1", "refs/tags/v1")},
+		{name: "tag v1 is not allowed by v*", refs: refs, push: true, in: line("refs/tags/v1", "refs/tags/v1"), denied: []string{"refs/tags/v1"}},
+		{name: "tag main is not the branch main", refs: refs, push: true, in: line("refs/heads/main", "refs/tags/main"), denied: []string{"refs/tags/main"}},
+		{name: "tag v1 by refs/tags/v*", refs: []string{"main", "refs/tags/v*"}, push: true, in: line("refs/tags/v1", "refs/tags/v1")},
+		{name: "tag deletion by refs/tags/v*", refs: []string{"refs/tags/v*"}, push: true, in: del("refs/tags/v1")},
 		{name: "dev", refs: refs, push: true, in: line("refs/heads/dev", "refs/heads/dev"), denied: []string{"dev"}},
 		{name: "release itself", refs: refs, push: true, in: line("refs/heads/x", "refs/heads/release"), denied: []string{"release"}},
 		{name: "remote ref decides, not local", refs: refs, push: true, in: line("refs/heads/main", "refs/heads/dev"), denied: []string{"dev"}},
@@ -178,7 +182,8 @@ func TestRefPatternsAreBashPatterns(t *testing.T) {
 // FuzzPrePush drives the hook with arbitrary input and one allowedRefs pattern
 // and checks its contract: it never panics; a well-formed line is parsed back
 // into exactly its fields; the push is allowed only if every remote ref (after
-// stripping refs/heads/ or refs/tags/) matches the pattern; each refused ref is
+// profiles.PushRefAllowed: branches by name, tags only by refs/tags/ patterns)
+// matches the pattern; each refused ref is
 // named by exactly one "[km] Push to '<ref>' denied" line, in input order.
 func FuzzPrePush(f *testing.F) {
 	f.Add("refs/heads/main", "refs/heads/main", "main", false)
@@ -209,15 +214,15 @@ func FuzzPrePush(f *testing.F) {
 			t.Fatalf("parse(%q) = %+v, %v", in, updates, perr)
 		}
 		name := updates[0].Name()
-		if !strings.HasPrefix(remote, "refs/heads/") && !strings.HasPrefix(remote, "refs/tags/") && name != remote {
-			t.Fatalf("Name() changed %q to %q", remote, name)
-		}
-		if strings.HasPrefix(remote, "refs/heads/") && name != strings.TrimPrefix(remote, "refs/heads/") {
+		if name != profiles.RefDisplayName(remote) {
 			t.Fatalf("Name() of %q = %q", remote, name)
 		}
-		allowed := profiles.MatchRef(pattern, name)
-		if allowed != profiles.RefAllowed([]string{pattern}, name) {
-			t.Fatalf("MatchRef and RefAllowed disagree on %q %q", pattern, name)
+		if strings.HasPrefix(remote, "refs/heads/") && len(remote) > len("refs/heads/") && name != strings.TrimPrefix(remote, "refs/heads/") {
+			t.Fatalf("Name() of %q = %q", remote, name)
+		}
+		allowed := profiles.PushRefAllowed([]string{pattern}, remote)
+		if strings.HasPrefix(remote, "refs/tags/") && allowed && !strings.HasPrefix(pattern, "refs/tags/") {
+			t.Fatalf("tag %q allowed by %q, which does not start with refs/tags/", remote, pattern)
 		}
 		if allowed {
 			if err != nil || stderr.Len() != 0 {

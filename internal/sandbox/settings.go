@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/klankermaker/km/internal/names"
@@ -37,6 +38,19 @@ type Settings struct {
 	AllowedRefs []string `json:"allowedRefs"`
 	// Push reports whether the profile grants push at all.
 	Push bool `json:"push"`
+	// APIURL is the GitHub API base (github.apiURL), normalised like GitURL; km
+	// proxy reads it to know the API host.
+	APIURL string `json:"apiURL,omitempty"`
+	// AllowedRepos are the profile's allowedRepos (owner/repo, owner/*, or "*"
+	// when it applies to every owner; a "*" that stands for the default
+	// installation's account is written as that account's owner/*). km proxy
+	// enforces them on every request.
+	AllowedRepos []string `json:"allowedRepos,omitempty"`
+	// AllowedEndpoints are the non-repository API endpoints the profile opens to
+	// km proxy (profiles.KnownEndpoints); empty: none.
+	AllowedEndpoints []string `json:"allowedEndpoints,omitempty"`
+	// Enforcement is the profile's spec.network.enforcement (hook or proxy).
+	Enforcement string `json:"enforcement,omitempty"`
 	// Owners maps each owner (lowercase, in profile order) to the SSM parameter
 	// holding its token. The first owner's parameter is the seed's name.
 	Owners []OwnerParam `json:"owners"`
@@ -76,6 +90,19 @@ func SettingsFor(cfg *profiles.Config, id string) (Settings, error) {
 		GitURL:      gitURL,
 		AllowedRefs: append([]string{}, p.AllowedRefs...),
 		Push:        p.CanPush(),
+	}
+	if cfg.GitHub.APIURL != "" {
+		if s.APIURL, err = NormalizeGitURL(cfg.GitHub.APIURL); err != nil {
+			return Settings{}, fmt.Errorf("github.apiURL in %s (or KM_GITHUB_API_URL): %w", cfg.File, err)
+		}
+	}
+	s.Enforcement = p.Enforcement
+	s.AllowedEndpoints = slices.Clone(p.AllowedEndpoints)
+	for _, rp := range p.AllowedRepos {
+		if rp.Owner == "*" && cfg.GitHub.DefaultInstallation != "" {
+			rp = profiles.RepoPattern{Owner: cfg.GitHub.DefaultInstallation, Repo: "*"}
+		}
+		s.AllowedRepos = append(s.AllowedRepos, rp.String())
 	}
 	for i, o := range owners {
 		s.Owners = append(s.Owners, OwnerParam{Owner: strings.ToLower(o), Parameter: names.TokenParam(id, o, i == 0)})

@@ -130,6 +130,7 @@ func TestSettingsFor(t *testing.T) {
 	want := Settings{
 		Version: SettingsVersion, SandboxID: "sb-two", Profile: "two", Region: "us-east-1", Prefix: "km",
 		GitURL: "https://github.com", AllowedRefs: []string{"main", "release/*"}, Push: true,
+		APIURL: "https://api.github.com", AllowedRepos: []string{"My-User/app", "my-org/*", "my-user/lib"}, Enforcement: "hook",
 		Owners: []OwnerParam{
 			{Owner: "my-user", Parameter: "/sandbox/sb-two/github-token"},
 			{Owner: "my-org", Parameter: "/sandbox/sb-two/github-token-my-org"},
