@@ -69,6 +69,7 @@ func Load(path string) (*Config, error) {
 		Prefix:      DefaultPrefix,
 		GitHub:      GitHub{APIURL: DefaultAPIURL, WebURL: DefaultWebURL},
 		Refresher:   DefaultRefresher(),
+		Safety:      Safety{MaxDestroyPercent: DefaultMaxDestroyPercent},
 		ProfilesDir: filepath.Join(filepath.Dir(abs), DefaultProfilesDir),
 		Profiles:    map[string]*Profile{},
 	}
@@ -175,7 +176,7 @@ func (l *loader) decodeConfig(d *decoder, root *yaml.Node, cfg *Config) {
 		d.wrongType(root, "km.yaml", "a mapping with keys region, prefix, github, refresher, profilesDir, sandboxes")
 		return
 	}
-	f := d.fields(root, "km.yaml", []string{"region", "prefix", "github", "refresher", "profilesDir", "sandboxes"})
+	f := d.fields(root, "km.yaml", []string{"region", "prefix", "github", "refresher", "profilesDir", "sandboxes", "safety"})
 	if v, ok := f["region"]; ok {
 		if s, ok := d.str(v.val, "region", "an AWS region name like us-east-1"); ok {
 			if err := checkRegion(s); err != nil {
@@ -221,5 +222,8 @@ func (l *loader) decodeConfig(d *decoder, root *yaml.Node, cfg *Config) {
 	}
 	if v, ok := f["sandboxes"]; ok {
 		l.decodeSandboxes(d, v.val, cfg)
+	}
+	if v, ok := f["safety"]; ok {
+		l.decodeSafety(d, v.val, &cfg.Safety)
 	}
 }

@@ -25,6 +25,7 @@ type Config struct {
 	ProfilesDir string // absolute
 	Sandboxes   []Sandbox
 	Profiles    map[string]*Profile // by metadata.name
+	Safety      Safety
 	// Hash is the SHA-256 (hex) of the declaration: km.yaml bytes, every profile's
 	// bytes and the private key fingerprint (never the key itself).
 	Hash string

@@ -73,6 +73,8 @@ type ApplyCmd struct {
 	Target      []string      `name:"target" help:"Limit to this resource address and what it depends on (repeatable)."`
 	LockTimeout time.Duration `name:"lock-timeout" default:"0s" help:"How long to wait for the state lock."`
 	PlanFile    string        `arg:"" optional:"" name:"planfile" help:"A plan saved with km plan --out." type:"path"`
+	// AllowDestroy: see safety.maxDestroyPercent in km.example.yaml.
+	AllowDestroy int `name:"allow-destroy" placeholder:"N" help:"Allow a plan that destroys more than safety.maxDestroyPercent of the live sandboxes; N must be the exact number it destroys."`
 }
 
 // Run implements km apply.
@@ -82,7 +84,7 @@ func (c *ApplyCmd) Run(g *Globals) error {
 		return err
 	}
 	o := workflow.ApplyOptions{
-		PlanOptions: workflow.PlanOptions{Targets: c.Target, LockTimeout: c.LockTimeout, Color: g.color()},
+		PlanOptions: workflow.PlanOptions{Targets: c.Target, LockTimeout: c.LockTimeout, Color: g.color(), AllowDestroy: c.AllowDestroy},
 		AutoApprove: c.AutoApprove, Parallelism: c.Parallelism,
 	}
 	if c.PlanFile != "" {

@@ -152,7 +152,7 @@ func Destroy(ctx context.Context, e Env, o DestroyOptions) error {
 	s2, err := Open(ctx, e)
 	if err == nil {
 		err = s2.PlanAndApply(ctx, ApplyOptions{
-			PlanOptions: PlanOptions{Only: onlySandbox(o.ID), LockTimeout: o.LockTimeout, Color: o.Color},
+			PlanOptions: PlanOptions{Only: onlySandbox(o.ID), LockTimeout: o.LockTimeout, Color: o.Color, NoDestroyGuard: true},
 			AutoApprove: o.AutoApprove,
 		})
 	}

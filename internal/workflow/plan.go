@@ -19,6 +19,11 @@ type PlanOptions struct {
 	Format      string // text (default), json, markdown
 	OutFile     string
 	Only        func(addr string) bool
+	// AllowDestroy is --allow-destroy: the exact number of sandboxes the plan
+	// may destroy beyond safety.maxDestroyPercent (0: none).
+	AllowDestroy int
+	// NoDestroyGuard skips the mass-destroy guard (km destroy ID).
+	NoDestroyGuard bool
 }
 
 // ComputePlan takes the lock, reads live state and returns the plan; the lock is
@@ -29,7 +34,28 @@ func (s *Session) ComputePlan(ctx context.Context, op string, o PlanOptions) (*r
 		return nil, err
 	}
 	defer release()
-	return reconcile.MakePlan(ctx, s.Config, s.Runtime, reconcile.PlanOptions{Targets: o.Targets, Only: o.Only})
+	pl, err := reconcile.MakePlan(ctx, s.Config, s.Runtime, reconcile.PlanOptions{Targets: o.Targets, Only: o.Only})
+	if err != nil {
+		return nil, err
+	}
+	s.warnMassDestroy(pl, o)
+	return pl, nil
+}
+
+// massDestroy measures the sandboxes the plan destroys against the live ones.
+func (s *Session) massDestroy(pl *reconcile.Planned) reconcile.MassDestroy {
+	declared := func(id string) bool { _, ok := s.Config.Sandbox(id); return ok }
+	return reconcile.CheckMassDestroy(pl.Plan, declared, pl.LiveSandboxes(), s.Config.Safety.MaxDestroyPercent)
+}
+
+// warnMassDestroy adds the plan warning when apply would need --allow-destroy.
+func (s *Session) warnMassDestroy(pl *reconcile.Planned, o PlanOptions) {
+	if o.NoDestroyGuard {
+		return
+	}
+	if m := s.massDestroy(pl); m.Exceeded() && o.AllowDestroy != len(m.Sandboxes) {
+		pl.Plan.Warnings = append(pl.Plan.Warnings, m.Warning())
+	}
 }
 
 // Render writes a plan in the chosen format.
@@ -61,12 +87,19 @@ func (s *Session) PlanAndApply(ctx context.Context, o ApplyOptions) error {
 	if err != nil {
 		return err
 	}
+	s.warnMassDestroy(pl, o.PlanOptions)
 	out := s.Env.Stdout
 	if err := reconcile.RenderText(out, pl.Plan, reconcile.TextOptions{Color: o.Color}); err != nil {
 		return err
 	}
 	if !pl.Plan.HasChanges() {
 		return nil
+	}
+	if !o.NoDestroyGuard {
+		// Refused before the question, also under --auto-approve.
+		if err := s.massDestroy(pl).Allow(o.AllowDestroy); err != nil {
+			return err
+		}
 	}
 	if !o.AutoApprove {
 		ok, err := confirm(s.Env.Stdin, out)

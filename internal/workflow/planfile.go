@@ -151,6 +151,16 @@ func (s *Session) ApplyPlanFile(ctx context.Context, path string, o ApplyOptions
 	if err != nil {
 		return err
 	}
+	// A saved plan reads only what it touches: the declared sandboxes stand in
+	// for the live ones it did not read.
+	live := pl.LiveSandboxes()
+	for _, sb := range s.Config.Sandboxes {
+		live = append(live, sb.ID)
+	}
+	declared := func(id string) bool { _, ok := s.Config.Sandbox(id); return ok }
+	if err := reconcile.CheckMassDestroy(pl.Plan, declared, live, s.Config.Safety.MaxDestroyPercent).Allow(o.AllowDestroy); err != nil {
+		return err
+	}
 	if err := reconcile.ClaimPlan(ctx, s.Runtime, f); err != nil {
 		return err
 	}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/sivchari/kumo"
+
+	"github.com/klankermaker/km/internal/demo"
+	"github.com/klankermaker/km/internal/githubsim"
+	"github.com/klankermaker/km/profiles"
+)
+
+// TestKumoScripts drives the km binary through testdata/kumo/*.txtar against
+// an in-process kumo and GitHub simulator (they outlive every km process the
+// scripts start). Each script gets km.yaml for five sandboxes named after the
+// script ($SB1 ... $SB5) under prefix $PREFIX; kumo has one store per process,
+// so the names differ per script.
+func TestKumoScripts(t *testing.T) {
+	srv := kumo.NewServer()
+	t.Cleanup(srv.Close)
+	sim := githubsim.New()
+	t.Cleanup(sim.Close)
+	zip := filepath.Join(t.TempDir(), "refresher.zip")
+	if err := os.WriteFile(zip, []byte("zip-v1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/kumo",
+		Setup: func(e *testscript.Env) error {
+			name := strings.TrimPrefix(filepath.Base(e.WorkDir), "script-")
+			tag := strings.ReplaceAll(strings.ToLower(name), "_", "")
+			if len(tag) > 8 {
+				tag = tag[:8]
+			}
+			prefix := "ks" + tag
+			var ids []string
+			for i := 1; i <= 5; i++ {
+				id := fmt.Sprintf("sb-%s%d", tag, i)
+				ids = append(ids, id)
+				e.Setenv("SB"+strconv.Itoa(i), id)
+			}
+			if _, err := demo.Write(sim, e.WorkDir, demo.Options{Prefix: prefix, Sandboxes: ids}); err != nil {
+				return err
+			}
+			e.Setenv("PREFIX", prefix)
+			e.Setenv("AWS_ENDPOINT_URL", srv.URL)
+			e.Setenv("AWS_REGION", "us-east-1")
+			e.Setenv("AWS_ACCESS_KEY_ID", "AKIDKUMOTEST")
+			e.Setenv("AWS_SECRET_ACCESS_KEY", "kumo-test-secret")
+			e.Setenv("KM_REFRESHER_ZIP", zip)
+			e.Setenv("NO_COLOR", "1")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// keep-sandboxes N: remove every sandbox after the first N from km.yaml.
+			"keep-sandboxes": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: keep-sandboxes N")
+				}
+				n, err := strconv.Atoi(args[0])
+				ts.Check(err)
+				path := ts.MkAbs("km.yaml")
+				cfg, err := profiles.Load(path)
+				ts.Check(err)
+				for _, sb := range cfg.Sandboxes[min(n, len(cfg.Sandboxes)):] {
+					_, err := profiles.RemoveSandbox(path, sb.ID)
+					ts.Check(err)
+				}
+			},
+		},
+	})
+}
