@@ -149,4 +149,6 @@ type LockInfo struct {
 	Who       string    `json:"who"`
 	Created   time.Time `json:"created"`
 	Version   string    `json:"version,omitempty"`
+	// PID is the holder's process id on the host named in Who.
+	PID int `json:"pid,omitempty"`
 }

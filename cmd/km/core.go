@@ -47,6 +47,7 @@ type PlanCmd struct {
 	Format           string        `name:"format" enum:"text,json,markdown" default:"text" help:"Output format: text, json or markdown."`
 	Target           []string      `name:"target" help:"Limit to this resource address and what it depends on (repeatable)."`
 	LockTimeout      time.Duration `name:"lock-timeout" default:"0s" help:"How long to wait for the state lock."`
+	Lock             bool          `name:"lock" default:"true" negatable:"" help:"Take the state lock; --lock=false reads without it (the plan may see an apply half done)."`
 }
 
 // Run implements km plan.
@@ -55,7 +56,7 @@ func (c *PlanCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	o := workflow.PlanOptions{Targets: c.Target, LockTimeout: c.LockTimeout, Color: g.color(), Format: c.Format, OutFile: c.Out}
+	o := workflow.PlanOptions{Targets: c.Target, LockTimeout: c.LockTimeout, Color: g.color(), Format: c.Format, OutFile: c.Out, NoLock: !c.Lock}
 	changes, err := s.PlanCommand(g.Ctx, o)
 	if err != nil {
 		return err
@@ -100,6 +101,7 @@ func (c *ApplyCmd) Run(g *Globals) error {
 // ForceUnlockCmd is km force-unlock.
 type ForceUnlockCmd struct {
 	LockID string `arg:"" name:"lock-id" help:"The lock id shown by the command that found the lock held."`
+	Force  bool   `name:"force" help:"Do not ask for confirmation."`
 }
 
 // Run implements km force-unlock.
@@ -108,7 +110,11 @@ func (c *ForceUnlockCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	if err := s.AWS.ForceUnlock(g.Ctx, s.Names.LockParam(), c.LockID); err != nil {
+	err = s.ForceUnlock(g.Ctx, c.LockID, c.Force)
+	if errors.Is(err, workflow.ErrCancelled) {
+		return ExitError{Code: 1}
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(g.Stdout, "km state has been successfully unlocked (lock %s).\n", c.LockID)

@@ -1,35 +1,40 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/sivchari/kumo"
 
 	"github.com/klankermaker/km/internal/demo"
 	"github.com/klankermaker/km/internal/githubsim"
+	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/profiles"
+	"github.com/klankermaker/km/state"
+	"github.com/klankermaker/km/state/statetest"
 )
 
 // TestKumoScripts drives the km binary through testdata/kumo/*.txtar against
-// an in-process kumo and GitHub simulator (they outlive every km process the
+// an in-process kumo and GitHub simulators (they outlive every km process the
 // scripts start). Each script gets km.yaml for five sandboxes named after the
 // script ($SB1 ... $SB5) under prefix $PREFIX; kumo has one store per process,
 // so the names differ per script.
 func TestKumoScripts(t *testing.T) {
 	srv := kumo.NewServer()
 	t.Cleanup(srv.Close)
-	sim := githubsim.New()
-	t.Cleanup(sim.Close)
 	zip := filepath.Join(t.TempDir(), "refresher.zip")
 	if err := os.WriteFile(zip, []byte("zip-v1"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	aws, _ := statetest.Client(t, srv.URL, state.Options{})
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/kumo",
 		Setup: func(e *testscript.Env) error {
@@ -45,6 +50,8 @@ func TestKumoScripts(t *testing.T) {
 				ids = append(ids, id)
 				e.Setenv("SB"+strconv.Itoa(i), id)
 			}
+			sim := githubsim.New() // one App per simulator: one per script
+			e.Defer(sim.Close)
 			if _, err := demo.Write(sim, e.WorkDir, demo.Options{Prefix: prefix, Sandboxes: ids}); err != nil {
 				return err
 			}
@@ -58,6 +65,18 @@ func TestKumoScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// hold-lock ID: take the state lock as a km process that died.
+			"hold-lock": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: hold-lock ID")
+				}
+				dead := exec.Command("true")
+				ts.Check(dead.Run())
+				host, _ := os.Hostname()
+				info := state.LockInfo{ID: args[0], Operation: "apply", Who: "ci@" + host, PID: dead.Process.Pid, Created: time.Now().Add(-time.Hour)}
+				_, err := aws.AcquireLock(context.Background(), names.New(ts.Getenv("PREFIX")).LockParam(), info, 0)
+				ts.Check(err)
+			},
 			// keep-sandboxes N: remove every sandbox after the first N from km.yaml.
 			"keep-sandboxes": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 1 {

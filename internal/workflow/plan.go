@@ -24,16 +24,20 @@ type PlanOptions struct {
 	AllowDestroy int
 	// NoDestroyGuard skips the mass-destroy guard (km destroy ID).
 	NoDestroyGuard bool
+	// NoLock reads without the state lock (km plan --lock=false).
+	NoLock bool
 }
 
-// ComputePlan takes the lock, reads live state and returns the plan; the lock is
-// released before returning.
+// ComputePlan takes the lock (unless o.NoLock), reads live state and returns
+// the plan; the lock is released before returning.
 func (s *Session) ComputePlan(ctx context.Context, op string, o PlanOptions) (*reconcile.Planned, error) {
-	release, err := s.Lock(ctx, op, o.LockTimeout)
-	if err != nil {
-		return nil, err
+	if !o.NoLock {
+		release, err := s.Lock(ctx, op, o.LockTimeout)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 	}
-	defer release()
 	pl, err := reconcile.MakePlan(ctx, s.Config, s.Runtime, reconcile.PlanOptions{Targets: o.Targets, Only: o.Only})
 	if err != nil {
 		return nil, err
@@ -131,12 +135,21 @@ var ErrCancelled = fmt.Errorf("apply cancelled")
 
 func confirm(in io.Reader, out io.Writer) (bool, error) {
 	fmt.Fprint(out, "\nDo you want to perform these actions?\n  km will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+	ok, err := readYes(in)
+	if err != nil {
+		return false, fmt.Errorf("%w; use --auto-approve in scripts", err)
+	}
+	return ok, nil
+}
+
+// readYes reads one answer line and reports whether it is "yes".
+func readYes(in io.Reader) (bool, error) {
 	if in == nil {
-		return false, fmt.Errorf("no input to confirm the apply: use --auto-approve")
+		return false, fmt.Errorf("no input to confirm")
 	}
 	line, err := bufio.NewReader(in).ReadString('\n')
 	if err != nil && line == "" {
-		return false, fmt.Errorf("reading confirmation: %w; use --auto-approve in scripts", err)
+		return false, fmt.Errorf("reading confirmation: %w", err)
 	}
 	return strings.TrimSpace(line) == "yes", nil
 }
