@@ -156,7 +156,9 @@ func TestConcurrentApplies(t *testing.T) {
 	// goes on.
 	waited := make(chan result, 1)
 	wa := client(true)
-	go func() { waited <- run(wa, workflow.ApplyOptions{AutoApprove: true, PlanOptions: workflow.PlanOptions{LockTimeout: time.Minute}}) }()
+	go func() {
+		waited <- run(wa, workflow.ApplyOptions{AutoApprove: true, PlanOptions: workflow.PlanOptions{LockTimeout: time.Minute}})
+	}()
 	select {
 	case <-sawHeld:
 	case <-ctx.Done():
