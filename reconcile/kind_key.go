@@ -36,6 +36,18 @@ type sandboxKey struct {
 // accepts the alias) and reads the key policy: two calls a sandbox, shared by the
 // key and alias kinds. Orphan aliases in km's namespace come from ListAliases.
 func readSandboxKeys(ctx context.Context, rt *Runtime, ids []string) (map[string]*sandboxKey, error) {
+	keys, _, err := readAllSandboxKeys(ctx, rt, ids)
+	return keys, err
+}
+
+// sandboxKeys is what readAllSandboxKeys found: keys by sandbox, and keys
+// tagged for a sandbox that no alias names and nothing adopted.
+type sandboxKeys struct {
+	keys   map[string]*sandboxKey
+	leaked []*Resource
+}
+
+func readAllSandboxKeys(ctx context.Context, rt *Runtime, ids []string) (map[string]*sandboxKey, []*Resource, error) {
 	v, err := rt.memo.get(ctx, "keys", func(ctx context.Context) (any, error) {
 		out, err := readKeysByAlias(ctx, rt, ids, func(string) bool { return true })
 		if err != nil {
@@ -63,12 +75,17 @@ func readSandboxKeys(ctx context.Context, rt *Runtime, ids []string) (map[string
 			}
 			out[id] = sk
 		}
-		return out, nil
+		leaked, err := scanUnaliasedKeys(ctx, rt, out)
+		if err != nil {
+			return nil, err
+		}
+		return sandboxKeys{keys: out, leaked: leaked}, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return v.(map[string]*sandboxKey), nil
+	sk := v.(sandboxKeys)
+	return sk.keys, sk.leaked, nil
 }
 
 // readKeysByAlias reads each sandbox's key through its alias, with the key
@@ -128,7 +145,7 @@ func desiredSandboxIDs(desired []*Resource) []string {
 }
 
 func (keyKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
-	keys, err := readSandboxKeys(ctx, rt, rt.sandboxIDs)
+	keys, leaked, err := readAllSandboxKeys(ctx, rt, rt.sandboxIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +156,7 @@ func (keyKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*R
 		}
 		out = append(out, liveKey(sk))
 	}
-	return out, nil
+	return append(out, leaked...), nil
 }
 
 func liveKey(sk *sandboxKey) *Resource {
@@ -166,6 +183,9 @@ func (keyKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
 		if live.Attrs["key_state"] == "PendingDeletion" {
 			return NoOp, ""
 		}
+		if l, ok := live.Extra.(leakedKey); ok {
+			return diffLeaked(l, live.Sandbox)
+		}
 		return Delete, "orphaned: sandbox " + live.Sandbox + " is not in km.yaml (the key is scheduled for deletion in 7 days)"
 	case live == nil:
 		return Create, "key missing"
@@ -177,7 +197,12 @@ func (keyKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
 	case "Disabled":
 		return Replace, "key is disabled"
 	}
-	if !equalAttr(desired.Attrs["policy"], live.Attrs["policy"]) && desired.Attrs["policy"] != Unknown {
+	if desired.Attrs["policy"] == Unknown {
+		// It names a principal this apply creates (an adopted key, or one
+		// whose role is being replaced): set it once that is known.
+		return Update, "key policy names resources this apply creates (known after apply)"
+	}
+	if !equalAttr(desired.Attrs["policy"], live.Attrs["policy"]) {
 		return Update, "key policy differs from the declaration"
 	}
 	return NoOp, ""

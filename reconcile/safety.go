@@ -21,12 +21,13 @@ func (m MassDestroy) Exceeded() bool {
 }
 
 // DestroyedSandboxes returns the sandboxes the plan removes: those with a
-// delete change that the declaration no longer lists.
+// delete change that the declaration no longer lists. A leaked key (one no
+// alias names) is not a sandbox.
 func DestroyedSandboxes(p *Plan, declared func(id string) bool) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, c := range p.Changes {
-		if c.Sandbox == "" || c.Action != Delete || seen[c.Sandbox] || declared(c.Sandbox) {
+		if c.Sandbox == "" || c.Action != Delete || seen[c.Sandbox] || declared(c.Sandbox) || isLeakedKeyAddr(c.Address) {
 			continue
 		}
 		seen[c.Sandbox] = true
@@ -57,7 +58,9 @@ func CheckMassDestroy(p *Plan, declared func(id string) bool, live []string, max
 func (pl *Planned) LiveSandboxes() []string {
 	var out []string
 	for _, l := range pl.Live {
-		out = append(out, l.Sandbox)
+		if !isLeakedKeyAddr(l.Address) {
+			out = append(out, l.Sandbox)
+		}
 	}
 	return out
 }
