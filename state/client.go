@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -17,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/klankermaker/km/internal/quota"
 )
 
 // Options tunes the clients New and NewFromConfig build. The zero value is the
@@ -41,6 +44,18 @@ type Options struct {
 	// LambdaMaxWait bounds the wait for a function to become Active or
 	// Successful after a create or update (0: five minutes).
 	LambdaMaxWait time.Duration
+	// Quotas paces every request attempt by its API's request rate (nil:
+	// quota.Default(), AWS's documented defaults; km.yaml's quotas section
+	// overrides them). NoPacing turns pacing off.
+	Quotas   *quota.Table
+	NoPacing bool
+	// RetryBudget is the retry token bucket shared by every service client
+	// (the SDK's retry quota: a retry costs 5 tokens, a timeout 10; 0: 500,
+	// the SDK default). When it is empty, failures are returned instead of
+	// retried, so an outage is not multiplied by retries.
+	RetryBudget uint
+
+	retryBudget retry.RateLimiter
 }
 
 // AWS reads and writes km's live resources. One value serves every service;
@@ -94,6 +109,17 @@ func NewFromConfig(cfg aws.Config, o Options) *AWS {
 	if o.HTTPClient != nil {
 		cfg.HTTPClient = o.HTTPClient
 	}
+	if !o.NoPacing {
+		t := quota.Default()
+		if o.Quotas != nil {
+			t = *o.Quotas
+		}
+		o.APIOptions = append([]func(*middleware.Stack) error{newPacer(t).middleware}, o.APIOptions...)
+	}
+	if o.RetryBudget == 0 {
+		o.RetryBudget = 500
+	}
+	o.retryBudget = ratelimit.NewTokenRateLimit(o.RetryBudget)
 	if len(o.APIOptions) > 0 {
 		apiOptions := make([]func(*middleware.Stack) error, 0, len(cfg.APIOptions)+len(o.APIOptions))
 		apiOptions = append(apiOptions, cfg.APIOptions...)
@@ -152,6 +178,9 @@ func newRetryer(o Options, extra retry.IsErrorRetryable) aws.Retryer {
 			}
 			if o.RetryBackoff != nil {
 				so.Backoff = o.RetryBackoff
+			}
+			if o.retryBudget != nil {
+				so.RateLimiter = o.retryBudget
 			}
 		})
 	})

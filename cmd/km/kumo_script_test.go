@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -52,7 +53,12 @@ func TestKumoScripts(t *testing.T) {
 			}
 			sim := githubsim.New() // one App per simulator: one per script
 			e.Defer(sim.Close)
-			if _, err := demo.Write(sim, e.WorkDir, demo.Options{Prefix: prefix, Sandboxes: ids}); err != nil {
+			w, err := demo.Write(sim, e.WorkDir, demo.Options{Prefix: prefix, Sandboxes: ids})
+			if err != nil {
+				return err
+			}
+			// kumo has no quotas: km paces itself at 100 times AWS's rates.
+			if err := appendFile(w.ConfigPath, "quotas:\n  scale: 100\n"); err != nil {
 				return err
 			}
 			e.Setenv("PREFIX", prefix)
@@ -94,4 +100,13 @@ func TestKumoScripts(t *testing.T) {
 			},
 		},
 	})
+}
+
+func appendFile(path, text string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(text)
+	return errors.Join(err, f.Close())
 }

@@ -3,6 +3,7 @@ package workflow_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -75,14 +76,17 @@ type killProxy struct {
 
 func (p *killProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := p.n.Add(1)
+	p.mu.Lock()
+	rp := p.rp
+	p.mu.Unlock()
 	if n != p.killAt.Load() {
-		p.rp.ServeHTTP(w, r)
+		rp.ServeHTTP(w, r)
 		return
 	}
 	p.lastReq.Store(r.Header.Get("X-Amz-Target") + r.URL.Path)
 	if p.after.Load() {
 		rec := httptest.NewRecorder()
-		p.rp.ServeHTTP(rec, r)
+		rp.ServeHTTP(rec, r)
 	}
 	p.mu.Lock()
 	if p.victim != nil {
@@ -128,6 +132,10 @@ func TestKillMidApply(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// kumo has no quotas: km paces itself at 100 times AWS's rates.
+		if err := appendText(w.ConfigPath, "quotas:\n  scale: 100\n"); err != nil {
+			t.Fatal(err)
+		}
 		zip := filepath.Join(dir, "refresher.zip")
 		if err := os.WriteFile(zip, []byte("zip-v1"), 0o644); err != nil {
 			t.Fatal(err)
@@ -156,7 +164,13 @@ func TestKillMidApply(t *testing.T) {
 			return out.String(), err, cmd
 		}
 
-		// The killed apply.
+		// The killed apply, through a fresh transport (no connection of a
+		// killed run is reused).
+		rp := httputil.NewSingleHostReverseProxy(target)
+		rp.Transport = &http.Transport{}
+		proxy.mu.Lock()
+		proxy.rp = rp
+		proxy.mu.Unlock()
 		proxy.n.Store(0)
 		proxy.killed.Store(false)
 		proxy.after.Store(rng.IntN(2) == 0)
@@ -242,4 +256,13 @@ func TestKillMidApply(t *testing.T) {
 	if killedN == 0 {
 		t.Error("no apply was killed: the kill points are past every apply's end")
 	}
+}
+
+func appendText(path, text string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(text)
+	return errors.Join(err, f.Close())
 }

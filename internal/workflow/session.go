@@ -79,7 +79,18 @@ func OpenWith(ctx context.Context, e Env, cfg *profiles.Config) (*Session, error
 	}
 	aws := e.AWS
 	if aws == nil {
-		var err error
+		qt, err := QuotaTable(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if opts.Quotas == nil {
+			opts.Quotas = &qt
+		}
+		if opts.MaxAttempts == 0 {
+			// 5xx, resets and throttles are retried within the shared retry
+			// budget; what is left fails the change and the apply says so.
+			opts.MaxAttempts = 5
+		}
 		if aws, err = state.New(ctx, opts); err != nil {
 			return nil, fmt.Errorf("connecting to AWS: %w", err)
 		}
