@@ -93,7 +93,9 @@ func start(backend string, cfg Config, github bool) *Server {
 		stats: Stats{Calls: map[string]int64{}},
 	}
 	s.rp.ErrorLog = nil
-	s.rp.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) { http.Error(w, err.Error(), http.StatusBadGateway) }
+	s.rp.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+	}
 	if cfg.Quotas != nil {
 		for _, l := range cfg.Quotas.Buckets() {
 			s.limiters[l.Bucket] = rate.NewLimiter(rate.Limit(l.PerSecond), l.Burst)
