@@ -84,7 +84,7 @@ type AWS struct {
 
 // New loads the standard AWS configuration chain (AWS_REGION, AWS_PROFILE,
 // AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, shared config files) and builds
-// the clients with the SDK's standard retryer in adaptive mode.
+// the clients with the SDK's standard retryer, paced by the quota table.
 func New(ctx context.Context, o Options) (*AWS, error) {
 	var opts []func(*config.LoadOptions) error
 	if o.Region != "" {
@@ -101,7 +101,7 @@ func New(ctx context.Context, o Options) (*AWS, error) {
 }
 
 // NewFromConfig builds the clients from cfg. Unless cfg already carries a
-// retryer, the SDK's standard retryer in adaptive mode is used.
+// retryer, the SDK's standard retryer is used.
 func NewFromConfig(cfg aws.Config, o Options) *AWS {
 	if o.Region != "" {
 		cfg.Region = o.Region
@@ -159,29 +159,29 @@ func NewFromConfig(cfg aws.Config, o Options) *AWS {
 // Region is the region the clients talk to.
 func (a *AWS) Region() string { return a.region }
 
-// newRetryer is the SDK's standard retryer in adaptive mode (client-side rate
-// limiting once AWS throttles). extra, when set, is an additional retryable
-// classifier with its own, longer attempt budget.
+// newRetryer is the SDK's standard retryer (km paces itself by the quota
+// table, so the adaptive mode's own slow-down after a throttle would only
+// halve the pace), drawing retries from the shared retry budget. extra, when
+// set, is an additional retryable classifier with its own, longer attempt
+// budget.
 func newRetryer(o Options, extra retry.IsErrorRetryable) aws.Retryer {
-	return retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
-		ao.StandardOptions = append(ao.StandardOptions, func(so *retry.StandardOptions) {
-			if o.MaxAttempts > 0 {
-				so.MaxAttempts = o.MaxAttempts
-			}
-			if extra != nil {
-				so.Retryables = append(so.Retryables, extra)
-				// IAM needs up to ~10 s to make a new role assumable by
-				// Lambda: allow ~30 s in total.
-				so.MaxAttempts = max(so.MaxAttempts, 10)
-				so.BaseDelay = 500 * time.Millisecond
-				so.MaxBackoff = 10 * time.Second
-			}
-			if o.RetryBackoff != nil {
-				so.Backoff = o.RetryBackoff
-			}
-			if o.retryBudget != nil {
-				so.RateLimiter = o.retryBudget
-			}
-		})
+	return retry.NewStandard(func(so *retry.StandardOptions) {
+		if o.MaxAttempts > 0 {
+			so.MaxAttempts = o.MaxAttempts
+		}
+		if extra != nil {
+			so.Retryables = append(so.Retryables, extra)
+			// IAM needs up to ~10 s to make a new role assumable by
+			// Lambda: allow ~30 s in total.
+			so.MaxAttempts = max(so.MaxAttempts, 10)
+			so.BaseDelay = 500 * time.Millisecond
+			so.MaxBackoff = 10 * time.Second
+		}
+		if o.RetryBackoff != nil {
+			so.Backoff = o.RetryBackoff
+		}
+		if o.retryBudget != nil {
+			so.RateLimiter = o.retryBudget
+		}
 	})
 }

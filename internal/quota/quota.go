@@ -154,9 +154,7 @@ func (t Table) With(rates map[string]float64) (Table, error) {
 			return Table{}, fmt.Errorf("quota %s: %v requests per second; expected a positive number", name, r)
 		}
 		l.PerSecond = r
-		if l.Bucket != "github:mints" {
-			l.Burst = max(1, int(math.Ceil(r)))
-		}
+		l.Burst = max(1, int(math.Ceil(r)))
 		out.byBucket[name] = l
 	}
 	return out, nil
