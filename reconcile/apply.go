@@ -19,6 +19,10 @@ type ApplyOptions struct {
 type ApplyResult struct {
 	Added, Changed, Destroyed int
 	Failed                    []string
+	// Errors holds the error of each failed change, parallel to Failed.
+	Errors []error
+	// Skipped lists the changes not attempted because one they depend on failed.
+	Skipped []string
 }
 
 // Apply executes the planned changes in dependency order, at most Parallelism at
@@ -86,6 +90,9 @@ func Apply(ctx context.Context, rt *Runtime, pl *Planned, opts ApplyOptions) (Ap
 				if depFailed || ctx.Err() != nil {
 					mu.Lock()
 					failed[i] = true
+					if depFailed {
+						res.Skipped = append(res.Skipped, c.Address)
+					}
 					mu.Unlock()
 					return
 				}
@@ -116,6 +123,7 @@ func Apply(ctx context.Context, rt *Runtime, pl *Planned, opts ApplyOptions) (Ap
 			if err != nil {
 				failed[i] = true
 				res.Failed = append(res.Failed, c.Address)
+				res.Errors = append(res.Errors, err)
 				errs = append(errs, err)
 				return
 			}

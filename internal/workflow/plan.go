@@ -123,7 +123,7 @@ func (s *Session) execute(ctx context.Context, pl *reconcile.Planned, parallelis
 	out := s.Env.Stdout
 	res, err := reconcile.Apply(ctx, s.Runtime, pl, reconcile.ApplyOptions{Parallelism: parallelism, Out: out})
 	if err != nil {
-		fmt.Fprintf(out, "\nApply failed. Resources: %d added, %d changed, %d destroyed; %d failed.\n", res.Added, res.Changed, res.Destroyed, len(res.Failed))
+		writeFailureSummary(out, res, err)
 		return err
 	}
 	fmt.Fprintf(out, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", res.Added, res.Changed, res.Destroyed)

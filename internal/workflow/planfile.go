@@ -173,7 +173,7 @@ func (s *Session) ApplyPlanFile(ctx context.Context, path string, o ApplyOptions
 		fmt.Fprintf(s.Env.Stderr, "Warning: %v\n", err)
 	}
 	if applyErr != nil {
-		fmt.Fprintf(out, "\nApply failed. Resources: %d added, %d changed, %d destroyed; %d failed.\n", res.Added, res.Changed, res.Destroyed, len(res.Failed))
+		writeFailureSummary(out, res, applyErr)
 		return fmt.Errorf("%w\nThe plan file is used up: run km plan again to see what is left", applyErr)
 	}
 	fmt.Fprintf(out, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", res.Added, res.Changed, res.Destroyed)
