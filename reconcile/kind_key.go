@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -242,11 +243,24 @@ func (keyKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]st
 }
 
 func createKey(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error) {
-	k, err := rt.AWS.CreateKey(ctx, c.desired.Attrs["description"], c.desired.Attrs["policy"], rt.tags(c.Sandbox))
-	if err != nil {
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		k, err := rt.AWS.CreateKey(ctx, c.desired.Attrs["description"], c.desired.Attrs["policy"], rt.tags(c.Sandbox))
+		if err == nil {
+			return map[string]string{"key_id": k.KeyID}, nil
+		}
+		if !state.MayHaveHappened(err) || attempt == 3 {
+			return nil, err
+		}
+		// The answer was lost, not necessarily the key: find it by its tags,
+		// and create it again only when it is not there.
+		id, ferr := findCreatedKey(ctx, rt, c.Sandbox)
+		if ferr != nil {
+			return nil, errors.Join(err, fmt.Errorf("looking for the key by its tags: %w", ferr))
+		}
+		if id != "" {
+			return map[string]string{"key_id": id}, nil
+		}
 	}
-	return map[string]string{"key_id": k.KeyID}, nil
 }
 
 // findKeysByTag scans the account's keys for km's sandbox tags (ListKeys and

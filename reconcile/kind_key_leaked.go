@@ -126,3 +126,40 @@ func diffLeaked(l leakedKey, sandbox string) (Action, string) {
 	return Delete, fmt.Sprintf("leaked: tagged for sandbox %s, which is not in km.yaml, and no alias names it "+
 		"(left by an interrupted apply); the key is scheduled for deletion in %d days", sandbox, keyDeletionDays)
 }
+
+// findCreatedKey looks for an enabled key tagged for sandbox that the plan
+// did not know (a CreateKey whose answer was lost) and returns its id, or "".
+func findCreatedKey(ctx context.Context, rt *Runtime, sandbox string) (string, error) {
+	known := map[string]bool{}
+	if v, err := rt.memo.get(ctx, "keys", func(context.Context) (any, error) { return sandboxKeys{}, nil }); err == nil {
+		sk := v.(sandboxKeys)
+		for _, k := range sk.keys {
+			known[k.Key.KeyID] = true
+		}
+		for _, l := range sk.leaked {
+			known[l.ID] = true
+		}
+	}
+	all, err := rt.AWS.ListKeys(ctx)
+	if err != nil {
+		return "", err
+	}
+	var best state.Key
+	for _, kid := range all {
+		if known[kid] {
+			continue
+		}
+		tags, err := rt.AWS.ListResourceTags(ctx, kid)
+		if err != nil || tags[names.TagSandbox] != sandbox || tags[names.TagPrefix] != rt.Names.Prefix {
+			continue
+		}
+		k, err := rt.AWS.DescribeKey(ctx, kid)
+		if err != nil || k.State != "Enabled" {
+			continue
+		}
+		if best.KeyID == "" || k.CreationDate.After(best.CreationDate) {
+			best = k
+		}
+	}
+	return best.KeyID, nil
+}
