@@ -79,8 +79,11 @@ type Schedule struct {
 	RetryMaxAttempts   int32
 	MaxEventAgeSeconds int32
 	FlexibleWindowOff  bool
-	LastModified       time.Time
-	CreationDate       time.Time
+	// StartDate: when the schedule may first invoke its target; a rate()
+	// schedule fires at StartDate and every rate after it (zero: not set).
+	StartDate    time.Time
+	LastModified time.Time
+	CreationDate time.Time
 }
 
 // ScheduleSummary is what ListSchedules returns.
