@@ -151,7 +151,7 @@ func firstLine(s string) string {
 	return s
 }
 
-func writeZip(t *testing.T, dir string) string {
+func writeZip(t testing.TB, dir string) string {
 	path := dir + "/refresher.zip"
 	if err := os.WriteFile(path, []byte("zip-v1"), 0o644); err != nil {
 		t.Fatal(err)
