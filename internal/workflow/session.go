@@ -50,6 +50,9 @@ func LoadConfig(e Env) (*profiles.Config, error) {
 		return nil, err
 	}
 	cfg.ApplyEnv(e.getenv)
+	if _, err := QuotaTable(cfg); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
