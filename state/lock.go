@@ -110,6 +110,11 @@ func (a *AWS) AcquireLock(ctx context.Context, name string, info LockInfo, timeo
 		case err != nil && !errors.Is(err, ErrNotFound):
 			return nil, lockWaitErr(ctx, name, err, held)
 		}
+		if err == nil && holder.ID == info.ID {
+			// Our own create, whose answer was lost and which the SDK then
+			// retried into ParameterAlreadyExists: we hold the lock.
+			return &Lock{Name: name, Info: info, aws: a}, nil
+		}
 		vanished = 0
 		held = &LockHeldError{Name: name, Holder: holder}
 		if timeout <= 0 {
@@ -146,7 +151,9 @@ func (l *Lock) Release(ctx context.Context) error {
 		return fmt.Errorf("release state lock %s: it is now held by ID %s (%s, %s), not by this run (ID %s); it was left in place",
 			l.Name, cur.ID, cur.Operation, cur.Who, l.Info.ID)
 	}
-	if err := l.aws.DeleteParameter(ctx, l.Name); err != nil {
+	if err := l.aws.DeleteParameter(ctx, l.Name); err != nil && !errors.Is(err, ErrNotFound) {
+		// ErrNotFound here: our delete was done but its answer lost, and
+		// the retry found nothing left to delete.
 		return fmt.Errorf("release state lock %s (ID %s): %w", l.Name, l.Info.ID, err)
 	}
 	return nil
