@@ -2,11 +2,13 @@ package profiles
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 const fuzzProfile = `apiVersion: klankermaker.ai/v1alpha1
@@ -84,7 +86,20 @@ func FuzzLoadProfile(f *testing.F) {
 	f.Add([]byte(fuzzProfile))
 	f.Add([]byte("kind: SandboxProfile\nmetadata: {name: p}\nspec: {sourceAccess: {github: {allowedRepos: ['*']}}}\n"))
 	f.Add([]byte("apiVersion: klankermaker.ai/v1alpha1\nkind: SandboxProfile\nmetadata: {name: p}\nspec:\n  sourceAccess:\n    github:\n      allowedRefs: ['[a-']\n"))
-	f.Fuzz(func(t *testing.T, profile []byte) { checkLoad(t, []byte(fuzzConfig), profile) })
+	f.Fuzz(func(t *testing.T, profile []byte) {
+		// A load that never returns is a finding too: crash the worker so
+		// the fuzzer keeps the input.
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				panic(fmt.Sprintf("loading this %d-byte profile did not return in 5 s: %q", len(profile), profile))
+			}
+		}()
+		checkLoad(t, []byte(fuzzConfig), profile)
+	})
 }
 
 // The ref matcher's fuzz target is FuzzMatchRef in refmatch_test.go.
