@@ -2,12 +2,14 @@ package reconcile
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/klankermaker/km/internal/quota"
+	"github.com/klankermaker/km/state"
 )
 
 func TestSpreadIsDeterministicAndPlanStable(t *testing.T) {
@@ -143,5 +145,37 @@ func TestRefreshFleetModel(t *testing.T) {
 		100*un.delayed, un.maxDelay, 100*sp.delayed, sp.maxDelay, sp.peakMints)
 	if sp.maxDelay > 5*time.Minute || un.delayed < 0.5 {
 		t.Errorf("1,500 sandboxes: spread longest delay %s, unspread delayed share %.2f", sp.maxDelay, un.delayed)
+	}
+}
+
+func TestScheduleDiffStartOffset(t *testing.T) {
+	const id, expr = "sb-spread1", "rate(45 minutes)"
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	base := state.Schedule{Name: "km-github-token-" + id, Group: "g", Expression: expr, State: "ENABLED"}
+	live := func(start time.Time) *Resource {
+		s := base
+		s.StartDate = start
+		return liveSchedule(addrSchedule(id), id, s)
+	}
+	desired := func() *Resource {
+		d := live(time.Time{})
+		d.Attrs = maps.Clone(d.Attrs)
+		d.Attrs["start_offset"] = spreadAttr(id, expr)
+		return d
+	}
+	tests := []struct {
+		name  string
+		start time.Time
+		want  Action
+	}{
+		{"on its phase", nextStart(now, id, expr), NoOp},
+		{"on its phase, written a day later", nextStart(now.Add(24*time.Hour), id, expr), NoOp},
+		{"off its phase", nextStart(now, id, expr).Add(7 * time.Minute), Update},
+		{"no start date (older km, or kumo)", time.Time{}, NoOp},
+	}
+	for _, tc := range tests {
+		if got, why := (scheduleKind{}).Diff(nil, desired(), live(tc.start)); got != tc.want {
+			t.Errorf("%s: %s (%s), want %s", tc.name, got, why, tc.want)
+		}
 	}
 }
