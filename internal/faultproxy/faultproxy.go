@@ -56,7 +56,9 @@ type Config struct {
 // Stats counts what the proxy did, per kind.
 type Stats struct {
 	Requests, Throttled, ServerErrors, ResetsBefore, ResetsAfter, Slow, SecondaryLimited int64
-	// Calls counts requests per API ("kms:CreateKey"), throttled or not.
+	// Calls counts the requests per API ("kms:CreateKey") within the quota
+	// (throttled ones are not counted: Table.Bound of Calls is a lower
+	// bound of the time they took).
 	Calls map[string]int64
 }
 
@@ -159,7 +161,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.stats.Requests++
-	s.stats.Calls[c.api]++
 	f := s.draw()
 	if f == secondary && !s.github {
 		f = none
@@ -171,6 +172,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		c.throttle(w)
 		return
 	}
+	s.count(func(st *Stats) { st.Calls[c.api]++ })
 	switch f {
 	case serverError:
 		s.count(func(st *Stats) { st.ServerErrors++ })
