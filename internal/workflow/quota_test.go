@@ -3,6 +3,7 @@ package workflow_test
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"testing"
 	"time"
@@ -103,13 +104,15 @@ func TestApplyAtQuota(t *testing.T) {
 	}
 }
 
+var quotaSpeedup = flag.Float64("quota.speedup", 100, "BenchmarkApply1000AtQuota: AWS's quotas sped up this many times")
+
 // BenchmarkApply1000AtQuota: 1,000 new sandboxes through the quota proxy at
-// AWS's default quotas sped up 100 times; reports wall time over the quota
+// AWS's default quotas sped up -quota.speedup times; reports wall time over the quota
 // bound for the apply and the plan after it, and the plan's calls per sandbox.
 // go test ./internal/workflow -run '^$' -bench Apply1000AtQuota -benchtime 1x
 func BenchmarkApply1000AtQuota(b *testing.B) {
 	for i := range b.N {
-		f := quotaRun(b, fmt.Sprintf("kmq%d", i), 1000, 100)
+		f := quotaRun(b, fmt.Sprintf("kmq%d", i), 1000, *quotaSpeedup)
 		b.ReportMetric(f.applyWall.Seconds()/f.applyBound.Seconds(), "apply-wall/bound")
 		b.ReportMetric(f.applyWall.Seconds(), "apply-s")
 		b.ReportMetric(float64(f.throttled), "throttled")
