@@ -60,7 +60,7 @@ func quotaRun(t testing.TB, prefix string, n int, speedup float64) quotaFigures 
 	}
 	before := p.Stats()
 	start := time.Now()
-	if err := s.PlanAndApply(ctx, workflow.ApplyOptions{AutoApprove: true, Parallelism: 32}); err != nil {
+	if err := s.PlanAndApply(ctx, workflow.ApplyOptions{AutoApprove: true, Parallelism: *quotaParallelism}); err != nil {
 		t.Fatalf("apply of %d sandboxes at the quotas: %v", n, err) // a surfaced throttle fails here
 	}
 	var f quotaFigures
@@ -104,7 +104,10 @@ func TestApplyAtQuota(t *testing.T) {
 	}
 }
 
-var quotaSpeedup = flag.Float64("quota.speedup", 100, "BenchmarkApply1000AtQuota: AWS's quotas sped up this many times")
+var (
+	quotaSpeedup     = flag.Float64("quota.speedup", 100, "BenchmarkApply1000AtQuota: AWS's quotas sped up this many times")
+	quotaParallelism = flag.Int("quota.parallelism", 32, "TestApplyAtQuota, BenchmarkApply1000AtQuota: km apply --parallelism")
+)
 
 // BenchmarkApply1000AtQuota: 1,000 new sandboxes through the quota proxy at
 // AWS's default quotas sped up -quota.speedup times; reports wall time over the quota
