@@ -48,7 +48,8 @@ func Apply(ctx context.Context, rt *Runtime, pl *Planned, opts ApplyOptions) (Ap
 		failed  = make([]bool, len(changes))
 		errs    []error
 		res     ApplyResult
-		sem     = make(chan struct{}, opts.Parallelism)
+		sem     = newSlots(opts.Parallelism)
+		depth   = depths(changes, idx)
 		wg      sync.WaitGroup
 		printMu sync.Mutex
 	)
@@ -97,15 +98,13 @@ func Apply(ctx context.Context, rt *Runtime, pl *Planned, opts ApplyOptions) (Ap
 					return
 				}
 			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
+			if err := sem.acquire(ctx, depth[i]); err != nil {
 				mu.Lock()
 				failed[i] = true
 				mu.Unlock()
 				return
 			}
-			defer func() { <-sem }()
+			defer sem.release()
 			err := applyOne(ctx, rt, pl, c, lookup, say, func(outs map[string]string) {
 				mu.Lock()
 				m := map[string]string{}

@@ -1,8 +1,12 @@
 package reconcile
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -61,5 +65,52 @@ func TestMassDestroy(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestSlotsServeDeepestFirst(t *testing.T) {
+	s := newSlots(1)
+	ctx := context.Background()
+	if err := s.acquire(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	order := make(chan int, 3)
+	var wg sync.WaitGroup
+	for k, prio := range []int{1, 3, 2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.acquire(ctx, prio); err != nil {
+				t.Error(err)
+				return
+			}
+			order <- prio
+			s.release()
+		}()
+		// Each waiter is queued before the next starts.
+		for {
+			s.mu.Lock()
+			n := s.waiting.Len()
+			s.mu.Unlock()
+			if n == k+1 {
+				break
+			}
+			runtime.Gosched()
+		}
+	}
+	s.release()
+	wg.Wait()
+	close(order)
+	var got []int
+	for p := range order {
+		got = append(got, p)
+	}
+	if fmt.Sprint(got) != "[3 2 1]" {
+		t.Fatalf("served %v, want deepest first [3 2 1]", got)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := newSlots(0).acquire(cctx, 1); err == nil {
+		t.Fatal("acquire with a cancelled context and no slot succeeded")
 	}
 }
