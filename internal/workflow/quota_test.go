@@ -26,8 +26,8 @@ type quotaFigures struct {
 	applyWall, applyBound, planWall, planBound time.Duration
 	throttled                                  int64
 	// planBoundAWS is the plan's bound at AWS's real (unscaled) quotas.
-	planBoundAWS time.Duration
-	planCallsPerSandbox                        float64
+	planBoundAWS        time.Duration
+	planCallsPerSandbox float64
 }
 
 func quotaRun(t testing.TB, prefix string, n int, speedup float64) quotaFigures {
