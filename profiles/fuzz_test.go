@@ -82,6 +82,8 @@ func FuzzLoadConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, config []byte) { checkLoad(t, config, []byte(fuzzProfile)) })
 }
 
+// FuzzLoadProfile: run it with -fuzzminimizetime 2s: minimizing a profile-sized
+// input with the default 60 s takes the whole run on a loaded machine.
 func FuzzLoadProfile(f *testing.F) {
 	f.Add([]byte(fuzzProfile))
 	f.Add([]byte("kind: SandboxProfile\nmetadata: {name: p}\nspec: {sourceAccess: {github: {allowedRepos: ['*']}}}\n"))
