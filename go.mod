@@ -28,6 +28,7 @@ require (
 	github.com/sergi/go-diff v1.4.0
 	github.com/sivchari/kumo v0.33.1
 	github.com/willabides/kongplete v0.4.0
+	golang.org/x/time v0.16.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 

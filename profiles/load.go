@@ -80,6 +80,7 @@ func load(path string, forSetup bool) (*Config, error) {
 		Prefix:      DefaultPrefix,
 		GitHub:      GitHub{APIURL: DefaultAPIURL, WebURL: DefaultWebURL},
 		Refresher:   DefaultRefresher(),
+		Safety:      Safety{MaxDestroyPercent: DefaultMaxDestroyPercent},
 		ProfilesDir: filepath.Join(filepath.Dir(abs), DefaultProfilesDir),
 		Profiles:    map[string]*Profile{},
 	}
@@ -186,7 +187,7 @@ func (l *loader) decodeConfig(d *decoder, root *yaml.Node, cfg *Config) {
 		d.wrongType(root, "km.yaml", "a mapping with keys region, prefix, github, refresher, profilesDir, sandboxes")
 		return
 	}
-	f := d.fields(root, "km.yaml", []string{"region", "prefix", "github", "refresher", "profilesDir", "sandboxes"})
+	f := d.fields(root, "km.yaml", []string{"region", "prefix", "github", "refresher", "profilesDir", "sandboxes", "safety", "quotas"})
 	if v, ok := f["region"]; ok {
 		if s, ok := d.str(v.val, "region", "an AWS region name like us-east-1"); ok {
 			if err := checkRegion(s); err != nil {
@@ -234,5 +235,11 @@ func (l *loader) decodeConfig(d *decoder, root *yaml.Node, cfg *Config) {
 	}
 	if v, ok := f["sandboxes"]; ok {
 		l.decodeSandboxes(d, v.val, cfg)
+	}
+	if v, ok := f["safety"]; ok {
+		l.decodeSafety(d, v.val, &cfg.Safety)
+	}
+	if v, ok := f["quotas"]; ok {
+		l.decodeQuotas(d, v.val, cfg)
 	}
 }

@@ -45,7 +45,7 @@ func TestLoadRejects(t *testing.T) {
 	}
 	cases := []tc{
 		// km.yaml: keys and types
-		{name: "unknown top-level key", km: km("region:", "regoin:"), want: "km.yaml:1:1", frag: `unknown key "regoin"; expected one of region, prefix, github, refresher, profilesDir, sandboxes; did you mean "region"?`},
+		{name: "unknown top-level key", km: km("region:", "regoin:"), want: "km.yaml:1:1", frag: `unknown key "regoin"; expected one of region, prefix, github, refresher, profilesDir, sandboxes, safety, quotas; did you mean "region"?`},
 		{name: "mistyped github key", km: km("appClientId:", "appClientID:"), want: "km.yaml:3:3", frag: `unknown key "appClientID"; expected one of appClientId, appId, privateKeyFile, apiURL, webURL, installations, defaultInstallation; did you mean "appClientId"?`},
 		{name: "duplicate key", km: func(*testing.T) string { return baseKM + "region: eu-west-1\n" }, want: "km.yaml:11:1", frag: `duplicate key "region" (first at line 1)`},
 		{name: "appId not an integer", km: km("  installations:", "  appId: abc\n  installations:"), want: "km.yaml:4:10", frag: `github.appId: found the string "abc"; expected the App's numeric ID`},

@@ -25,6 +25,8 @@ type Config struct {
 	ProfilesDir string // absolute
 	Sandboxes   []Sandbox
 	Profiles    map[string]*Profile // by metadata.name
+	Safety      Safety
+	Quotas      []QuotaOverride // km.yaml's quotas section, by bucket name
 	// Hash is the SHA-256 (hex) of the declaration: km.yaml bytes, every profile's
 	// bytes and the private key fingerprint (never the key itself).
 	Hash string

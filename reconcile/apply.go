@@ -19,6 +19,10 @@ type ApplyOptions struct {
 type ApplyResult struct {
 	Added, Changed, Destroyed int
 	Failed                    []string
+	// Errors holds the error of each failed change, parallel to Failed.
+	Errors []error
+	// Skipped lists the changes not attempted because one they depend on failed.
+	Skipped []string
 }
 
 // Apply executes the planned changes in dependency order, at most Parallelism at
@@ -45,7 +49,8 @@ func Apply(ctx context.Context, rt *Runtime, pl *Planned, opts ApplyOptions) (Ap
 		failed  = make([]bool, len(changes))
 		errs    []error
 		res     ApplyResult
-		sem     = make(chan struct{}, opts.Parallelism)
+		sem     = newSlots(opts.Parallelism)
+		depth   = depths(changes, idx)
 		wg      sync.WaitGroup
 		printMu sync.Mutex
 	)
@@ -97,19 +102,20 @@ func Apply(ctx context.Context, rt *Runtime, pl *Planned, opts ApplyOptions) (Ap
 				if depFailed || ctx.Err() != nil {
 					mu.Lock()
 					failed[i] = true
+					if depFailed {
+						res.Skipped = append(res.Skipped, c.Address)
+					}
 					mu.Unlock()
 					return
 				}
 			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
+			if err := sem.acquire(ctx, depth[i]); err != nil {
 				mu.Lock()
 				failed[i] = true
 				mu.Unlock()
 				return
 			}
-			defer func() { <-sem }()
+			defer sem.release()
 			err := applyOne(ctx, rt, pl, c, lookup, say, func(outs map[string]string) {
 				mu.Lock()
 				m := map[string]string{}
@@ -127,6 +133,7 @@ func Apply(ctx context.Context, rt *Runtime, pl *Planned, opts ApplyOptions) (Ap
 			if err != nil {
 				failed[i] = true
 				res.Failed = append(res.Failed, c.Address)
+				res.Errors = append(res.Errors, err)
 				errs = append(errs, err)
 				return
 			}

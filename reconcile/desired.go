@@ -238,6 +238,7 @@ func desiredSandbox(cfg *profiles.Config, rt *Runtime, pe policyEnv, sb profiles
 			"target_arn": ref(addrFunction, "arn"), "role_arn": ref(addrSchedulerRole, "arn"),
 			"input":                  pl.Encode(),
 			"retry_maximum_attempts": "3", "retry_maximum_event_age": "600",
+			"start_offset": spreadAttr(sb.ID, cfg.Refresher.Schedule), // schedule_spread.go
 		},
 		DependsOn: append([]string{addrFunction, addrSchedulerRole, addrScheduleGroup}, tokenAddrs...),
 	}

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -36,6 +37,18 @@ type sandboxKey struct {
 // accepts the alias) and reads the key policy: two calls a sandbox, shared by the
 // key and alias kinds. Orphan aliases in km's namespace come from ListAliases.
 func readSandboxKeys(ctx context.Context, rt *Runtime, ids []string) (map[string]*sandboxKey, error) {
+	keys, _, err := readAllSandboxKeys(ctx, rt, ids)
+	return keys, err
+}
+
+// sandboxKeys is what readAllSandboxKeys found: keys by sandbox, and keys
+// tagged for a sandbox that no alias names and nothing adopted.
+type sandboxKeys struct {
+	keys   map[string]*sandboxKey
+	leaked []*Resource
+}
+
+func readAllSandboxKeys(ctx context.Context, rt *Runtime, ids []string) (map[string]*sandboxKey, []*Resource, error) {
 	v, err := rt.memo.get(ctx, "keys", func(ctx context.Context) (any, error) {
 		out, err := readKeysByAlias(ctx, rt, ids, func(string) bool { return true })
 		if err != nil {
@@ -63,12 +76,17 @@ func readSandboxKeys(ctx context.Context, rt *Runtime, ids []string) (map[string
 			}
 			out[id] = sk
 		}
-		return out, nil
+		leaked, err := scanUnaliasedKeys(ctx, rt, out)
+		if err != nil {
+			return nil, err
+		}
+		return sandboxKeys{keys: out, leaked: leaked}, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return v.(map[string]*sandboxKey), nil
+	sk := v.(sandboxKeys)
+	return sk.keys, sk.leaked, nil
 }
 
 // readKeysByAlias reads each sandbox's key through its alias, with the key
@@ -128,7 +146,7 @@ func desiredSandboxIDs(desired []*Resource) []string {
 }
 
 func (keyKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
-	keys, err := readSandboxKeys(ctx, rt, rt.sandboxIDs)
+	keys, leaked, err := readAllSandboxKeys(ctx, rt, rt.sandboxIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +164,7 @@ func (keyKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*R
 	if app != nil {
 		out = append(out, app)
 	}
-	return out, nil
+	return append(out, leaked...), nil
 }
 
 func liveKey(sk *sandboxKey) *Resource {
@@ -173,6 +191,9 @@ func (keyKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
 		if live.Attrs["key_state"] == "PendingDeletion" {
 			return NoOp, ""
 		}
+		if l, ok := live.Extra.(leakedKey); ok {
+			return diffLeaked(l, live.Sandbox)
+		}
 		return Delete, "orphaned: sandbox " + live.Sandbox + " is not in km.yaml (the key is scheduled for deletion in 7 days)"
 	case live == nil:
 		return Create, "key missing"
@@ -184,7 +205,12 @@ func (keyKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
 	case "Disabled":
 		return Replace, "key is disabled"
 	}
-	if !equalAttr(desired.Attrs["policy"], live.Attrs["policy"]) && desired.Attrs["policy"] != Unknown {
+	if desired.Attrs["policy"] == Unknown {
+		// It names a principal this apply creates (an adopted key, or one
+		// whose role is being replaced): set it once that is known.
+		return Update, "key policy names resources this apply creates (known after apply)"
+	}
+	if !equalAttr(desired.Attrs["policy"], live.Attrs["policy"]) {
 		return Update, "key policy differs from the declaration"
 	}
 	return NoOp, ""
@@ -224,11 +250,25 @@ func (keyKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]st
 }
 
 func createKey(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error) {
-	k, err := rt.AWS.CreateKey(ctx, c.desired.Attrs["description"], c.desired.Attrs["policy"], keyTags(rt, c))
-	if err != nil {
-		return nil, err
+	tags := keyTags(rt, c)
+	for attempt := 1; ; attempt++ {
+		k, err := rt.AWS.CreateKey(ctx, c.desired.Attrs["description"], c.desired.Attrs["policy"], tags)
+		if err == nil {
+			return map[string]string{"key_id": k.KeyID}, nil
+		}
+		if !state.MayHaveHappened(err) || attempt == 3 {
+			return nil, err
+		}
+		// The answer was lost, not necessarily the key: find it by its tags,
+		// and create it again only when it is not there.
+		id, ferr := findCreatedKey(ctx, rt, tags)
+		if ferr != nil {
+			return nil, errors.Join(err, fmt.Errorf("looking for the key by its tags: %w", ferr))
+		}
+		if id != "" {
+			return map[string]string{"key_id": id}, nil
+		}
 	}
-	return map[string]string{"key_id": k.KeyID}, nil
 }
 
 // findKeysByTag scans the account's keys for km's sandbox tags (ListKeys and

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,6 +70,7 @@ func liveSchedule(addr, sandbox string, s state.Schedule) *Resource {
 			"target_arn": s.TargetARN, "role_arn": s.RoleARN, "input": normalizeOr(s.Input),
 			"retry_maximum_attempts":  strconv.Itoa(int(s.RetryMaxAttempts)),
 			"retry_maximum_event_age": strconv.Itoa(int(s.MaxEventAgeSeconds)),
+			"start_offset":            liveOffset(s.StartDate, s.Expression),
 		},
 	}
 	r.Fingerprint = "modified=" + s.LastModified.UTC().Format(time.RFC3339Nano) + " content=" + shortHash(fmt.Sprint(r.Attrs))
@@ -83,6 +85,15 @@ func (scheduleKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) 
 		return Delete, "orphaned: sandbox " + live.Sandbox + " is not in km.yaml"
 	case live == nil:
 		return Create, "schedule missing"
+	}
+	if live.Attrs["start_offset"] == "" && desired.Attrs["start_offset"] != "" {
+		// A schedule without a start date (written before schedules were
+		// spread, or by an endpoint that cannot store one) is not rewritten
+		// for that alone; the next write of it sets the start date.
+		d := *desired
+		d.Attrs = maps.Clone(desired.Attrs)
+		delete(d.Attrs, "start_offset")
+		desired = &d
 	}
 	a, why := diffAttrs(desired, live)
 	if a == Update && !equalAttr(desired.Attrs["input"], live.Attrs["input"]) {
@@ -110,6 +121,7 @@ func (scheduleKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[stri
 		Description: "km GitHub token refresh for sandbox " + d.Sandbox,
 		TargetARN:   d.Attrs["target_arn"], RoleARN: d.Attrs["role_arn"], Input: d.Attrs["input"],
 		RetryMaxAttempts: int32(attempts), MaxEventAgeSeconds: int32(age), FlexibleWindowOff: true,
+		StartDate: nextStart(rt.now(), d.Sandbox, d.Attrs["schedule_expression"]),
 	}
 	if c.Action == Create {
 		_, err := rt.AWS.CreateSchedule(ctx, s)

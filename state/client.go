@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -18,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/klankermaker/km/internal/quota"
 )
 
 // Options tunes the clients New and NewFromConfig build. The zero value is the
@@ -45,6 +48,18 @@ type Options struct {
 	// Logger receives the SDK's own log lines (nil: the SDK's default, plain
 	// text on stderr). The refresher routes them into its JSON log.
 	Logger logging.Logger
+	// Quotas paces every request attempt by its API's request rate (nil:
+	// quota.Default(), AWS's documented defaults; km.yaml's quotas section
+	// overrides them). NoPacing turns pacing off.
+	Quotas   *quota.Table
+	NoPacing bool
+	// RetryBudget is the retry token bucket shared by every service client
+	// (the SDK's retry quota: a retry costs 5 tokens, a timeout 10; 0: 500,
+	// the SDK default). When it is empty, failures are returned instead of
+	// retried, so an outage is not multiplied by retries.
+	RetryBudget uint
+
+	retryBudget retry.RateLimiter
 }
 
 // AWS reads and writes km's live resources. One value serves every service;
@@ -73,7 +88,7 @@ type AWS struct {
 
 // New loads the standard AWS configuration chain (AWS_REGION, AWS_PROFILE,
 // AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, shared config files) and builds
-// the clients with the SDK's standard retryer in adaptive mode.
+// the clients with the SDK's standard retryer, paced by the quota table.
 func New(ctx context.Context, o Options) (*AWS, error) {
 	var opts []func(*config.LoadOptions) error
 	if o.Region != "" {
@@ -90,7 +105,7 @@ func New(ctx context.Context, o Options) (*AWS, error) {
 }
 
 // NewFromConfig builds the clients from cfg. Unless cfg already carries a
-// retryer, the SDK's standard retryer in adaptive mode is used.
+// retryer, the SDK's standard retryer is used.
 func NewFromConfig(cfg aws.Config, o Options) *AWS {
 	if o.Region != "" {
 		cfg.Region = o.Region
@@ -101,6 +116,17 @@ func NewFromConfig(cfg aws.Config, o Options) *AWS {
 	if o.Logger != nil {
 		cfg.Logger = o.Logger
 	}
+	if !o.NoPacing {
+		t := quota.Default()
+		if o.Quotas != nil {
+			t = *o.Quotas
+		}
+		o.APIOptions = append([]func(*middleware.Stack) error{newPacer(t).middleware}, o.APIOptions...)
+	}
+	if o.RetryBudget == 0 {
+		o.RetryBudget = 500
+	}
+	o.retryBudget = ratelimit.NewTokenRateLimit(o.RetryBudget)
 	if len(o.APIOptions) > 0 {
 		apiOptions := make([]func(*middleware.Stack) error, 0, len(cfg.APIOptions)+len(o.APIOptions))
 		apiOptions = append(apiOptions, cfg.APIOptions...)
@@ -140,26 +166,29 @@ func NewFromConfig(cfg aws.Config, o Options) *AWS {
 // Region is the region the clients talk to.
 func (a *AWS) Region() string { return a.region }
 
-// newRetryer is the SDK's standard retryer in adaptive mode (client-side rate
-// limiting once AWS throttles). extra, when set, is an additional retryable
-// classifier with its own, longer attempt budget.
+// newRetryer is the SDK's standard retryer (km paces itself by the quota
+// table, so the adaptive mode's own slow-down after a throttle would only
+// halve the pace), drawing retries from the shared retry budget. extra, when
+// set, is an additional retryable classifier with its own, longer attempt
+// budget.
 func newRetryer(o Options, extra retry.IsErrorRetryable) aws.Retryer {
-	return retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
-		ao.StandardOptions = append(ao.StandardOptions, func(so *retry.StandardOptions) {
-			if o.MaxAttempts > 0 {
-				so.MaxAttempts = o.MaxAttempts
-			}
-			if extra != nil {
-				so.Retryables = append(so.Retryables, extra)
-				// IAM needs up to ~10 s to make a new role assumable by
-				// Lambda: allow ~30 s in total.
-				so.MaxAttempts = max(so.MaxAttempts, 10)
-				so.BaseDelay = 500 * time.Millisecond
-				so.MaxBackoff = 10 * time.Second
-			}
-			if o.RetryBackoff != nil {
-				so.Backoff = o.RetryBackoff
-			}
-		})
+	return retry.NewStandard(func(so *retry.StandardOptions) {
+		if o.MaxAttempts > 0 {
+			so.MaxAttempts = o.MaxAttempts
+		}
+		if extra != nil {
+			so.Retryables = append(so.Retryables, extra)
+			// IAM needs up to ~10 s to make a new role assumable by
+			// Lambda: allow ~30 s in total.
+			so.MaxAttempts = max(so.MaxAttempts, 10)
+			so.BaseDelay = 500 * time.Millisecond
+			so.MaxBackoff = 10 * time.Second
+		}
+		if o.RetryBackoff != nil {
+			so.Backoff = o.RetryBackoff
+		}
+		if o.retryBudget != nil {
+			so.RateLimiter = o.retryBudget
+		}
 	})
 }

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/smithy-go"
 )
 
 // defaultPolicyName is the only key policy name KMS knows.
@@ -91,7 +94,9 @@ func (a *AWS) ListAliases(ctx context.Context, prefix string) ([]Alias, error) {
 func (a *AWS) ListKeys(ctx context.Context) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
-	in := &kms.ListKeysInput{}
+	// 1,000 a page, the most AWS allows (fewer calls than the default 100;
+	// kumo, which never pages, then returns up to 1,000).
+	in := &kms.ListKeysInput{Limit: aws.Int32(1000)}
 	for {
 		res, err := a.kms.ListKeys(ctx, in)
 		if err != nil {
@@ -107,7 +112,7 @@ func (a *AWS) ListKeys(ctx context.Context) ([]string, error) {
 		if next == "" {
 			break
 		}
-		in = &kms.ListKeysInput{Marker: aws.String(next)}
+		in = &kms.ListKeysInput{Marker: aws.String(next), Limit: aws.Int32(1000)}
 	}
 	return out, nil
 }
@@ -146,7 +151,9 @@ func (a *AWS) CreateKey(ctx context.Context, description, policy string, tags ma
 	for _, k := range sortedKeys(tags) {
 		in.Tags = append(in.Tags, kmstypes.Tag{TagKey: aws.String(k), TagValue: aws.String(tags[k])})
 	}
-	res, err := a.kms.CreateKey(ctx, in, a.withPrincipalRetry)
+	// Never resent once it may have reached KMS: a second CreateKey would
+	// leave a second key. The caller looks for the key by its tags instead.
+	res, err := a.kms.CreateKey(ctx, in, func(o *kms.Options) { o.Retryer = noResendRetryer{a.principalRetryer} })
 	if err != nil {
 		return Key{}, wrapErr("kms", "CreateKey", description, err)
 	}
@@ -262,3 +269,32 @@ var principalRetry = retryOn("MalformedPolicyDocumentException", "invalid princi
 
 // withPrincipalRetry makes one KMS call retry IAM propagation delays.
 func (a *AWS) withPrincipalRetry(o *kms.Options) { o.Retryer = a.principalRetryer }
+
+// noResendRetryer retries what its Retryer retries, except a failure after
+// which the request may have been carried out: a connection reset, EOF or
+// timeout while the answer was awaited (a refused dial is still retried).
+type noResendRetryer struct{ aws.Retryer }
+
+func (r noResendRetryer) IsErrorRetryable(err error) bool {
+	if MayHaveHappened(err) {
+		return false
+	}
+	return r.Retryer.IsErrorRetryable(err)
+}
+
+// MayHaveHappened reports whether err leaves it unknown if AWS carried out
+// the request: the connection failed after the request was sent.
+func MayHaveHappened(err error) bool {
+	if err == nil {
+		return false
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return false // AWS answered
+	}
+	return retry.RetryableConnectionError{}.IsErrorRetryable(err) == aws.TrueTernary
+}

@@ -21,23 +21,41 @@ type Lock struct {
 type LockHeldError struct {
 	Name   string   // the lock parameter
 	Holder LockInfo // zero when the holder could not be read
+	// Stale, when set, says why the holder is known to be gone (its process
+	// no longer runs); the caller that can tell sets it.
+	Stale string
 }
 
 func (e *LockHeldError) Error() string {
 	h := e.Holder
 	var b strings.Builder
 	fmt.Fprintf(&b, "the state is locked (SSM parameter %s)\n", e.Name)
+	b.WriteString(h.Describe())
+	if e.Stale != "" {
+		fmt.Fprintf(&b, "The holder is gone: %s. Release the lock with: km force-unlock %s\n", e.Stale, h.ID)
+	}
+	fmt.Fprintf(&b, "Another km run holds the lock: wait for it to finish (or pass a longer --lock-timeout). "+
+		"Once you are sure no other km is running, release it with: km force-unlock %s", h.ID)
+	return b.String()
+}
+
+// Describe renders the holder as the lock error and km force-unlock show it:
+// who (with the process id), when, how long ago, and the km version.
+func (h LockInfo) Describe() string {
+	var b strings.Builder
 	fmt.Fprintf(&b, "  ID:        %s\n", h.ID)
 	fmt.Fprintf(&b, "  Operation: %s\n", h.Operation)
-	fmt.Fprintf(&b, "  Who:       %s\n", h.Who)
+	if h.PID > 0 {
+		fmt.Fprintf(&b, "  Who:       %s (pid %d)\n", h.Who, h.PID)
+	} else {
+		fmt.Fprintf(&b, "  Who:       %s\n", h.Who)
+	}
 	if !h.Created.IsZero() {
 		fmt.Fprintf(&b, "  Created:   %s (%s ago)\n", h.Created.UTC().Format(time.RFC3339), time.Since(h.Created).Round(time.Second))
 	}
 	if h.Version != "" {
 		fmt.Fprintf(&b, "  Version:   %s\n", h.Version)
 	}
-	fmt.Fprintf(&b, "Another km run holds the lock: wait for it to finish (or pass a longer --lock-timeout). "+
-		"Once you are sure no other km is running, release it with: km force-unlock %s", h.ID)
 	return b.String()
 }
 
@@ -92,6 +110,11 @@ func (a *AWS) AcquireLock(ctx context.Context, name string, info LockInfo, timeo
 		case err != nil && !errors.Is(err, ErrNotFound):
 			return nil, lockWaitErr(ctx, name, err, held)
 		}
+		if err == nil && holder.ID == info.ID {
+			// Our own create, whose answer was lost and which the SDK then
+			// retried into ParameterAlreadyExists: we hold the lock.
+			return &Lock{Name: name, Info: info, aws: a}, nil
+		}
 		vanished = 0
 		held = &LockHeldError{Name: name, Holder: holder}
 		if timeout <= 0 {
@@ -128,7 +151,9 @@ func (l *Lock) Release(ctx context.Context) error {
 		return fmt.Errorf("release state lock %s: it is now held by ID %s (%s, %s), not by this run (ID %s); it was left in place",
 			l.Name, cur.ID, cur.Operation, cur.Who, l.Info.ID)
 	}
-	if err := l.aws.DeleteParameter(ctx, l.Name); err != nil {
+	if err := l.aws.DeleteParameter(ctx, l.Name); err != nil && !errors.Is(err, ErrNotFound) {
+		// ErrNotFound here: our delete was done but its answer lost, and
+		// the retry found nothing left to delete.
 		return fmt.Errorf("release state lock %s (ID %s): %w", l.Name, l.Info.ID, err)
 	}
 	return nil

@@ -203,3 +203,31 @@ func TestAcquireLockGivesUp(t *testing.T) {
 		t.Errorf("holder changed to %+v", h)
 	}
 }
+
+// A lock create whose answer was lost and which the SDK retried into
+// ParameterAlreadyExists is recognised as ours: the run holds the lock.
+func TestLockLostCreateAnswerIsOurs(t *testing.T) {
+	ctx := context.Background()
+	a, _, _ := statetest.NewKumo(t)
+	name := "/" + uniq(t) + "/state/lock"
+	info := state.LockInfo{ID: "lost-answer-1", Operation: "apply", Who: "ci@host"}
+	// What the lost first attempt left behind.
+	if _, err := a.AcquireLock(ctx, name, info, 0); err != nil {
+		t.Fatal(err)
+	}
+	l, err := a.AcquireLock(ctx, name, info, 0)
+	if err != nil {
+		t.Fatalf("the retried create of our own lock: %v", err)
+	}
+	if err := l.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	other := state.LockInfo{ID: "someone-else", Operation: "apply", Who: "ci@host"}
+	if _, err := a.AcquireLock(ctx, name, other, 0); err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	var held *state.LockHeldError
+	if _, err := a.AcquireLock(ctx, name, info, 0); !errors.As(err, &held) || held.Holder.ID != "someone-else" {
+		t.Fatalf("another holder's lock: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
@@ -71,6 +72,7 @@ func (a *AWS) GetSchedule(ctx context.Context, group, name string) (Schedule, er
 		Description:  aws.ToString(res.Description),
 		LastModified: aws.ToTime(res.LastModificationDate),
 		CreationDate: aws.ToTime(res.CreationDate),
+		StartDate:    aws.ToTime(res.StartDate),
 	}
 	if res.FlexibleTimeWindow != nil {
 		s.FlexibleWindowOff = res.FlexibleTimeWindow.Mode == schedtypes.FlexibleTimeWindowModeOff
@@ -90,6 +92,22 @@ func (a *AWS) GetSchedule(ctx context.Context, group, name string) (Schedule, er
 // CreateSchedule creates a schedule (flexible time window OFF) and returns its
 // ARN; ErrAlreadyExists when it exists.
 func (a *AWS) CreateSchedule(ctx context.Context, s Schedule) (string, error) {
+	arn, err := a.createSchedule(ctx, s)
+	if err != nil && !s.StartDate.IsZero() && startDateRefused(err) {
+		s.StartDate = time.Time{}
+		return a.createSchedule(ctx, s)
+	}
+	return arn, err
+}
+
+// startDateRefused: the endpoint cannot parse a request with StartDate (kumo
+// v0.33.1 answers "Invalid request body"); the schedule is written without
+// it, unspread.
+func startDateRefused(err error) bool {
+	return strings.Contains(err.Error(), "ValidationException: Invalid request body")
+}
+
+func (a *AWS) createSchedule(ctx context.Context, s Schedule) (string, error) {
 	res, err := a.scheduler.CreateSchedule(ctx, &scheduler.CreateScheduleInput{
 		Name:               aws.String(s.Name),
 		GroupName:          optString(s.Group),
@@ -98,6 +116,7 @@ func (a *AWS) CreateSchedule(ctx context.Context, s Schedule) (string, error) {
 		Target:             scheduleTarget(s),
 		State:              schedtypes.ScheduleState(s.State),
 		Description:        optString(s.Description),
+		StartDate:          optTime(s.StartDate),
 	})
 	if err != nil {
 		return "", wrapErr("scheduler", "CreateSchedule", s.Group+"/"+s.Name, err)
@@ -108,6 +127,15 @@ func (a *AWS) CreateSchedule(ctx context.Context, s Schedule) (string, error) {
 // UpdateSchedule replaces a schedule as a whole, as AWS requires: fields not
 // sent are reset to their defaults. ErrNotFound when it does not exist.
 func (a *AWS) UpdateSchedule(ctx context.Context, s Schedule) error {
+	err := a.updateSchedule(ctx, s)
+	if err != nil && !s.StartDate.IsZero() && startDateRefused(err) {
+		s.StartDate = time.Time{}
+		return a.updateSchedule(ctx, s)
+	}
+	return err
+}
+
+func (a *AWS) updateSchedule(ctx context.Context, s Schedule) error {
 	_, err := a.scheduler.UpdateSchedule(ctx, &scheduler.UpdateScheduleInput{
 		Name:               aws.String(s.Name),
 		GroupName:          optString(s.Group),
@@ -116,6 +144,7 @@ func (a *AWS) UpdateSchedule(ctx context.Context, s Schedule) error {
 		Target:             scheduleTarget(s),
 		State:              schedtypes.ScheduleState(s.State),
 		Description:        optString(s.Description),
+		StartDate:          optTime(s.StartDate),
 	})
 	return wrapErr("scheduler", "UpdateSchedule", s.Group+"/"+s.Name, err)
 }
@@ -180,4 +209,11 @@ func optString(s string) *string {
 		return nil
 	}
 	return aws.String(s)
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }

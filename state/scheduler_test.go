@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
@@ -161,5 +162,37 @@ func TestListSchedulesFollowsNextToken(t *testing.T) {
 	}
 	if len(got) != 2 || got[0].Name != "km-a" || got[1].Name != "km-c" || served() != 3 {
 		t.Errorf("ListSchedules = %+v after %d pages", got, served())
+	}
+}
+
+// A schedule's start date goes to AWS as StartDate; kumo cannot parse it
+// ("Invalid request body"), so the schedule is written again without it.
+func TestScheduleStartDate(t *testing.T) {
+	ctx := context.Background()
+	a, rec, _ := statetest.NewKumo(t)
+	group := uniq(t)
+	if _, err := a.CreateScheduleGroup(ctx, group, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := testSchedule(group, "km-github-token-sb-start")
+	s.StartDate = time.Date(2030, 1, 1, 0, 17, 23, 0, time.UTC)
+	rec.Reset()
+	if _, err := a.CreateSchedule(ctx, s); err != nil {
+		t.Fatalf("CreateSchedule with a start date: %v", err)
+	}
+	calls := rec.Operation("CreateSchedule")
+	first := calls[0].Input.(*scheduler.CreateScheduleInput)
+	if first.StartDate == nil || !first.StartDate.Equal(s.StartDate) {
+		t.Fatalf("StartDate sent: %v, want %s", first.StartDate, s.StartDate)
+	}
+	if len(calls) != 2 || calls[1].Input.(*scheduler.CreateScheduleInput).StartDate != nil {
+		t.Fatalf("kumo fallback: %d calls", len(calls))
+	}
+	rec.Reset()
+	if err := a.UpdateSchedule(ctx, s); err != nil {
+		t.Fatalf("UpdateSchedule with a start date: %v", err)
+	}
+	if in := rec.Operation("UpdateSchedule")[0].Input.(*scheduler.UpdateScheduleInput); in.StartDate == nil || !in.StartDate.Equal(s.StartDate) {
+		t.Fatalf("UpdateSchedule StartDate sent: %v", in.StartDate)
 	}
 }

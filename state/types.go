@@ -79,8 +79,11 @@ type Schedule struct {
 	RetryMaxAttempts   int32
 	MaxEventAgeSeconds int32
 	FlexibleWindowOff  bool
-	LastModified       time.Time
-	CreationDate       time.Time
+	// StartDate: when the schedule may first invoke its target; a rate()
+	// schedule fires at StartDate and every rate after it (zero: not set).
+	StartDate    time.Time
+	LastModified time.Time
+	CreationDate time.Time
 }
 
 // ScheduleSummary is what ListSchedules returns.
@@ -149,4 +152,6 @@ type LockInfo struct {
 	Who       string    `json:"who"`
 	Created   time.Time `json:"created"`
 	Version   string    `json:"version,omitempty"`
+	// PID is the holder's process id on the host named in Who.
+	PID int `json:"pid,omitempty"`
 }

@@ -50,6 +50,7 @@ type PlanCmd struct {
 	Format           string        `name:"format" enum:"text,json,markdown" default:"text" help:"Output format: text, json or markdown."`
 	Target           []string      `name:"target" help:"Limit to this resource address and what it depends on (repeatable)."`
 	LockTimeout      time.Duration `name:"lock-timeout" default:"0s" help:"How long to wait for the state lock."`
+	Lock             bool          `name:"lock" default:"true" negatable:"" help:"Take the state lock; --lock=false reads without it (the plan may see an apply half done)."`
 }
 
 // Run implements km plan.
@@ -58,7 +59,7 @@ func (c *PlanCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	o := workflow.PlanOptions{Targets: c.Target, LockTimeout: c.LockTimeout, Color: g.color(), Format: c.Format, OutFile: c.Out}
+	o := workflow.PlanOptions{Targets: c.Target, LockTimeout: c.LockTimeout, Color: g.color(), Format: c.Format, OutFile: c.Out, NoLock: !c.Lock}
 	changes, err := s.PlanCommand(g.Ctx, o)
 	if err != nil {
 		return err
@@ -76,6 +77,8 @@ type ApplyCmd struct {
 	Target      []string      `name:"target" help:"Limit to this resource address and what it depends on (repeatable)."`
 	LockTimeout time.Duration `name:"lock-timeout" default:"0s" help:"How long to wait for the state lock."`
 	PlanFile    string        `arg:"" optional:"" name:"planfile" help:"A plan saved with km plan --out." type:"path"`
+	// AllowDestroy: see safety.maxDestroyPercent in km.example.yaml.
+	AllowDestroy int `name:"allow-destroy" placeholder:"N" help:"Allow a plan that destroys more than safety.maxDestroyPercent of the live sandboxes; N must be the exact number it destroys."`
 }
 
 // Run implements km apply.
@@ -85,7 +88,7 @@ func (c *ApplyCmd) Run(g *Globals) error {
 		return err
 	}
 	o := workflow.ApplyOptions{
-		PlanOptions: workflow.PlanOptions{Targets: c.Target, LockTimeout: c.LockTimeout, Color: g.color()},
+		PlanOptions: workflow.PlanOptions{Targets: c.Target, LockTimeout: c.LockTimeout, Color: g.color(), AllowDestroy: c.AllowDestroy},
 		AutoApprove: c.AutoApprove, Parallelism: c.Parallelism,
 	}
 	if c.PlanFile != "" {
@@ -101,6 +104,7 @@ func (c *ApplyCmd) Run(g *Globals) error {
 // ForceUnlockCmd is km force-unlock.
 type ForceUnlockCmd struct {
 	LockID string `arg:"" name:"lock-id" help:"The lock id shown by the command that found the lock held."`
+	Force  bool   `name:"force" help:"Do not ask for confirmation."`
 }
 
 // Run implements km force-unlock.
@@ -109,7 +113,11 @@ func (c *ForceUnlockCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	if err := s.AWS.ForceUnlock(g.Ctx, s.Names.LockParam(), c.LockID); err != nil {
+	err = s.ForceUnlock(g.Ctx, c.LockID, c.Force)
+	if errors.Is(err, workflow.ErrCancelled) {
+		return ExitError{Code: 1}
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(g.Stdout, "km state has been successfully unlocked (lock %s).\n", c.LockID)

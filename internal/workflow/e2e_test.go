@@ -107,6 +107,15 @@ func (f *fixture) apply() {
 	}
 }
 
+// applyAllowing applies with --allow-destroy n.
+func (f *fixture) applyAllowing(n int) {
+	f.t.Helper()
+	o := workflow.ApplyOptions{AutoApprove: true, PlanOptions: workflow.PlanOptions{AllowDestroy: n}}
+	if err := f.session().PlanAndApply(context.Background(), o); err != nil {
+		f.t.Fatalf("apply --allow-destroy %d: %v\n%s", n, err, f.out.String())
+	}
+}
+
 func actions(p *reconcile.Plan) map[string]reconcile.Action {
 	m := map[string]reconcile.Action{}
 	for _, c := range p.Changes {

@@ -148,7 +148,7 @@ func Destroy(ctx context.Context, e Env, o DestroyOptions) error {
 	s, err := Open(ctx, e)
 	if err == nil {
 		err = s.PlanAndApply(ctx, ApplyOptions{
-			PlanOptions: PlanOptions{Only: onlySandbox(o.ID), LockTimeout: o.LockTimeout, Color: o.Color},
+			PlanOptions: PlanOptions{Only: onlySandbox(o.ID), LockTimeout: o.LockTimeout, Color: o.Color, NoDestroyGuard: true},
 			AutoApprove: o.AutoApprove,
 		})
 	}

@@ -154,6 +154,16 @@ func (s *Session) ApplyPlanFile(ctx context.Context, path string, o ApplyOptions
 	if _, err := s.keyFileNote(ctx); err != nil {
 		return err
 	}
+	// A saved plan reads only what it touches: the declared sandboxes stand in
+	// for the live ones it did not read.
+	live := pl.LiveSandboxes()
+	for _, sb := range s.Config.Sandboxes {
+		live = append(live, sb.ID)
+	}
+	declared := func(id string) bool { _, ok := s.Config.Sandbox(id); return ok }
+	if err := reconcile.CheckMassDestroy(pl.Plan, declared, live, s.Config.Safety.MaxDestroyPercent).Allow(o.AllowDestroy); err != nil {
+		return err
+	}
 	if err := reconcile.ClaimPlan(ctx, s.Runtime, f); err != nil {
 		return err
 	}
@@ -167,7 +177,7 @@ func (s *Session) ApplyPlanFile(ctx context.Context, path string, o ApplyOptions
 		fmt.Fprintf(s.Env.Stderr, "Warning: %v\n", err)
 	}
 	if applyErr != nil {
-		fmt.Fprintf(out, "\nApply failed. Resources: %d added, %d changed, %d destroyed; %d failed.\n", res.Added, res.Changed, res.Destroyed, len(res.Failed))
+		writeFailureSummary(out, res, applyErr)
 		return fmt.Errorf("%w\nThe plan file is used up: run km plan again to see what is left", applyErr)
 	}
 	fmt.Fprintf(out, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", res.Added, res.Changed, res.Destroyed)

@@ -2,11 +2,13 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/user"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,6 +50,9 @@ func LoadConfig(e Env) (*profiles.Config, error) {
 		return nil, err
 	}
 	cfg.ApplyEnv(e.getenv)
+	if _, err := QuotaTable(cfg); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
@@ -77,7 +82,18 @@ func OpenWith(ctx context.Context, e Env, cfg *profiles.Config) (*Session, error
 	}
 	aws := e.AWS
 	if aws == nil {
-		var err error
+		qt, err := QuotaTable(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if opts.Quotas == nil {
+			opts.Quotas = &qt
+		}
+		if opts.MaxAttempts == 0 {
+			// 5xx, resets and throttles are retried within the shared retry
+			// budget; what is left fails the change and the apply says so.
+			opts.MaxAttempts = 5
+		}
 		if aws, err = state.New(ctx, opts); err != nil {
 			return nil, fmt.Errorf("connecting to AWS: %w", err)
 		}
@@ -157,8 +173,8 @@ func (s *Session) AppClient(ctx context.Context) (*githubapp.Client, error) {
 	), nil
 }
 
-// Lock takes the state lock for op; release it with the returned function.
-func (s *Session) Lock(ctx context.Context, op string, timeout time.Duration) (func(), error) {
+// lockWho is the Who of this process's lock: user@host.
+func lockWho() string {
 	who := "unknown"
 	if u, err := user.Current(); err == nil {
 		who = u.Username
@@ -166,9 +182,31 @@ func (s *Session) Lock(ctx context.Context, op string, timeout time.Duration) (f
 	if h, err := os.Hostname(); err == nil {
 		who += "@" + h
 	}
-	info := state.LockInfo{ID: newID(), Operation: op, Who: who, Created: time.Now().UTC()}
+	return who
+}
+
+// holderGone says why the lock holder is known to be dead — its process no
+// longer runs on this host (kill -9, a crash) — or "" when km cannot tell.
+func holderGone(h state.LockInfo) string {
+	host, err := os.Hostname()
+	if err != nil || h.PID <= 0 || !strings.HasSuffix(h.Who, "@"+host) || h.PID == os.Getpid() {
+		return ""
+	}
+	if !processGone(h.PID) {
+		return ""
+	}
+	return fmt.Sprintf("process %d on %s, which took it, no longer runs", h.PID, host)
+}
+
+// Lock takes the state lock for op; release it with the returned function.
+func (s *Session) Lock(ctx context.Context, op string, timeout time.Duration) (func(), error) {
+	info := state.LockInfo{ID: newID(), Operation: op, Who: lockWho(), Created: time.Now().UTC(), PID: os.Getpid()}
 	l, err := s.AWS.AcquireLock(ctx, s.Names.LockParam(), info, timeout)
 	if err != nil {
+		var held *state.LockHeldError
+		if errors.As(err, &held) {
+			held.Stale = holderGone(held.Holder)
+		}
 		return nil, err
 	}
 	return func() {
@@ -179,4 +217,36 @@ func (s *Session) Lock(ctx context.Context, op string, timeout time.Duration) (f
 			fmt.Fprintf(s.Env.Stderr, "Warning: releasing the state lock %s: %v\n", info.ID, err)
 		}
 	}, nil
+}
+
+// ForceUnlock is km force-unlock: it shows the holder of the lock (who, the
+// process, when and how long ago, whether it is known to be gone), asks for
+// yes unless force, and releases the lock if id still holds it.
+func (s *Session) ForceUnlock(ctx context.Context, id string, force bool) error {
+	name := s.Names.LockParam()
+	h, err := s.AWS.ReadLock(ctx, name)
+	if err != nil {
+		return fmt.Errorf("force-unlock %s: %w", id, err)
+	}
+	out := s.Env.Stdout
+	fmt.Fprintf(out, "The state lock %s is held by:\n%s", name, h.Describe())
+	if gone := holderGone(h); gone != "" {
+		fmt.Fprintf(out, "The holder is gone: %s.\n", gone)
+	}
+	if h.ID != id {
+		return fmt.Errorf("force-unlock %s: refused, the lock is held by ID %s, not %s; check the ID in the lock error message", id, h.ID, id)
+	}
+	if !force {
+		fmt.Fprint(out, "\nDo you really want to force-unlock?\n  km will remove the lock on the remote state.\n"+
+			"  This will allow local km commands to modify this state, even though it\n  may still be in use. Only 'yes' will be accepted to confirm.\n\n  Enter a value: ")
+		ok, err := readYes(s.Env.Stdin)
+		if err != nil {
+			return fmt.Errorf("%w; use --force in scripts", err)
+		}
+		if !ok {
+			fmt.Fprintln(out, "\nforce-unlock cancelled.")
+			return ErrCancelled
+		}
+	}
+	return s.AWS.ForceUnlock(ctx, name, id)
 }

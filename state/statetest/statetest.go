@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"github.com/sivchari/kumo"
 
+	"github.com/klankermaker/km/internal/quota"
 	"github.com/klankermaker/km/state"
 )
 
@@ -41,7 +42,8 @@ func NewKumo(t testing.TB) (*state.AWS, *state.Recorder, string) {
 }
 
 // Client returns another client for endpoint with its own Recorder. Unset
-// fields of o get test defaults: FastBackoff and a 20 ms lock poll interval.
+// fields of o get test defaults: FastBackoff, a 20 ms lock poll interval and
+// AWS's quotas sped up 1,000 times.
 // o.APIOptions are kept after the recorder.
 func Client(t testing.TB, endpoint string, o state.Options) (*state.AWS, *state.Recorder) {
 	t.Helper()
@@ -53,6 +55,12 @@ func Client(t testing.TB, endpoint string, o state.Options) (*state.AWS, *state.
 	}
 	if o.LockPollInterval == 0 {
 		o.LockPollInterval = 20 * time.Millisecond
+	}
+	if o.Quotas == nil {
+		// Paced as in production, at 1,000 times AWS's rates: kumo has no
+		// quotas and the suite stays fast.
+		t := quota.Default().Scaled(1000)
+		o.Quotas = &t
 	}
 	return state.NewFromConfig(cfg, o), rec
 }
