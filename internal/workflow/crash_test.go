@@ -212,6 +212,7 @@ func TestKillMidApply(t *testing.T) {
 		// Independent of km's own plan: one enabled key per sandbox, the aliased one.
 		n := names.New(prefix)
 		enabled := map[string][]string{}
+		var appKeys []string // enabled App keys (aws_kms_key.github_app): exactly one
 		keys, err := aws.ListKeys(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -222,11 +223,22 @@ func TestKillMidApply(t *testing.T) {
 				continue
 			}
 			k, err := aws.DescribeKey(ctx, kid)
+			if tags[names.TagSandbox] == "" {
+				if err == nil && k.State == "Enabled" {
+					appKeys = append(appKeys, kid)
+				}
+				continue
+			}
 			if err == nil && k.State == "Enabled" {
 				enabled[tags[names.TagSandbox]] = append(enabled[tags[names.TagSandbox]], kid)
 			}
 		}
 		ok := true
+		if len(appKeys) != 1 {
+			t.Errorf("run %d: enabled App keys %v, want exactly one", run, appKeys)
+			leaked += max(len(appKeys)-1, 0)
+			ok = false
+		}
 		for _, id := range ids {
 			k, err := aws.DescribeKey(ctx, n.KeyAlias(id))
 			switch {

@@ -69,6 +69,15 @@ func newFixture(t *testing.T, prefix string, sandboxes []string) *fixture {
 // id is sandbox id sb as tagged for this run.
 func (f *fixture) id(sb string) string { return sb + "-" + f.run }
 
+// ids is id for each of sbs, in a new slice.
+func (f *fixture) ids(sbs []string) []string {
+	out := make([]string, len(sbs))
+	for i, sb := range sbs {
+		out[i] = f.id(sb)
+	}
+	return out
+}
+
 func (f *fixture) env() workflow.Env {
 	return workflow.Env{
 		ConfigPath: f.written.ConfigPath,

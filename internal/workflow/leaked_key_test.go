@@ -17,54 +17,55 @@ import (
 func TestLeakedKeysAdoptedOrDeleted(t *testing.T) {
 	ids := []string{"sb-leak1", "sb-leak2"}
 	f := newFixture(t, "kmleak", ids)
+	ids = f.ids(ids)
 	ctx := context.Background()
-	n := names.New("kmleak")
+	n := names.New(f.prefix)
 	tags := func(id string) map[string]string {
-		return map[string]string{names.TagManaged: "true", names.TagPrefix: "kmleak", names.TagSandbox: id}
+		return map[string]string{names.TagManaged: "true", names.TagPrefix: f.prefix, names.TagSandbox: id}
 	}
 	// sb-leak1 was killed after CreateKey: its key exists, no alias, no token.
-	adopt, err := f.aws.CreateKey(ctx, "km GitHub token key for sandbox sb-leak1", "", tags("sb-leak1"))
+	adopt, err := f.aws.CreateKey(ctx, "km GitHub token key for sandbox "+f.id("sb-leak1"), "", tags(f.id("sb-leak1")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A sandbox no longer declared, and another prefix's key: the first is
 	// leaked, the second is not km's business here.
-	gone, _ := f.aws.CreateKey(ctx, "km GitHub token key for sandbox sb-leak9", "", tags("sb-leak9"))
+	gone, _ := f.aws.CreateKey(ctx, "km GitHub token key for sandbox "+f.id("sb-leak9"), "", tags(f.id("sb-leak9")))
 	other, _ := f.aws.CreateKey(ctx, "other prefix", "", map[string]string{names.TagPrefix: "kmother", names.TagSandbox: "sb-leak1"})
 
 	got := actions(f.plan())
 	want := map[string]reconcile.Action{
-		`sandbox["sb-leak1"].aws_kms_alias.token`:                         reconcile.Create,
-		`sandbox["sb-leak9"].aws_kms_key.unaliased["` + gone.KeyID + `"]`: reconcile.Delete,
-		`sandbox["sb-leak2"].aws_kms_key.token`:                           reconcile.Create,
+		`sandbox["` + f.id("sb-leak1") + `"].aws_kms_alias.token`:                         reconcile.Create,
+		`sandbox["` + f.id("sb-leak9") + `"].aws_kms_key.unaliased["` + gone.KeyID + `"]`: reconcile.Delete,
+		`sandbox["` + f.id("sb-leak2") + `"].aws_kms_key.token`:                           reconcile.Create,
 	}
 	for a, w := range want {
 		if got[a] != w {
 			t.Errorf("%s: %q, want %q (plan %v)", a, got[a], w, got)
 		}
 	}
-	if _, ok := got[`sandbox["sb-leak1"].aws_kms_key.token`]; ok && got[`sandbox["sb-leak1"].aws_kms_key.token`] != reconcile.Update {
-		t.Errorf("sb-leak1 key not adopted: %v", got)
+	if _, ok := got[`sandbox["`+f.id("sb-leak1")+`"].aws_kms_key.token`]; ok && got[`sandbox["`+f.id("sb-leak1")+`"].aws_kms_key.token`] != reconcile.Update {
+		t.Errorf(f.id("sb-leak1")+" key not adopted: %v", got)
 	}
 	var text strings.Builder
 	p := f.plan()
 	if err := reconcile.RenderText(&text, p, reconcile.TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(text.String(), "leaked: tagged for sandbox sb-leak9, which is not in km.yaml, and no alias names it") {
+	if !strings.Contains(text.String(), "leaked: tagged for sandbox "+f.id("sb-leak9")+", which is not in km.yaml, and no alias names it") {
 		t.Errorf("plan text does not explain the leaked key:\n%s", text.String())
 	}
 
 	f.apply()
-	k, err := f.aws.DescribeKey(ctx, n.KeyAlias("sb-leak1"))
+	k, err := f.aws.DescribeKey(ctx, n.KeyAlias(f.id("sb-leak1")))
 	if err != nil || k.KeyID != adopt.KeyID {
-		t.Fatalf("sb-leak1's alias names %s (%v), want the adopted key %s", k.KeyID, err, adopt.KeyID)
+		t.Fatalf(f.id("sb-leak1")+"'s alias names %s (%v), want the adopted key %s", k.KeyID, err, adopt.KeyID)
 	}
 	// sb-leak2 now has a key; a second one, as a lost CreateKey answer would
 	// leave, is deleted, the aliased one kept.
-	dup, _ := f.aws.CreateKey(ctx, "km GitHub token key for sandbox sb-leak2", "", tags("sb-leak2"))
+	dup, _ := f.aws.CreateKey(ctx, "km GitHub token key for sandbox "+f.id("sb-leak2"), "", tags(f.id("sb-leak2")))
 	got = actions(f.plan())
-	if len(got) != 1 || got[`sandbox["sb-leak2"].aws_kms_key.unaliased["`+dup.KeyID+`"]`] != reconcile.Delete {
+	if len(got) != 1 || got[`sandbox["`+f.id("sb-leak2")+`"].aws_kms_key.unaliased["`+dup.KeyID+`"]`] != reconcile.Delete {
 		for _, c := range f.plan().Changes {
 			t.Logf("%s %s: %s", c.Action, c.Address, c.Reason)
 		}

@@ -67,12 +67,13 @@ func (g *gate) enter(ctx context.Context) {
 func TestConcurrentApplies(t *testing.T) {
 	ids := []string{"sb-conc1", "sb-conc2", "sb-conc3"}
 	f := newFixture(t, "kmconc", ids)
+	ids = f.ids(ids)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	g := newGate()
 	sawHeld := make(chan struct{})
 	var sawOnce sync.Once
-	lockParam := names.New("kmconc").LockParam()
+	lockParam := names.New(f.prefix).LockParam()
 
 	client := func(waiter bool) *state.AWS {
 		a, _ := statetest.Client(t, f.kumoURL, state.Options{APIOptions: []func(*middleware.Stack) error{
@@ -181,7 +182,7 @@ func TestConcurrentApplies(t *testing.T) {
 	per := map[string]int{}
 	for _, k := range keys {
 		tags, err := f.aws.ListResourceTags(ctx, k)
-		if err == nil && tags[names.TagPrefix] == "kmconc" {
+		if err == nil && tags[names.TagPrefix] == f.prefix {
 			per[tags[names.TagSandbox]]++
 		}
 	}
@@ -204,7 +205,7 @@ func TestDeadHolderLock(t *testing.T) {
 	}
 	host, _ := os.Hostname()
 	info := state.LockInfo{ID: "dead-holder-1", Operation: "apply", Who: "ci@" + host, PID: dead.Process.Pid, Created: time.Now().Add(-90 * time.Minute)}
-	if _, err := f.aws.AcquireLock(ctx, names.New("kmdead").LockParam(), info, 0); err != nil {
+	if _, err := f.aws.AcquireLock(ctx, names.New(f.prefix).LockParam(), info, 0); err != nil {
 		t.Fatal(err)
 	}
 	err := f.session().PlanAndApply(ctx, workflow.ApplyOptions{AutoApprove: true})
@@ -232,7 +233,7 @@ func TestDeadHolderLock(t *testing.T) {
 				t.Errorf("answer %q: force-unlock prompt lacks %q:\n%s", tc.answer, want, out.String())
 			}
 		}
-		_, rerr := f.aws.ReadLock(ctx, names.New("kmdead").LockParam())
+		_, rerr := f.aws.ReadLock(ctx, names.New(f.prefix).LockParam())
 		if freed := errors.Is(rerr, state.ErrNotFound); freed != tc.freed || (err == nil) != tc.freed {
 			t.Fatalf("answer %q: force-unlock err %v, lock freed %v", tc.answer, err, freed)
 		}

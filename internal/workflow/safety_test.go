@@ -20,9 +20,10 @@ import (
 func TestMassDestroyNeedsAllowDestroy(t *testing.T) {
 	ids := []string{"sb-mass1", "sb-mass2", "sb-mass3", "sb-mass4", "sb-mass5"}
 	f := newFixture(t, "kmmass", ids)
+	ids = f.ids(ids)
 	f.apply()
 	ctx := context.Background()
-	n := names.New("kmmass")
+	n := names.New(f.prefix)
 	for _, id := range ids[2:] {
 		if _, err := profiles.RemoveSandbox(f.written.ConfigPath, id); err != nil {
 			t.Fatal(err)
@@ -33,7 +34,7 @@ func TestMassDestroyNeedsAllowDestroy(t *testing.T) {
 	if _, err := s.PlanCommand(ctx, workflow.PlanOptions{OutFile: planPath}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(f.out.String(), "destroys 3 of 5 live sandboxes (sb-mass3, sb-mass4, sb-mass5)") {
+	if !strings.Contains(f.out.String(), "destroys 3 of 5 live sandboxes ("+f.id("sb-mass3")+", "+f.id("sb-mass4")+", "+f.id("sb-mass5")+")") {
 		t.Fatalf("plan does not warn:\n%s", f.out.String())
 	}
 
@@ -73,7 +74,7 @@ func TestMassDestroyNeedsAllowDestroy(t *testing.T) {
 	if p := f.plan(); p.HasChanges() {
 		t.Fatalf("after the allowed destroy: %v", actions(p))
 	}
-	if k, _ := f.aws.DescribeKey(ctx, n.KeyAlias("sb-mass1")); k.State != "Enabled" {
+	if k, _ := f.aws.DescribeKey(ctx, n.KeyAlias(f.id("sb-mass1"))); k.State != "Enabled" {
 		t.Fatalf("kept sandbox's key: %+v", k)
 	}
 	_ = os.Remove(planPath)

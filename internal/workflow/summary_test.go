@@ -34,7 +34,7 @@ func TestFailedApplySummary(t *testing.T) {
 	t.Logf("the summary:%s", sum)
 	// The other sandboxes' tokens were written.
 	written := 0
-	for _, id := range []string{"sb-sum1", "sb-sum2", "sb-sum3"} {
+	for _, id := range []string{f.id("sb-sum1"), f.id("sb-sum2"), f.id("sb-sum3")} {
 		if _, err := f.aws.GetParameter(context.Background(), "/sandbox/"+id+"/github-token", false); err == nil {
 			written++
 		} else if !strings.Contains(err.Error(), "not") {
