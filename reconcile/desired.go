@@ -8,9 +8,7 @@ import (
 	"strings"
 
 	"github.com/klankermaker/km/internal/githubapp"
-	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/payload"
-	"github.com/klankermaker/km/internal/tokenmeta"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/profiles"
 )
 
@@ -178,7 +176,7 @@ func desiredSandbox(cfg *profiles.Config, rt *Runtime, pe policyEnv, sb profiles
 	}
 	out := []*Resource{key, aliasR}
 
-	pl := payload.Payload{SandboxID: sb.ID, Prefix: n.Prefix, KeyAlias: alias, Permissions: p.GitHubPermissions()}
+	pl := sandboxtoken.Payload{SandboxID: sb.ID, Prefix: n.Prefix, KeyAlias: alias, Permissions: p.GitHubPermissions()}
 	owners := cfg.OwnersOf(p)
 	var tokenAddrs []string
 	for i, owner := range owners {
@@ -191,7 +189,7 @@ func desiredSandbox(cfg *profiles.Config, rt *Runtime, pe policyEnv, sb profiles
 			repos = nil
 		}
 		perms := p.GitHubPermissions()
-		param := names.TokenParam(sb.ID, owner, i == 0)
+		param := sandboxtoken.Param(sb.ID, owner, i == 0)
 		scope := githubapp.ScopeFingerprint(inst.ID, repos, perms)
 		reposAttr := "*"
 		if !all {
@@ -202,7 +200,7 @@ func desiredSandbox(cfg *profiles.Config, rt *Runtime, pe policyEnv, sb profiles
 			Attrs: map[string]string{
 				"name": param, "type": "SecureString", "key_id": alias,
 				"owner": owner, "installation_id": strconv.FormatInt(inst.ID, 10),
-				"repositories": reposAttr, "permissions": tokenmeta.PermString(perms),
+				"repositories": reposAttr, "permissions": sandboxtoken.PermString(perms),
 				"scope": scope, "value": "(minted at apply)",
 			},
 			Sensitive: map[string]bool{"value": true},
@@ -217,7 +215,7 @@ func desiredSandbox(cfg *profiles.Config, rt *Runtime, pe policyEnv, sb profiles
 		}
 		out = append(out, tok)
 		tokenAddrs = append(tokenAddrs, tok.Address)
-		pl.Owners = append(pl.Owners, payload.Owner{Owner: owner, InstallationID: inst.ID, Repositories: repos, Permissions: perms, Parameter: param})
+		pl.Owners = append(pl.Owners, sandboxtoken.Owner{Owner: owner, InstallationID: inst.ID, Repositories: repos, Permissions: perms, Parameter: param})
 		if i == 0 {
 			pl.InstallationID = inst.ID
 			for _, rp := range p.AllowedRepos {

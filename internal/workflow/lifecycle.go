@@ -13,10 +13,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/klankermaker/km/internal/atomicfile"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/tokenmeta"
-	"github.com/klankermaker/km/internal/tokenstore"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/profiles"
+	"github.com/klankermaker/km/profiles/kmyaml"
 	"github.com/klankermaker/km/reconcile"
 )
 
@@ -94,12 +95,12 @@ func Create(ctx context.Context, e Env, o CreateOptions) (string, error) {
 	if _, exists := cfg.Sandbox(id); exists {
 		return "", fmt.Errorf("sandbox %s is already in %s", id, cfg.File)
 	}
-	original, err := profiles.AddSandbox(cfg.File, profiles.Sandbox{ID: id, Profile: name, Principal: o.Principal})
+	original, err := kmyaml.AddSandbox(cfg.File, profiles.Sandbox{ID: id, Profile: name, Principal: o.Principal})
 	if err != nil {
 		return "", fmt.Errorf("adding %s to %s: %w", id, cfg.File, err)
 	}
 	restore := func(cause error) error {
-		if werr := profiles.WriteFileAtomic(cfg.File, original, 0o644); werr != nil {
+		if werr := atomicfile.Write(cfg.File, original, 0o644); werr != nil {
 			return errors.Join(cause, fmt.Errorf("restoring %s: %w", cfg.File, werr))
 		}
 		return fmt.Errorf("%w (km.yaml left unchanged)", cause)
@@ -141,7 +142,7 @@ func Destroy(ctx context.Context, e Env, o DestroyOptions) error {
 	if _, ok := cfg.Sandbox(o.ID); !ok {
 		return fmt.Errorf("sandbox %s is not in %s", o.ID, cfg.File)
 	}
-	original, err := profiles.RemoveSandbox(cfg.File, o.ID)
+	original, err := kmyaml.RemoveSandbox(cfg.File, o.ID)
 	if err != nil {
 		return fmt.Errorf("removing %s from %s: %w", o.ID, cfg.File, err)
 	}
@@ -153,7 +154,7 @@ func Destroy(ctx context.Context, e Env, o DestroyOptions) error {
 		})
 	}
 	if err != nil {
-		if werr := profiles.WriteFileAtomic(cfg.File, original, 0o644); werr != nil {
+		if werr := atomicfile.Write(cfg.File, original, 0o644); werr != nil {
 			return errors.Join(err, werr)
 		}
 		return fmt.Errorf("%w (km.yaml left unchanged)", err)
@@ -175,7 +176,7 @@ type SandboxStatus struct {
 	// their parameters' metadata (Owners is what km.yaml declares).
 	TokenOwners []string `json:"token_owners,omitempty"`
 	// Unrevoked are tokens km retired but could not revoke, until they expire.
-	Unrevoked []tokenstore.Unrevoked `json:"unrevoked,omitempty"`
+	Unrevoked []sandboxtoken.Unrevoked `json:"unrevoked,omitempty"`
 }
 
 // List reports every declared sandbox and every km-managed sandbox found live.
@@ -210,7 +211,7 @@ func (s *Session) List(ctx context.Context) ([]SandboxStatus, error) {
 		r := row(l.Sandbox)
 		_ = addr
 		if l.Type == "km_github_token" {
-			if m, ok := l.Extra.(tokenmeta.Meta); ok {
+			if m, ok := l.Extra.(sandboxtoken.Meta); ok {
 				if r.TokenExpires.IsZero() || m.ExpiresAt.Before(r.TokenExpires) {
 					r.TokenExpires, r.TokenMinted = m.ExpiresAt, m.MintedAt
 					r.TokenAge = now.Sub(m.MintedAt).Round(time.Minute).String()

@@ -1,10 +1,4 @@
-// Package payload defines the refresh schedule's input: what EventBridge Scheduler
-// passes to the refresher Lambda for one sandbox. km apply writes it, the refresher
-// reads it. The single-owner fields are the seed's (sandbox_id, installation_id,
-// allowed_repos, permissions); Owners carries every owner for multi-owner sandboxes.
-// It also defines the revoke request km apply and km destroy send the refresher
-// (revoke.go). It imports nothing from km.
-package payload
+package sandboxtoken
 
 import (
 	"encoding/json"
@@ -51,7 +45,7 @@ func (p Payload) Encode() string {
 
 // Decode parses a payload and fills Owners from the seed's single-owner fields
 // when a seed-style payload (no owners) arrives.
-func Decode(b []byte) (Payload, error) {
+func DecodePayload(b []byte) (Payload, error) {
 	var p Payload
 	if err := json.Unmarshal(b, &p); err != nil {
 		return p, fmt.Errorf("refresh payload is not valid JSON: %w", err)
@@ -64,7 +58,7 @@ func Decode(b []byte) (Payload, error) {
 			return p, fmt.Errorf("refresh payload for %s has neither owners nor installation_id", p.SandboxID)
 		}
 		o := Owner{InstallationID: p.InstallationID, Permissions: p.Permissions,
-			Parameter: "/sandbox/" + p.SandboxID + "/github-token"}
+			Parameter: Param(p.SandboxID, "", true)}
 		all := false
 		for _, r := range p.AllowedRepos {
 			owner, repo := splitRepo(r)

@@ -1,11 +1,4 @@
-// Package tokenstore owns a sandbox token's SSM parameter write: a minted
-// token becomes a SecureString encrypted with the sandbox key (Overwrite),
-// with the non-secret metadata km plan reads in its description
-// (internal/tokenmeta) and km's tags. km apply (reconcile) and the refresher
-// (lambda) both write through it, so their parameters cannot differ. It also
-// owns the records of retired tokens km could not revoke (unrevoked.go). It
-// must not import reconcile or lambda.
-package tokenstore
+package sandboxtoken
 
 import (
 	"context"
@@ -15,16 +8,15 @@ import (
 
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/tokenmeta"
 	"github.com/klankermaker/km/state"
 )
 
 // Token is one minted token to store.
-type Token struct {
+type Minted struct {
 	Parameter string
 	KeyAlias  string
 	Token     githubapp.Token
-	Meta      tokenmeta.Meta // ExpiresAt and TokenSHA are filled from Token
+	Meta      Meta // ExpiresAt and TokenSHA are filled from Token
 	Prefix    string
 }
 
@@ -43,13 +35,13 @@ type Putter interface {
 // Write stores a minted token as a SecureString encrypted with the sandbox
 // key, Overwrite, with the metadata km plan reads in the description and
 // km's tags. It refuses an empty token.
-func Write(ctx context.Context, ssm Putter, sandbox string, w Token) error {
+func Write(ctx context.Context, ssm Putter, sandbox string, w Minted) error {
 	_, err := WriteVersion(ctx, ssm, sandbox, w)
 	return err
 }
 
 // WriteVersion is Write that returns the parameter version written.
-func WriteVersion(ctx context.Context, ssm Putter, sandbox string, w Token) (int64, error) {
+func WriteVersion(ctx context.Context, ssm Putter, sandbox string, w Minted) (int64, error) {
 	if w.Token.Value == "" {
 		return 0, fmt.Errorf("refusing to write an empty token to %s", w.Parameter)
 	}

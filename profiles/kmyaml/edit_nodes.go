@@ -1,4 +1,4 @@
-package profiles
+package kmyaml
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/klankermaker/km/profiles"
 )
 
 // The node edits below are the fallback when a text splice cannot express a
@@ -26,7 +28,7 @@ func ensureRoot(doc *yaml.Node) *yaml.Node {
 		doc.Kind = yaml.DocumentNode
 		doc.Content = []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}
 	}
-	return resolve(doc.Content[0])
+	return profiles.ResolveNode(doc.Content[0])
 }
 
 // setEntry sets key to val in mapping m (appending the key when absent).
@@ -44,7 +46,7 @@ func setEntry(m *yaml.Node, key string, val *yaml.Node) {
 // ensureChild returns the collection under key, replacing a null value by an
 // empty collection of the given kind.
 func ensureChild(m *yaml.Node, key string, kind yaml.Kind) *yaml.Node {
-	if _, v := mapLookup(m, key); v != nil && !isNull(v) {
+	if _, v := mapLookup(m, key); v != nil && !profiles.IsNullNode(v) {
 		return v
 	}
 	tag := "!!map"
@@ -56,7 +58,7 @@ func ensureChild(m *yaml.Node, key string, kind yaml.Kind) *yaml.Node {
 	return n
 }
 
-func nodesAddSandbox(doc *yaml.Node, sb Sandbox) error {
+func nodesAddSandbox(doc *yaml.Node, sb profiles.Sandbox) error {
 	seq := ensureChild(ensureRoot(doc), "sandboxes", yaml.SequenceNode)
 	item := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: seq.Style & yaml.FlowStyle}
 	item.Content = append(item.Content, strNode("id"), strNode(sb.ID), strNode("profile"), strNode(sb.Profile))
@@ -70,7 +72,7 @@ func nodesAddSandbox(doc *yaml.Node, sb Sandbox) error {
 func nodesRemoveSandbox(doc *yaml.Node, id string) error {
 	_, seq := mapLookup(ensureRoot(doc), "sandboxes")
 	seq.Content = slices.DeleteFunc(seq.Content, func(it *yaml.Node) bool {
-		_, v := mapLookup(resolve(it), "id")
+		_, v := mapLookup(profiles.ResolveNode(it), "id")
 		return v != nil && v.Value == id
 	})
 	return nil

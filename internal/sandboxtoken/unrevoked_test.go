@@ -1,4 +1,4 @@
-package tokenstore_test
+package sandboxtoken_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/tokenstore"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/state/statetest"
 )
 
@@ -19,24 +19,24 @@ func TestUnrevokedRecords(t *testing.T) {
 	a, _, _ := statetest.NewKumo(t)
 	n := names.New("kmrec")
 	now := time.Now().UTC().Truncate(time.Second)
-	recs := []tokenstore.Unrevoked{
+	recs := []sandboxtoken.Unrevoked{
 		{Sandbox: "sb-a", Parameter: "/sandbox/sb-a/github-token", Version: 3, TokenSHA: "aaaaaaaaaaaa", ExpiresAt: now.Add(40 * time.Minute), Reason: "r"},
 		{Sandbox: "sb-a", Parameter: "/sandbox/sb-a/github-token", FromVersion: 1, Version: 2, ExpiresAt: now.Add(10 * time.Minute), Reason: "r"},
 		{Sandbox: "sb-b", Parameter: "/sandbox/sb-b/github-token-my-org", Version: 1, TokenSHA: "bbbbbbbbbbbb", ExpiresAt: now.Add(-time.Minute), Reason: "r"},
 	}
 	for _, u := range append(recs, recs[0]) {
-		if err := tokenstore.RecordUnrevoked(ctx, a, n, u); err != nil {
+		if err := sandboxtoken.RecordUnrevoked(ctx, a, n, u); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got, err := tokenstore.ListUnrevoked(ctx, a, n, now, false)
+	got, err := sandboxtoken.ListUnrevoked(ctx, a, n, now, false)
 	if err != nil || len(got) != 2 || got[0].Hash() != "(versions 1-2, hash unknown)" || got[1].TokenSHA != "aaaaaaaaaaaa" {
 		t.Fatalf("list: %+v %v", got, err)
 	}
 	if s := got[1].String(); !strings.Contains(s, "aaaaaaaaaaaa") || !strings.Contains(s, now.Add(40*time.Minute).Format(time.RFC3339)) {
 		t.Errorf("warning %q lacks the hash or the expiry", s)
 	}
-	if _, err := tokenstore.ListUnrevoked(ctx, a, n, now.Add(20*time.Minute), true); err != nil {
+	if _, err := sandboxtoken.ListUnrevoked(ctx, a, n, now.Add(20*time.Minute), true); err != nil {
 		t.Fatal(err)
 	}
 	ps, _ := a.DescribeParameters(ctx, n.UnrevokedPath())

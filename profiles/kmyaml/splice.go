@@ -1,4 +1,4 @@
-package profiles
+package kmyaml
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/klankermaker/km/profiles"
 )
 
 // errNeedNodeEdit means a text splice cannot express the edit (flow style,
@@ -215,7 +217,7 @@ func (tf *textFile) replaceScalar(n *yaml.Node, text string) error {
 // It reports false when the value is something else.
 func (tf *textFile) clearEmptyValue(key, val *yaml.Node) bool {
 	switch {
-	case isNull(val) && val.Kind == yaml.ScalarNode:
+	case profiles.IsNullNode(val) && val.Kind == yaml.ScalarNode:
 		if val.Value == "" {
 			return true
 		}

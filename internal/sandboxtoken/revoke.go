@@ -1,4 +1,4 @@
-package payload
+package sandboxtoken
 
 import (
 	"encoding/json"

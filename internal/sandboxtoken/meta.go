@@ -1,7 +1,4 @@
-// Package tokenmeta encodes the non-secret metadata km keeps beside each token in
-// the SSM parameter's Description: which scope the token was minted for and when it
-// expires, so that plan can tell without decrypting. It imports nothing from km.
-package tokenmeta
+package sandboxtoken
 
 import (
 	"encoding/json"
@@ -52,7 +49,7 @@ func (m Meta) Encode() string {
 }
 
 // Decode parses a Description written by Encode.
-func Decode(desc string) (Meta, error) {
+func DecodeMeta(desc string) (Meta, error) {
 	var m Meta
 	if !strings.HasPrefix(desc, marker) {
 		return m, fmt.Errorf("description was not written by km")

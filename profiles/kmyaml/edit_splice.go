@@ -1,13 +1,15 @@
-package profiles
+package kmyaml
 
 import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/klankermaker/km/profiles"
 )
 
 // sandboxLines renders one sandboxes entry: the dash at dashIndent, keys at keyIndent.
-func sandboxLines(sb Sandbox, dashIndent, keyIndent int) []string {
+func sandboxLines(sb profiles.Sandbox, dashIndent, keyIndent int) []string {
 	gap := max(keyIndent-dashIndent-1, 1)
 	keyIndent = dashIndent + 1 + gap
 	out := []string{
@@ -22,7 +24,7 @@ func sandboxLines(sb Sandbox, dashIndent, keyIndent int) []string {
 
 func isBlock(n *yaml.Node) bool { return n.Style&yaml.FlowStyle == 0 }
 
-func spliceAddSandbox(tf *textFile, root *yaml.Node, sb Sandbox) error {
+func spliceAddSandbox(tf *textFile, root *yaml.Node, sb profiles.Sandbox) error {
 	if root == nil {
 		tf.insertAfter(len(tf.lines), append([]string{"sandboxes:"}, sandboxLines(sb, 2, 4)...)...)
 		return nil
@@ -36,7 +38,7 @@ func spliceAddSandbox(tf *textFile, root *yaml.Node, sb Sandbox) error {
 		tf.insertAfter(len(tf.lines), append([]string{"sandboxes:"}, sandboxLines(sb, 2, 4)...)...)
 		return nil
 	case val.Kind == yaml.SequenceNode && len(val.Content) > 0 && isBlock(val):
-		last := resolve(val.Content[len(val.Content)-1])
+		last := profiles.ResolveNode(val.Content[len(val.Content)-1])
 		dash := val.Column - 1
 		keyIndent := dash + 2
 		if last.Kind == yaml.MappingNode {
@@ -62,13 +64,13 @@ func spliceRemoveSandbox(tf *textFile, root *yaml.Node, id string) error {
 	}
 	dashCol := val.Column
 	for i, it := range val.Content {
-		it = resolve(it)
+		it = profiles.ResolveNode(it)
 		if _, v := mapLookup(it, "id"); v == nil || v.Value != id {
 			continue
 		}
 		lowest := val.Line
 		if i > 0 {
-			lowest = resolve(val.Content[i-1]).Line + 1
+			lowest = profiles.ResolveNode(val.Content[i-1]).Line + 1
 		}
 		first := -1
 		for l := it.Line; l >= lowest; l-- {
@@ -192,7 +194,7 @@ func spliceSetGitHub(tf *textFile, root *yaml.Node, u GitHubUpdate) error {
 // setValue replaces the scalar value of key k; an empty value (key:) gets text
 // after its colon.
 func (tf *textFile) setValue(k, v *yaml.Node, text string) error {
-	if v.Kind == yaml.ScalarNode && isNull(v) && v.Value == "" {
+	if v.Kind == yaml.ScalarNode && profiles.IsNullNode(v) && v.Value == "" {
 		_, kend, err := tf.scalarSpan(k)
 		if err != nil {
 			return err
@@ -215,7 +217,7 @@ func (tf *textFile) setValue(k, v *yaml.Node, text string) error {
 func mapLookupFold(m *yaml.Node, key string) (k, v *yaml.Node) {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if strings.EqualFold(m.Content[i].Value, key) {
-			return m.Content[i], resolve(m.Content[i+1])
+			return m.Content[i], profiles.ResolveNode(m.Content[i+1])
 		}
 	}
 	return nil, nil

@@ -1,10 +1,10 @@
-package payload_test
+package sandboxtoken_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 )
 
 func TestRevokeRequestDecoding(t *testing.T) {
@@ -19,10 +19,10 @@ func TestRevokeRequestDecoding(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := payload.ActionOf([]byte(tc.in)); got != tc.action {
+			if got := sandboxtoken.ActionOf([]byte(tc.in)); got != tc.action {
 				t.Errorf("ActionOf = %q, want %q", got, tc.action)
 			}
-			r, err := payload.DecodeRevoke([]byte(tc.in))
+			r, err := sandboxtoken.DecodeRevoke([]byte(tc.in))
 			if tc.err == "" {
 				if err != nil || r.Parameters[0].BelowVersion != 3 {
 					t.Fatalf("DecodeRevoke: %+v %v", r, err)
@@ -38,10 +38,10 @@ func TestRevokeRequestDecoding(t *testing.T) {
 
 func TestRevokeOutcomeLive(t *testing.T) {
 	for outcome, live := range map[string]bool{
-		payload.OutcomeRevoked: false, payload.OutcomeDead: false, payload.OutcomeExpired: false,
-		payload.OutcomeFailed: true, payload.OutcomeUnreadable: true, payload.OutcomeDeferred: false, payload.OutcomeMissing: false,
+		sandboxtoken.OutcomeRevoked: false, sandboxtoken.OutcomeDead: false, sandboxtoken.OutcomeExpired: false,
+		sandboxtoken.OutcomeFailed: true, sandboxtoken.OutcomeUnreadable: true, sandboxtoken.OutcomeDeferred: false, sandboxtoken.OutcomeMissing: false,
 	} {
-		if got := (payload.RevokeOutcome{Outcome: outcome}).Live(); got != live {
+		if got := (sandboxtoken.RevokeOutcome{Outcome: outcome}).Live(); got != live {
 			t.Errorf("%s: Live() = %v, want %v", outcome, got, live)
 		}
 	}

@@ -1,4 +1,9 @@
-package profiles
+// Package atomicfile owns km's one atomic file write: a temporary file in the
+// target's folder, synced and renamed over the target, so a reader sees the
+// old or the new content, never a mix. km.yaml edits, saved plans, the
+// sandbox's files and the demo's env file all write through it. It imports
+// nothing from km.
+package atomicfile
 
 import (
 	"fmt"
@@ -6,10 +11,10 @@ import (
 	"path/filepath"
 )
 
-// WriteFileAtomic replaces path with data: it writes a temporary file in the same
+// Write replaces path with data: it writes a temporary file in the same
 // folder, syncs it and renames it over path, so a reader sees the old or the new
 // content, never a mix. A symlink at path is followed and its target replaced.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+func Write(path string, data []byte, perm os.FileMode) error {
 	target := path
 	if resolved, err := filepath.EvalSymlinks(path); err == nil {
 		target = resolved

@@ -1,4 +1,4 @@
-package profiles
+package kmyaml
 
 import (
 	"bytes"
@@ -13,6 +13,9 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/klankermaker/km/internal/atomicfile"
+	"github.com/klankermaker/km/profiles"
 )
 
 // ErrSandboxNotFound is wrapped by RemoveSandbox when km.yaml declares no sandbox with the id.
@@ -43,24 +46,24 @@ type edit struct {
 // AddSandbox appends sb to km.yaml's sandboxes list (creating the key if absent),
 // keeping comments and layout. It checks the entry itself (id format, a duplicate
 // id, principal) but not that the profile exists: Load the result, and restore the
-// returned original bytes (with WriteFileAtomic) if that or what follows fails.
-func AddSandbox(path string, sb Sandbox) (original []byte, err error) {
-	if err := checkProfileName(sb.Profile); err != nil {
+// returned original bytes (with atomicfile.Write) if that or what follows fails.
+func AddSandbox(path string, sb profiles.Sandbox) (original []byte, err error) {
+	if err := profiles.CheckProfileName(sb.Profile); err != nil {
 		return nil, fmt.Errorf("adding sandbox %s to %s: %w", sb.ID, path, err)
 	}
 	if sb.Principal == "" {
 		return nil, fmt.Errorf("adding sandbox %s to %s: the sandbox has no principal; expected the ARN of the IAM role or user that alone may read its token (km create --principal arn:aws:iam::ACCOUNT:role/NAME)", sb.ID, path)
 	}
-	if err := checkPrincipal(sb.Principal); err != nil {
+	if err := profiles.CheckPrincipal(sb.Principal); err != nil {
 		return nil, fmt.Errorf("adding sandbox %s to %s: %w", sb.ID, path, err)
 	}
 	e := edit{
 		check: func(root *yaml.Node) error {
-			prefix := DefaultPrefix
+			prefix := profiles.DefaultPrefix
 			if _, v := mapLookup(root, "prefix"); v != nil && v.Kind == yaml.ScalarNode && v.Value != "" {
 				prefix = v.Value
 			}
-			if err := CheckSandboxID(sb.ID, prefix); err != nil {
+			if err := profiles.CheckSandboxID(sb.ID, prefix); err != nil {
 				return err
 			}
 			items, err := sandboxItems(root)
@@ -107,7 +110,7 @@ func RemoveSandbox(path, id string) (original []byte, err error) {
 					ids = append(ids, v.Value)
 				}
 			}
-			return fmt.Errorf("%w: no sandbox with id %s (declared: %s)%s", ErrSandboxNotFound, show(id), strings.Join(ids, ", "), didYouMean(id, ids))
+			return fmt.Errorf("%w: no sandbox with id %s (declared: %s)%s", ErrSandboxNotFound, profiles.ShowValue(id), strings.Join(ids, ", "), profiles.DidYouMean(id, ids))
 		},
 		splice: func(tf *textFile, root *yaml.Node) error { return spliceRemoveSandbox(tf, root, id) },
 		nodes:  func(doc *yaml.Node) error { return nodesRemoveSandbox(doc, id) },
@@ -135,14 +138,14 @@ func SetGitHub(path string, u GitHubUpdate) (original []byte, err error) {
 	e := edit{
 		check: func(root *yaml.Node) error {
 			_, gh := mapLookup(root, "github")
-			if gh == nil || isNull(gh) {
+			if gh == nil || profiles.IsNullNode(gh) {
 				return nil
 			}
 			if gh.Kind != yaml.MappingNode {
-				return fmt.Errorf("github: found %s at line %d; expected a mapping", describe(gh), gh.Line)
+				return fmt.Errorf("github: found %s at line %d; expected a mapping", profiles.DescribeNode(gh), gh.Line)
 			}
-			if _, inst := mapLookup(gh, "installations"); inst != nil && !isNull(inst) && inst.Kind != yaml.MappingNode {
-				return fmt.Errorf("github.installations: found %s at line %d; expected a mapping of account to installation id", describe(inst), inst.Line)
+			if _, inst := mapLookup(gh, "installations"); inst != nil && !profiles.IsNullNode(inst) && inst.Kind != yaml.MappingNode {
+				return fmt.Errorf("github.installations: found %s at line %d; expected a mapping of account to installation id", profiles.DescribeNode(inst), inst.Line)
 			}
 			return nil
 		},
@@ -187,8 +190,8 @@ func SetGitHub(path string, u GitHubUpdate) (original []byte, err error) {
 func (u GitHubUpdate) validate() error {
 	if u.AppClientID != nil {
 		s := *u.AppClientID
-		if s == "" || strings.ContainsAny(s, " \t\r\n") || looksSecret(s) {
-			return fmt.Errorf("app client id %s is malformed; expected the App's client ID, like Iv1.abc123", show(s))
+		if s == "" || strings.ContainsAny(s, " \t\r\n") || profiles.LooksSecret(s) {
+			return fmt.Errorf("app client id %s is malformed; expected the App's client ID, like Iv1.abc123", profiles.ShowValue(s))
 		}
 	}
 	if u.AppID != nil && *u.AppID <= 0 {
@@ -196,12 +199,12 @@ func (u GitHubUpdate) validate() error {
 	}
 	if u.PrivateKeyFile != nil {
 		s := *u.PrivateKeyFile
-		if s == "" || strings.ContainsAny(s, "\r\n") || looksSecret(s) {
+		if s == "" || strings.ContainsAny(s, "\r\n") || profiles.LooksSecret(s) {
 			return errors.New("private key file: expected the path of the App's .pem file, not empty and not the key itself")
 		}
 	}
 	for acct, id := range u.Installations {
-		if err := checkLogin(acct); err != nil {
+		if err := profiles.CheckLogin(acct); err != nil {
 			return fmt.Errorf("installation account %w", err)
 		}
 		if id <= 0 {
@@ -223,7 +226,7 @@ func editFile(path string, create bool, e edit) ([]byte, error) {
 	}
 	root := rootOf(doc)
 	if root != nil && root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s: found %s at the top; expected a mapping (region, prefix, github, ...)", path, describe(root))
+		return nil, fmt.Errorf("%s: found %s at the top; expected a mapping (region, prefix, github, ...)", path, profiles.DescribeNode(root))
 	}
 	if err := e.check(root); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -264,7 +267,7 @@ func editFile(path string, create bool, e edit) ([]byte, error) {
 		}
 		out = b
 	}
-	if err := WriteFileAtomic(path, out, perm); err != nil {
+	if err := atomicfile.Write(path, out, perm); err != nil {
 		return nil, err
 	}
 	return orig, nil
@@ -314,7 +317,7 @@ func rootOf(doc *yaml.Node) *yaml.Node {
 	if doc == nil || len(doc.Content) == 0 {
 		return nil
 	}
-	return resolve(doc.Content[0])
+	return profiles.ResolveNode(doc.Content[0])
 }
 
 // mapLookup returns the key and (alias-resolved) value nodes for key in mapping m.
@@ -324,7 +327,7 @@ func mapLookup(m *yaml.Node, key string) (k, v *yaml.Node) {
 	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
-			return m.Content[i], resolve(m.Content[i+1])
+			return m.Content[i], profiles.ResolveNode(m.Content[i+1])
 		}
 	}
 	return nil, nil
@@ -333,15 +336,15 @@ func mapLookup(m *yaml.Node, key string) (k, v *yaml.Node) {
 // sandboxItems returns the entries of the sandboxes list.
 func sandboxItems(root *yaml.Node) ([]*yaml.Node, error) {
 	_, v := mapLookup(root, "sandboxes")
-	if v == nil || isNull(v) {
+	if v == nil || profiles.IsNullNode(v) {
 		return nil, nil
 	}
 	if v.Kind != yaml.SequenceNode {
-		return nil, fmt.Errorf("sandboxes: found %s at line %d; expected a list", describe(v), v.Line)
+		return nil, fmt.Errorf("sandboxes: found %s at line %d; expected a list", profiles.DescribeNode(v), v.Line)
 	}
 	out := make([]*yaml.Node, len(v.Content))
 	for i, it := range v.Content {
-		out[i] = resolve(it)
+		out[i] = profiles.ResolveNode(it)
 	}
 	return out, nil
 }

@@ -1,6 +1,6 @@
 // Command mkzip wraps a bootstrap binary in the reproducible deployment zip:
 //
-//	go run ./internal/lambdazip/mkzip -o bin/km-refresher.zip bin/bootstrap
+//	go run ./cmd/mkzip -o bin/km-refresher.zip bin/bootstrap
 package main
 
 import (

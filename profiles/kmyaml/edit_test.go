@@ -1,4 +1,4 @@
-package profiles
+package kmyaml
 
 import (
 	"errors"
@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/klankermaker/km/internal/atomicfile"
+	"github.com/klankermaker/km/profiles"
 )
 
 const armX = "arn:aws:iam::123456789012:role/x"
@@ -53,11 +56,11 @@ func readString(t *testing.T, p string) string {
 }
 
 func TestAddSandbox(t *testing.T) {
-	sbB := Sandbox{ID: "sb-b", Profile: "p", Principal: armX}
+	sbB := profiles.Sandbox{ID: "sb-b", Profile: "p", Principal: armX}
 	cases := []struct {
 		name   string
 		before string
-		sb     Sandbox
+		sb     profiles.Sandbox
 		after  string
 		splice bool // a pure insertion: every other byte kept
 	}{
@@ -75,7 +78,7 @@ sandboxes:
 refresher:
   memoryMB: 128
 `,
-			sb: Sandbox{ID: "sb-b", Profile: "p", Principal: armX},
+			sb: profiles.Sandbox{ID: "sb-b", Profile: "p", Principal: armX},
 			after: `# km config
 region: us-east-1   # where
 sandboxes:
@@ -195,16 +198,16 @@ func TestAddSandboxRefuses(t *testing.T) {
 	const before = "prefix: a-very-long-prefix-for-names\nsandboxes:\n  - id: sb-a\n    profile: p\n"
 	cases := []struct {
 		name string
-		sb   Sandbox
+		sb   profiles.Sandbox
 		frag string
 	}{
-		{"duplicate id", Sandbox{ID: "sb-a", Profile: "p", Principal: armX}, "sandbox sb-a is already declared at line 3"},
-		{"malformed id", Sandbox{ID: "SB", Profile: "p", Principal: armX}, `sandbox id "SB" is malformed`},
-		{"id too long for this prefix", Sandbox{ID: strings.Repeat("x", 30), Profile: "p", Principal: armX}, "EventBridge Scheduler allows 64"},
-		{"no profile", Sandbox{ID: "sb-b", Principal: armX}, "profile name"},
-		{"bad principal", Sandbox{ID: "sb-b", Profile: "p", Principal: "me"}, `principal "me" is not an IAM role or user ARN`},
-		{"no principal", Sandbox{ID: "sb-b", Profile: "p"}, "the sandbox has no principal; expected the ARN of the IAM role or user that alone may read its token (km create --principal"},
-		{"root principal", Sandbox{ID: "sb-b", Profile: "p", Principal: "arn:aws:iam::123456789012:root"}, "is an account root"},
+		{"duplicate id", profiles.Sandbox{ID: "sb-a", Profile: "p", Principal: armX}, "sandbox sb-a is already declared at line 3"},
+		{"malformed id", profiles.Sandbox{ID: "SB", Profile: "p", Principal: armX}, `sandbox id "SB" is malformed`},
+		{"id too long for this prefix", profiles.Sandbox{ID: strings.Repeat("x", 30), Profile: "p", Principal: armX}, "EventBridge Scheduler allows 64"},
+		{"no profile", profiles.Sandbox{ID: "sb-b", Principal: armX}, "profile name"},
+		{"bad principal", profiles.Sandbox{ID: "sb-b", Profile: "p", Principal: "me"}, `principal "me" is not an IAM role or user ARN`},
+		{"no principal", profiles.Sandbox{ID: "sb-b", Profile: "p"}, "the sandbox has no principal; expected the ARN of the IAM role or user that alone may read its token (km create --principal"},
+		{"root principal", profiles.Sandbox{ID: "sb-b", Profile: "p", Principal: "arn:aws:iam::123456789012:root"}, "is an account root"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -218,7 +221,7 @@ func TestAddSandboxRefuses(t *testing.T) {
 			}
 		})
 	}
-	if _, err := AddSandbox(filepath.Join(t.TempDir(), "none.yaml"), Sandbox{ID: "sb-a", Profile: "p", Principal: armX}); !errors.Is(err, os.ErrNotExist) {
+	if _, err := AddSandbox(filepath.Join(t.TempDir(), "none.yaml"), profiles.Sandbox{ID: "sb-a", Profile: "p", Principal: armX}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("AddSandbox on a missing file = %v, want not-exist", err)
 	}
 }
@@ -281,25 +284,34 @@ region: us-east-1
 }
 
 // TestEditRoundTrip adds and removes a sandbox in the documented example and
-// restores the original with WriteFileAtomic: the result loads, and the
+// restores the original with atomicfile.Write: the result loads, and the
 // restore is byte-exact.
 func TestEditRoundTrip(t *testing.T) {
-	example, err := os.ReadFile("../km.example.yaml")
+	example, err := os.ReadFile("../../km.example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	prof, err := os.ReadFile("../examples/profiles/my-profile.yaml")
+	prof, err := os.ReadFile("../../examples/profiles/my-profile.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := inTempDir(t, map[string]string{"km.yaml": string(example), "examples/profiles/my-profile.yaml": string(prof)})
+	dir := t.TempDir()
+	for name, content := range map[string][]byte{"km.yaml": example, "examples/profiles/my-profile.yaml": prof} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
 	p := filepath.Join(dir, "km.yaml")
-	orig, err := AddSandbox(p, Sandbox{ID: "sb-new", Profile: "my-profile", Principal: armX})
+	orig, err := AddSandbox(p, profiles.Sandbox{ID: "sb-new", Profile: "my-profile", Principal: armX})
 	if err != nil {
 		t.Fatal(err)
 	}
 	onlyInserted(t, string(example), readString(t, p), false)
-	c, err := Load("km.yaml")
+	c, err := profiles.Load("km.yaml")
 	if err != nil {
 		t.Fatalf("Load after AddSandbox: %v", err)
 	}
@@ -309,14 +321,14 @@ func TestEditRoundTrip(t *testing.T) {
 	if _, err := RemoveSandbox(p, "sb-7f3a9c"); err != nil {
 		t.Fatal(err)
 	}
-	c, err = Load("km.yaml")
+	c, err = profiles.Load("km.yaml")
 	if err != nil {
 		t.Fatalf("Load after RemoveSandbox: %v", err)
 	}
 	if len(c.Sandboxes) != 1 || c.Sandboxes[0].ID != "sb-new" {
 		t.Errorf("sandboxes = %+v, want only sb-new", c.Sandboxes)
 	}
-	if err := WriteFileAtomic(p, orig, 0o644); err != nil {
+	if err := atomicfile.Write(p, orig, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if readString(t, p) != string(example) {
@@ -453,36 +465,5 @@ func TestSetGitHubRefuses(t *testing.T) {
 				t.Error("file changed after a refused edit")
 			}
 		})
-	}
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	real := filepath.Join(dir, "real.yaml")
-	if err := os.WriteFile(real, []byte("old"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	link := filepath.Join(dir, "km.yaml")
-	if err := os.Symlink("real.yaml", link); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteFileAtomic(link, []byte("new"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
-		t.Error("the symlink was replaced by a file")
-	}
-	if got := readString(t, real); got != "new" {
-		t.Errorf("target = %q, want new", got)
-	}
-	if st, _ := os.Stat(real); st.Mode().Perm() != 0o600 {
-		t.Errorf("mode = %v, want 0600", st.Mode().Perm())
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
-		t.Errorf("leftover temporary files: %v", entries)
-	}
-	if err := WriteFileAtomic(filepath.Join(dir, "no-such-dir", "x"), []byte("x"), 0o644); err == nil {
-		t.Error("writing into a missing folder succeeded")
 	}
 }
