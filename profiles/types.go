@@ -4,7 +4,8 @@
 // permissions to GitHub permissions. Editing km.yaml in place belongs to
 // profiles/kmyaml.
 //
-// It must not import the AWS SDK, go-github, or any other km package.
+// It must not import the AWS SDK, go-github, or any km package but
+// internal/pemkey (the PEM parser it checks the App key file with).
 package profiles
 
 // Pos is a position in a YAML file (1-based line and column).

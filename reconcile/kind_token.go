@@ -13,14 +13,14 @@ import (
 	"github.com/klankermaker/km/state"
 )
 
-const typeToken = "km_github_token"
+const TypeToken = "km_github_token"
 
 // tokenKind: a sandbox's installation token for one owner, an SSM SecureString
 // encrypted with the sandbox key. The Description holds non-secret metadata
 // (scope fingerprint, expiry) so plan never decrypts.
 type tokenKind struct{}
 
-func (tokenKind) Type() string { return typeToken }
+func (tokenKind) Type() string { return TypeToken }
 
 // tokenParams reads every parameter under /sandbox once (DescribeParameters, 50 a
 // page) and keeps km's token parameters by name.
@@ -118,7 +118,7 @@ func (tokenKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]
 			taken[addr] = true
 		}
 		r := &Resource{
-			Address: addr, Type: typeToken, Sandbox: id, ID: name,
+			Address: addr, Type: TypeToken, Sandbox: id, ID: name,
 			Attrs: map[string]string{
 				"name": name, "type": p.Type, "value": "(sensitive)",
 				"key_id": p.KeyID, "owner": meta.Owner,
@@ -164,7 +164,7 @@ func (tokenKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
 	case live.Attrs["key_id"] != "" && !keyMatches(live.Attrs["key_id"], desired.Attrs["key_id"]):
 		return Update, "encrypted with " + live.Attrs["key_id"] + ", not the sandbox key " + desired.Attrs["key_id"]
 	case meta.Expired(rt.now(), rt.tokenMargin()):
-		return Update, "token expired at " + meta.ExpiresAt.UTC().Format(time.RFC3339)
+		return Update, reasonTokenExpired + " at " + meta.ExpiresAt.UTC().Format(time.RFC3339)
 	}
 	return NoOp, ""
 }

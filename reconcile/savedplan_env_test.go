@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,7 +146,7 @@ func (e *savedPlanEnv) applyFile(f *PlanFile) (ApplyResult, error) {
 func (e *savedPlanEnv) ownChanges(p *Plan) []Change {
 	var out []Change
 	for _, c := range p.Changes {
-		if c.Sandbox == "" || contains(e.ids, c.Sandbox) {
+		if c.Sandbox == "" || slices.Contains(e.ids, c.Sandbox) {
 			out = append(out, c)
 		}
 	}

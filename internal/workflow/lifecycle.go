@@ -192,7 +192,7 @@ func (s *Session) List(ctx context.Context) ([]SandboxStatus, error) {
 	rows := map[string]*SandboxStatus{}
 	row := func(id string) *SandboxStatus {
 		if rows[id] == nil {
-			rows[id] = &SandboxStatus{ID: id, Status: "ok"}
+			rows[id] = &SandboxStatus{ID: id, Status: StatusOK}
 		}
 		return rows[id]
 	}
@@ -204,25 +204,22 @@ func (s *Session) List(ctx context.Context) ([]SandboxStatus, error) {
 		}
 	}
 	n := names.New(s.Config.Prefix)
-	for addr, l := range pl.Live {
+	for _, l := range pl.Live {
 		if l.Sandbox == "" {
 			continue
 		}
 		r := row(l.Sandbox)
-		_ = addr
-		if l.Type == "km_github_token" {
-			if m, ok := l.Extra.(sandboxtoken.Meta); ok {
-				if r.TokenExpires.IsZero() || m.ExpiresAt.Before(r.TokenExpires) {
-					r.TokenExpires, r.TokenMinted = m.ExpiresAt, m.MintedAt
-					r.TokenAge = now.Sub(m.MintedAt).Round(time.Minute).String()
-				}
-				if _, declared := s.Config.Sandbox(l.Sandbox); !declared {
-					r.Owners = appendUnique(r.Owners, m.Owner)
-				}
-				r.TokenOwners = appendUnique(r.TokenOwners, m.Owner)
+		if m, ok := reconcile.LiveTokenMeta(l); ok {
+			if r.TokenExpires.IsZero() || m.ExpiresAt.Before(r.TokenExpires) {
+				r.TokenExpires, r.TokenMinted = m.ExpiresAt, m.MintedAt
+				r.TokenAge = now.Sub(m.MintedAt).Round(time.Minute).String()
 			}
+			if _, declared := s.Config.Sandbox(l.Sandbox); !declared {
+				r.Owners = appendUnique(r.Owners, m.Owner)
+			}
+			r.TokenOwners = appendUnique(r.TokenOwners, m.Owner)
 		}
-		if l.Type == "aws_scheduler_schedule" && l.ID == n.Schedule(l.Sandbox) {
+		if l.Type == reconcile.TypeSchedule && l.ID == n.Schedule(l.Sandbox) {
 			r.ScheduleState = l.Attrs["state"]
 		}
 	}
@@ -232,16 +229,7 @@ func (s *Session) List(ctx context.Context) ([]SandboxStatus, error) {
 		}
 		r := row(c.Sandbox)
 		_, declared := s.Config.Sandbox(c.Sandbox)
-		switch {
-		case !declared:
-			r.Status = "orphaned"
-		case strings.HasPrefix(c.Reason, "token expired") && r.Status == "ok":
-			r.Status = "expired"
-		case c.Action == reconcile.Create && r.Status == "ok" && c.Type == "aws_kms_key":
-			r.Status = "missing"
-		case r.Status == "ok":
-			r.Status = "drifted"
-		}
+		r.Status = reconcile.FoldSandboxStatus(r.Status, &c, declared)
 	}
 	unrevoked, err := s.Unrevoked(ctx)
 	if err != nil {

@@ -1,4 +1,4 @@
-package reconcile
+package views
 
 import (
 	"bytes"
@@ -11,18 +11,21 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/reconcile/plantest"
 )
 
 func TestActionsOf(t *testing.T) {
 	for _, tc := range []struct {
-		a    Action
+		a    reconcile.Action
 		want []string
 	}{
-		{Create, []string{"create"}},
-		{Update, []string{"update"}},
-		{Replace, []string{"delete", "create"}},
-		{Delete, []string{"delete"}},
-		{NoOp, []string{"no-op"}},
+		{reconcile.Create, []string{"create"}},
+		{reconcile.Update, []string{"update"}},
+		{reconcile.Replace, []string{"delete", "create"}},
+		{reconcile.Delete, []string{"delete"}},
+		{reconcile.NoOp, []string{"no-op"}},
 	} {
 		if got := ActionsOf(tc.a); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("ActionsOf(%s) = %v, want %v", tc.a, got, tc.want)
@@ -35,14 +38,14 @@ func TestActionsOf(t *testing.T) {
 // after apply move to after_unknown.
 func TestRenderJSONRedactsSecrets(t *testing.T) {
 	const secret = "ghs_THISISASECRETTOKEN0123456789"
-	p := &Plan{FormatVersion: FormatVersion, Prefix: "km", Region: "us-east-1", Changes: []Change{{
-		Address: `sandbox["sb-1"].km_github_token["acme"]`, Type: typeToken, Sandbox: "sb-1", Action: Update,
+	p := &reconcile.Plan{FormatVersion: reconcile.FormatVersion, Prefix: "km", Region: "us-east-1", Changes: []reconcile.Change{{
+		Address: `sandbox["sb-1"].km_github_token["acme"]`, Type: reconcile.TypeToken, Sandbox: "sb-1", Action: reconcile.Update,
 		Before:    map[string]string{"name": "/sandbox/sb-1/github-token", "value": secret, "key_id": "k-1"},
-		After:     map[string]string{"name": "/sandbox/sb-1/github-token", "value": secret + "NEW", "key_id": Unknown},
+		After:     map[string]string{"name": "/sandbox/sb-1/github-token", "value": secret + "NEW", "key_id": reconcile.Unknown},
 		Sensitive: []string{"value"},
 	}}}
 	var buf bytes.Buffer
-	if err := RenderJSON(&buf, p, PlanMeta{}); err != nil {
+	if err := RenderJSON(&buf, p, reconcile.PlanMeta{}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(buf.String(), secret) {
@@ -69,7 +72,7 @@ func TestRenderJSONRedactsSecrets(t *testing.T) {
 	if c.Before["key_id"] != "k-1" || rc.KMSandboxID == nil || *rc.KMSandboxID != "sb-1" || !reflect.DeepEqual(c.Actions, []string{"update"}) {
 		t.Errorf("change: %+v", rc)
 	}
-	if !doc.HasChanges || doc.Summary != (JSONSummary{Change: 1}) {
+	if !doc.HasChanges || doc.Summary != (reconcile.JSONSummary{Change: 1}) {
 		t.Errorf("summary: %+v has_changes=%v", doc.Summary, doc.HasChanges)
 	}
 }
@@ -79,9 +82,9 @@ func TestRenderJSONRedactsSecrets(t *testing.T) {
 // document that breaks it.
 func TestRenderJSONMatchesSchema(t *testing.T) {
 	sch := compilePlanSchema(t)
-	for name, p := range goldenPlans() {
+	for name, p := range plantest.Plans() {
 		var buf bytes.Buffer
-		if err := RenderJSON(&buf, p, goldenMeta); err != nil {
+		if err := RenderJSON(&buf, p, plantest.Meta()); err != nil {
 			t.Fatal(err)
 		}
 		doc, err := jsonschema.UnmarshalJSON(&buf)
@@ -94,7 +97,7 @@ func TestRenderJSONMatchesSchema(t *testing.T) {
 	}
 	var good map[string]any
 	var buf bytes.Buffer
-	if err := RenderJSON(&buf, goldenPlans()["mixed"], goldenMeta); err != nil {
+	if err := RenderJSON(&buf, plantest.Plans()["mixed"], plantest.Meta()); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -129,7 +132,7 @@ func change(doc map[string]any, i int) map[string]any { return rc(doc, i)["chang
 // TestSchemaTypeEnum: the schema's type enum is exactly the resource types km
 // plans.
 func TestSchemaTypeEnum(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "docs", "plan-json.schema.json"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "plan-json.schema.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,10 +147,7 @@ func TestSchemaTypeEnum(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := s.Defs["resource_change"].Properties["type"].Enum
-	var want []string
-	for _, k := range kinds() {
-		want = append(want, k.Type())
-	}
+	want := reconcile.ResourceTypes()
 	sort.Strings(got)
 	sort.Strings(want)
 	if !reflect.DeepEqual(got, want) {
@@ -159,14 +159,14 @@ func TestSchemaTypeEnum(t *testing.T) {
 // address shape km has.
 func TestNameAndIndex(t *testing.T) {
 	for _, tc := range []struct {
-		c           Change
+		c           reconcile.Change
 		name, index string
 	}{
-		{Change{Address: "aws_iam_role.refresher", Type: "aws_iam_role"}, "refresher", ""},
-		{Change{Address: `aws_ssm_parameter.installation["my-org"]`, Type: "aws_ssm_parameter"}, "installation", "my-org"},
-		{Change{Address: `sandbox["sb-1"].aws_kms_key.token`, Type: "aws_kms_key", Sandbox: "sb-1"}, "token", "sb-1"},
-		{Change{Address: `sandbox["sb-1"].aws_scheduler_schedule.refresh`, Type: "aws_scheduler_schedule", Sandbox: "sb-1"}, "refresh", "sb-1"},
-		{Change{Address: `sandbox["sb-1"].km_github_token["my-user"]`, Type: "km_github_token", Sandbox: "sb-1"}, "token", "my-user"},
+		{reconcile.Change{Address: "aws_iam_role.refresher", Type: "aws_iam_role"}, "refresher", ""},
+		{reconcile.Change{Address: `aws_ssm_parameter.installation["my-org"]`, Type: "aws_ssm_parameter"}, "installation", "my-org"},
+		{reconcile.Change{Address: `sandbox["sb-1"].aws_kms_key.token`, Type: "aws_kms_key", Sandbox: "sb-1"}, "token", "sb-1"},
+		{reconcile.Change{Address: `sandbox["sb-1"].aws_scheduler_schedule.refresh`, Type: "aws_scheduler_schedule", Sandbox: "sb-1"}, "refresh", "sb-1"},
+		{reconcile.Change{Address: `sandbox["sb-1"].km_github_token["my-user"]`, Type: "km_github_token", Sandbox: "sb-1"}, "token", "my-user"},
 	} {
 		name, index := nameAndIndex(&tc.c)
 		got := ""
@@ -181,7 +181,7 @@ func TestNameAndIndex(t *testing.T) {
 
 func compilePlanSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	path, err := filepath.Abs(filepath.Join("..", "docs", "plan-json.schema.json"))
+	path, err := filepath.Abs(filepath.Join("..", "..", "docs", "plan-json.schema.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,15 @@
-package reconcile
+package views
 
 import (
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
+
+	"github.com/klankermaker/km/reconcile"
 )
 
 // TextOptions control the text renderer.
@@ -26,7 +28,7 @@ const (
 // RenderText writes the plan as Terraform writes it: one block per resource with
 // + ~ - -/+ markers, attribute diffs, multi-line values diffed line by line,
 // sensitive values hidden, and the closing "Plan:" line.
-func RenderText(w io.Writer, p *Plan, o TextOptions) error {
+func RenderText(w io.Writer, p *reconcile.Plan, o TextOptions) error {
 	tw := &textWriter{w: w, color: o.Color}
 	for _, warn := range p.Warnings {
 		tw.line(tw.paint(cYellow, "Warning: ") + warn)
@@ -39,8 +41,8 @@ func RenderText(w io.Writer, p *Plan, o TextOptions) error {
 		return tw.err
 	}
 	tw.line("km used the declaration and live AWS state to build this plan. Resource actions are indicated with the following symbols:")
-	for _, a := range []Action{Create, Update, Delete, Replace} {
-		if p.count(a) > 0 {
+	for _, a := range []reconcile.Action{reconcile.Create, reconcile.Update, reconcile.Delete, reconcile.Replace} {
+		if count(p, a) > 0 {
 			tw.line("  " + tw.marker(a) + " " + actionWord(a))
 		}
 	}
@@ -56,7 +58,7 @@ func RenderText(w io.Writer, p *Plan, o TextOptions) error {
 	return tw.err
 }
 
-func (p *Plan) count(a Action) int {
+func count(p *reconcile.Plan, a reconcile.Action) int {
 	n := 0
 	for _, c := range p.Changes {
 		if c.Action == a {
@@ -66,29 +68,29 @@ func (p *Plan) count(a Action) int {
 	return n
 }
 
-func actionWord(a Action) string {
+func actionWord(a reconcile.Action) string {
 	switch a {
-	case Create:
+	case reconcile.Create:
 		return "create"
-	case Update:
+	case reconcile.Update:
 		return "update in-place"
-	case Delete:
+	case reconcile.Delete:
 		return "destroy"
-	case Replace:
+	case reconcile.Replace:
 		return "destroy and then create replacement"
 	}
 	return string(a)
 }
 
-func headline(a Action) string {
+func headline(a reconcile.Action) string {
 	switch a {
-	case Create:
+	case reconcile.Create:
 		return "will be created"
-	case Update:
+	case reconcile.Update:
 		return "will be updated in-place"
-	case Delete:
+	case reconcile.Delete:
 		return "will be destroyed"
-	case Replace:
+	case reconcile.Replace:
 		return "must be replaced"
 	}
 	return "unchanged"
@@ -113,15 +115,15 @@ func (t *textWriter) paint(code, s string) string {
 	return code + s + cReset
 }
 
-func (t *textWriter) marker(a Action) string {
+func (t *textWriter) marker(a reconcile.Action) string {
 	switch a {
-	case Create:
+	case reconcile.Create:
 		return t.paint(cGreen, "+")
-	case Update:
+	case reconcile.Update:
 		return t.paint(cYellow, "~")
-	case Delete:
+	case reconcile.Delete:
 		return t.paint(cRed, "-")
-	case Replace:
+	case reconcile.Replace:
 		return t.paint(cRed, "-") + "/" + t.paint(cGreen, "+")
 	}
 	return " "
@@ -132,7 +134,7 @@ func (t *textWriter) marker(a Action) string {
 // header: aws_ssm_parameter.installation["my-org"] -> installation (the
 // instance key is dropped); a kind without a name, km_github_token["acme"],
 // is named by its key -> acme.
-func addrName(c *Change) string {
+func addrName(c *reconcile.Change) string {
 	i := strings.LastIndex(c.Address, c.Type)
 	if i < 0 {
 		return c.Address
@@ -154,7 +156,7 @@ func addrName(c *Change) string {
 	return c.Address
 }
 
-func (t *textWriter) change(c *Change) {
+func (t *textWriter) change(c *reconcile.Change) {
 	t.line(t.paint(cBold, "  # "+c.Address) + " " + headline(c.Action))
 	if c.Reason != "" {
 		t.line("  # (" + c.Reason + ")")
@@ -174,11 +176,11 @@ func (t *textWriter) change(c *Change) {
 		pad := n + strings.Repeat(" ", width-len(n))
 		sens := c.IsSensitive(n)
 		switch {
-		case c.Action == Delete || (hasB && !hasA && c.Action != Update):
+		case c.Action == reconcile.Delete || (hasB && !hasA && c.Action != reconcile.Update):
 			t.attr("-", cRed, pad, t.val(before, sens), "")
-		case c.Action == Create || (!hasB && hasA):
+		case c.Action == reconcile.Create || (!hasB && hasA):
 			t.attr("+", cGreen, pad, t.val(after, sens), "")
-		case equalAttr(before, after) || after == "":
+		case reconcile.EqualAttr(before, after) || after == "":
 			hidden++
 			if n == "name" || n == "id" || n == "key_id" || n == "arn" {
 				t.line(fmt.Sprintf("        %s = %s", pad, t.val(before, sens)))
@@ -190,13 +192,13 @@ func (t *textWriter) change(c *Change) {
 			t.multiline(pad, before, after)
 		default:
 			note := ""
-			if contains(c.ForceNew, n) {
+			if slices.Contains(c.ForceNew, n) {
 				note = t.paint(cRed, " # forces replacement")
 			}
 			t.attr("~", cYellow, pad, quote(before)+" -> "+quote(after), note)
 		}
 	}
-	if hidden > 0 && c.Action != Create && c.Action != Delete {
+	if hidden > 0 && c.Action != reconcile.Create && c.Action != reconcile.Delete {
 		t.line(fmt.Sprintf("        # (%d unchanged attributes hidden)", hidden))
 	}
 	t.line("    }")
@@ -210,8 +212,8 @@ func (t *textWriter) val(v string, sensitive bool) string {
 	switch {
 	case sensitive:
 		return "(sensitive value)"
-	case v == Unknown:
-		return Unknown
+	case v == reconcile.Unknown:
+		return reconcile.Unknown
 	case strings.Contains(v, "\n"):
 		lines := strings.Split(v, "\n")
 		var b strings.Builder
@@ -228,7 +230,7 @@ func (t *textWriter) val(v string, sensitive bool) string {
 // multiline diffs two documents line by line (github.com/sergi/go-diff).
 func (t *textWriter) multiline(name, before, after string) {
 	t.line(fmt.Sprintf("      %s %s = <<-EOT", t.paint(cYellow, "~"), name))
-	before, after = normalizeOr(before), normalizeOr(after)
+	before, after = reconcile.NormalizeJSONOr(before), reconcile.NormalizeJSONOr(after)
 	dmp := diffmatchpatch.New()
 	a, b, lines := dmp.DiffLinesToChars(before+"\n", after+"\n")
 	diffs := dmp.DiffCharsToLines(dmp.DiffMain(a, b, false), lines)
@@ -248,27 +250,8 @@ func (t *textWriter) multiline(name, before, after string) {
 }
 
 func quote(s string) string {
-	if s == Unknown {
+	if s == reconcile.Unknown {
 		return s
 	}
 	return fmt.Sprintf("%q", s)
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-// SortedKeys returns m's keys sorted.
-func SortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -1,4 +1,4 @@
-package reconcile
+package views
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/klankermaker/km/reconcile"
 )
 
 // JSONFormatVersion is the format_version of the document RenderJSON writes:
@@ -25,18 +27,6 @@ const KMJSONFormatVersion = "2.0"
 // ProviderName is the provider_name of every resource change: km plays the
 // role of one Terraform provider for all the resources it owns.
 const ProviderName = "registry.terraform.io/klankermaker/km"
-
-// PlanMeta is what is known about a plan besides its changes: set when the plan
-// comes from a plan file (km show) or is being saved (km plan --out).
-type PlanMeta struct {
-	KMVersion string
-	PlanID    string
-	CreatedAt time.Time
-	Account   string
-	// Declaration is the declaration file's path as shown to reviewers
-	// (relative to the repository root when there is one).
-	Declaration string
-}
 
 // JSONPlan is the machine-readable plan (km plan --format json, km show
 // --format json), shaped as Terraform's plan representation where the two
@@ -62,19 +52,11 @@ type JSONPlan struct {
 	// Applyable, Complete and Errored are Terraform's: the plan changes
 	// something; it is not limited by --target; it is not a failed plan
 	// (always false: km renders no failed plan).
-	Applyable       bool                 `json:"applyable"`
-	Complete        bool                 `json:"complete"`
-	Errored         bool                 `json:"errored"`
-	Summary         JSONSummary          `json:"summary"`
-	ResourceChanges []JSONResourceChange `json:"resource_changes"`
-}
-
-// JSONSummary counts the changes as the "Plan:" line does (a replacement is one
-// add and one destroy).
-type JSONSummary struct {
-	Add     int `json:"add"`
-	Change  int `json:"change"`
-	Destroy int `json:"destroy"`
+	Applyable       bool                  `json:"applyable"`
+	Complete        bool                  `json:"complete"`
+	Errored         bool                  `json:"errored"`
+	Summary         reconcile.JSONSummary `json:"summary"`
+	ResourceChanges []JSONResourceChange  `json:"resource_changes"`
 }
 
 // JSONResourceChange is one entry of resource_changes, as Terraform's: the
@@ -153,18 +135,18 @@ const (
 )
 
 // ActionsOf returns Terraform's actions list for an action.
-func ActionsOf(a Action) []string {
+func ActionsOf(a reconcile.Action) []string {
 	switch a {
-	case Replace:
+	case reconcile.Replace:
 		return []string{"delete", "create"}
-	case Create, Update, Delete:
+	case reconcile.Create, reconcile.Update, reconcile.Delete:
 		return []string{string(a)}
 	}
-	return []string{string(NoOp)}
+	return []string{string(reconcile.NoOp)}
 }
 
 // JSONDocument builds the JSON document of a plan.
-func JSONDocument(p *Plan, m PlanMeta) JSONPlan {
+func JSONDocument(p *reconcile.Plan, m reconcile.PlanMeta) JSONPlan {
 	add, change, destroy := p.Counts()
 	doc := JSONPlan{
 		FormatVersion: JSONFormatVersion, KMFormatVersion: KMJSONFormatVersion,
@@ -173,7 +155,7 @@ func JSONDocument(p *Plan, m PlanMeta) JSONPlan {
 		Prefix: p.Prefix, Region: p.Region, Account: m.Account,
 		Targets: nonNil(p.Targets), Warnings: nonNil(p.Warnings), HasChanges: p.HasChanges(),
 		Applyable: p.HasChanges(), Complete: len(p.Targets) == 0,
-		Summary:         JSONSummary{Add: add, Change: change, Destroy: destroy},
+		Summary:         reconcile.JSONSummary{Add: add, Change: change, Destroy: destroy},
 		ResourceChanges: make([]JSONResourceChange, 0, len(p.Changes)+len(p.Unchanged)),
 	}
 	if !m.CreatedAt.IsZero() {
@@ -191,7 +173,7 @@ func JSONDocument(p *Plan, m PlanMeta) JSONPlan {
 	return doc
 }
 
-func jsonResourceChange(c *Change) JSONResourceChange {
+func jsonResourceChange(c *reconcile.Change) JSONResourceChange {
 	name, index := nameAndIndex(c)
 	rc := JSONResourceChange{
 		Address: c.Address, Mode: "managed", Type: c.Type, Name: name, Index: index,
@@ -211,14 +193,14 @@ func jsonResourceChange(c *Change) JSONResourceChange {
 		rc.KMPrecondition = &c.Precondition
 	}
 	switch c.Action {
-	case Replace:
+	case reconcile.Replace:
 		if len(c.ForceNew) > 0 {
 			rc.ActionReason = reasonCannotUpdate
 			for _, a := range c.ForceNew {
 				rc.Change.ReplacePaths = append(rc.Change.ReplacePaths, []string{a})
 			}
 		}
-	case Delete:
+	case reconcile.Delete:
 		// km deletes an instance whose key (sandbox, owner, account) left
 		// the declaration.
 		rc.ActionReason = reasonNoConfig
@@ -226,11 +208,11 @@ func jsonResourceChange(c *Change) JSONResourceChange {
 			rc.ActionReason = reasonEachKey
 		}
 	}
-	if c.Action != Create && c.Before != nil {
+	if c.Action != reconcile.Create && c.Before != nil {
 		rc.Change.BeforeSensitive = SensitiveMask{}
 		rc.Change.Before = redactAttrs(c, c.Before, rc.Change.BeforeSensitive, nil)
 	}
-	if c.Action != Delete && c.After != nil {
+	if c.Action != reconcile.Delete && c.After != nil {
 		rc.Change.AfterSensitive = SensitiveMask{}
 		rc.Change.After = redactAttrs(c, c.After, rc.Change.AfterSensitive, rc.Change.AfterUnknown)
 	}
@@ -242,10 +224,10 @@ func jsonResourceChange(c *Change) JSONResourceChange {
 // TYPE.NAME["KEY"] or, for tokens, TYPE["KEY"] (name "token"). A sandbox's
 // resource without a key of its own is indexed by the sandbox id, its
 // for_each key.
-func nameAndIndex(c *Change) (string, *string) {
+func nameAndIndex(c *reconcile.Change) (string, *string) {
 	rest := c.Address
 	if c.Sandbox != "" {
-		rest = strings.TrimPrefix(rest, sandboxAddr(c.Sandbox)+".")
+		rest = strings.TrimPrefix(rest, reconcile.SandboxAddr(c.Sandbox)+".")
 	}
 	rest = strings.TrimPrefix(rest, c.Type)
 	var key *string
@@ -268,13 +250,13 @@ func nameAndIndex(c *Change) (string, *string) {
 // redactAttrs copies attrs without sensitive values (flagged in mask) and,
 // when unknown is not nil, without values known only after apply (flagged in
 // unknown).
-func redactAttrs(c *Change, attrs map[string]string, mask, unknown map[string]bool) map[string]string {
+func redactAttrs(c *reconcile.Change, attrs map[string]string, mask, unknown map[string]bool) map[string]string {
 	out := make(map[string]string, len(attrs))
 	for k, v := range attrs {
 		switch {
 		case c.IsSensitive(k):
 			mask[k] = true
-		case v == Unknown && unknown != nil:
+		case v == reconcile.Unknown && unknown != nil:
 			unknown[k] = true
 		default:
 			out[k] = v
@@ -292,7 +274,7 @@ func nonNil(s []string) []string {
 }
 
 // RenderJSON writes the plan as one indented JSON document (docs/plan-json.md).
-func RenderJSON(w io.Writer, p *Plan, m PlanMeta) error {
+func RenderJSON(w io.Writer, p *reconcile.Plan, m reconcile.PlanMeta) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")

@@ -1,12 +1,15 @@
-package reconcile
+package views
 
 import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/reconcile/plantest"
 )
 
-func renderMD(t *testing.T, p *Plan, o MarkdownOptions) string {
+func renderMD(t *testing.T, p *reconcile.Plan, o MarkdownOptions) string {
 	t.Helper()
 	var b strings.Builder
 	if err := RenderMarkdown(&b, p, o); err != nil {
@@ -48,16 +51,16 @@ func markdownBalanced(body string) string {
 }
 
 func TestRenderMarkdownCaution(t *testing.T) {
-	mk := func(a Action) *Plan {
-		return &Plan{Prefix: "km", Region: "us-east-1", Changes: []Change{
-			{Address: "aws_iam_role.refresher", Type: typeRole, Action: Create, After: map[string]string{"name": "r"}},
-			{Address: "aws_log.x", Type: typeLogGroup, Action: a, Reason: "because", Before: map[string]string{"name": "x"}, After: map[string]string{"name": "y"}},
+	mk := func(a reconcile.Action) *reconcile.Plan {
+		return &reconcile.Plan{Prefix: "km", Region: "us-east-1", Changes: []reconcile.Change{
+			{Address: "aws_iam_role.refresher", Type: reconcile.TypeRole, Action: reconcile.Create, After: map[string]string{"name": "r"}},
+			{Address: "aws_log.x", Type: reconcile.TypeLogGroup, Action: a, Reason: "because", Before: map[string]string{"name": "x"}, After: map[string]string{"name": "y"}},
 		}}
 	}
 	for _, tc := range []struct {
-		action  Action
+		action  reconcile.Action
 		caution bool
-	}{{Create, false}, {Update, false}, {Delete, true}, {Replace, true}} {
+	}{{reconcile.Create, false}, {reconcile.Update, false}, {reconcile.Delete, true}, {reconcile.Replace, true}} {
 		out := renderMD(t, mk(tc.action), MarkdownOptions{})
 		if got := strings.Contains(out, "[!CAUTION]"); got != tc.caution {
 			t.Errorf("%s: caution shown = %v, want %v\n%s", tc.action, got, tc.caution, out)
@@ -76,8 +79,8 @@ func TestRenderMarkdownCaution(t *testing.T) {
 
 func TestRenderMarkdownHidesSensitiveValues(t *testing.T) {
 	const secret = "-----BEGIN RSA PRIVATE KEY-----MIIEsecret"
-	p := &Plan{Changes: []Change{{
-		Address: addrPrivateKey, Type: typeConfigParam, Action: Update,
+	p := &reconcile.Plan{Changes: []reconcile.Change{{
+		Address: "aws_ssm_parameter.private_key", Type: reconcile.TypeConfigParam, Action: reconcile.Update,
 		Before: map[string]string{"value": "old" + secret}, After: map[string]string{"value": secret}, Sensitive: []string{"value"},
 	}}}
 	out := renderMD(t, p, MarkdownOptions{})
@@ -92,8 +95,8 @@ func TestRenderMarkdownHidesSensitiveValues(t *testing.T) {
 // TestRenderMarkdownFenceOutgrowsContent: a value holding ``` cannot close
 // the diff block early.
 func TestRenderMarkdownFenceOutgrowsContent(t *testing.T) {
-	p := &Plan{Changes: []Change{{
-		Address: addrAppClientID, Type: typeConfigParam, Action: Create,
+	p := &reconcile.Plan{Changes: []reconcile.Change{{
+		Address: "aws_ssm_parameter.app_client_id", Type: reconcile.TypeConfigParam, Action: reconcile.Create,
 		After: map[string]string{"description": "see ```` and </details> <b>"},
 	}}}
 	out := renderMD(t, p, MarkdownOptions{})
@@ -106,15 +109,15 @@ func TestRenderMarkdownFenceOutgrowsContent(t *testing.T) {
 }
 
 func TestRenderMarkdownTableIsShort(t *testing.T) {
-	p := &Plan{}
+	p := &reconcile.Plan{}
 	for i := range 60 {
 		id := fmt.Sprintf("sb-%02d", i)
 		p.Changes = append(p.Changes,
-			Change{Address: addrKey(id), Type: typeKey, Sandbox: id, Action: Create},
-			Change{Address: addrAlias(id), Type: typeAlias, Sandbox: id, Action: Create},
+			reconcile.Change{Address: reconcile.SandboxAddr(id) + ".aws_kms_key.token", Type: reconcile.TypeKey, Sandbox: id, Action: reconcile.Create},
+			reconcile.Change{Address: reconcile.SandboxAddr(id) + ".aws_kms_alias.token", Type: reconcile.TypeAlias, Sandbox: id, Action: reconcile.Create},
 		)
 	}
-	p.Changes = append(p.Changes, Change{Address: addrFunction, Type: typeFunction, Action: Update})
+	p.Changes = append(p.Changes, reconcile.Change{Address: "aws_lambda_function.refresher", Type: reconcile.TypeFunction, Action: reconcile.Update})
 	out := renderMD(t, p, MarkdownOptions{})
 	table := out[strings.Index(out, "| Sandbox |"):strings.Index(out, "<details>")]
 	rows := strings.Count(table, "\n|") - 1 // lines after the header, minus the rule
@@ -130,11 +133,11 @@ func TestRenderMarkdownTableIsShort(t *testing.T) {
 }
 
 func TestRenderMarkdownCutDiff(t *testing.T) {
-	p := &Plan{}
+	p := &reconcile.Plan{}
 	for i := range 50 {
 		id := fmt.Sprintf("sb-%02d", i)
-		p.Changes = append(p.Changes, Change{Address: addrSchedule(id), Type: typeSchedule, Sandbox: id, Action: Create,
-			After: map[string]string{"input": goldenInput, "name": "km-github-token-" + id}})
+		p.Changes = append(p.Changes, reconcile.Change{Address: reconcile.SandboxAddr(id) + ".aws_scheduler_schedule.refresh", Type: reconcile.TypeSchedule, Sandbox: id, Action: reconcile.Create,
+			After: map[string]string{"input": plantest.Input, "name": "km-github-token-" + id}})
 	}
 	whole := renderMD(t, p, MarkdownOptions{})
 	cut := renderMD(t, p, MarkdownOptions{MaxDiffRunes: 2000})

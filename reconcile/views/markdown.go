@@ -1,4 +1,4 @@
-package reconcile
+package views
 
 import (
 	"bytes"
@@ -8,11 +8,13 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/klankermaker/km/reconcile"
 )
 
 // MarkdownOptions control the Markdown renderer.
 type MarkdownOptions struct {
-	PlanMeta
+	reconcile.PlanMeta
 	// MaxTableRows caps the per-sandbox table (default 25 sandbox rows; the rest
 	// are summed up in one row).
 	MaxTableRows int
@@ -43,7 +45,7 @@ func (o MarkdownOptions) maxListed() int {
 // warnings, a short per-sandbox table, and the full diff inside <details> in a
 // ```diff block. Everything a reviewer must see comes before the <details>, so
 // that it stays in the first comment when a long plan is split.
-func RenderMarkdown(w io.Writer, p *Plan, o MarkdownOptions) error {
+func RenderMarkdown(w io.Writer, p *reconcile.Plan, o MarkdownOptions) error {
 	var b strings.Builder
 	b.WriteString("### " + markdownTitle(p, o) + "\n\n")
 	if !p.HasChanges() {
@@ -80,7 +82,7 @@ func RenderMarkdown(w io.Writer, p *Plan, o MarkdownOptions) error {
 	return err
 }
 
-func markdownTitle(p *Plan, o MarkdownOptions) string {
+func markdownTitle(p *reconcile.Plan, o MarkdownOptions) string {
 	t := "km plan"
 	if o.Declaration != "" {
 		t += " for `" + codeSafe(o.Declaration) + "`"
@@ -101,7 +103,7 @@ func markdownTitle(p *Plan, o MarkdownOptions) string {
 // markdownFooter identifies the declaration and km version; it holds nothing
 // that changes between two plans of the same state, so an unchanged plan yields
 // an unchanged comment.
-func markdownFooter(p *Plan, o MarkdownOptions) string {
+func markdownFooter(p *reconcile.Plan, o MarkdownOptions) string {
 	var parts []string
 	if p.DeclarationHash != "" {
 		h := p.DeclarationHash
@@ -120,10 +122,10 @@ func markdownFooter(p *Plan, o MarkdownOptions) string {
 }
 
 // markdownDestructive lists what is destroyed or replaced, in a caution block.
-func markdownDestructive(b *strings.Builder, p *Plan, o MarkdownOptions) {
-	var hits []*Change
+func markdownDestructive(b *strings.Builder, p *reconcile.Plan, o MarkdownOptions) {
+	var hits []*reconcile.Change
 	for i := range p.Changes {
-		if a := p.Changes[i].Action; a == Delete || a == Replace {
+		if a := p.Changes[i].Action; a == reconcile.Delete || a == reconcile.Replace {
 			hits = append(hits, &p.Changes[i])
 		}
 	}
@@ -132,7 +134,7 @@ func markdownDestructive(b *strings.Builder, p *Plan, o MarkdownOptions) {
 	}
 	replaced := 0
 	for _, c := range hits {
-		if c.Action == Replace {
+		if c.Action == reconcile.Replace {
 			replaced++
 		}
 	}
@@ -144,7 +146,7 @@ func markdownDestructive(b *strings.Builder, p *Plan, o MarkdownOptions) {
 			break
 		}
 		verb := "destroyed"
-		if c.Action == Replace {
+		if c.Action == reconcile.Replace {
 			verb = "replaced"
 		}
 		line := "> - `" + codeSafe(c.Address) + "` will be **" + verb + "**"
@@ -163,12 +165,12 @@ type sandboxRow struct {
 
 // markdownTable writes one row for the shared resources and one per sandbox,
 // capped at MaxTableRows sandbox rows.
-func markdownTable(b *strings.Builder, p *Plan, o MarkdownOptions) {
+func markdownTable(b *strings.Builder, p *reconcile.Plan, o MarkdownOptions) {
 	rows := map[string]*sandboxRow{}
 	var order []string
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		if c.Action == NoOp {
+		if c.Action == reconcile.NoOp {
 			continue
 		}
 		r := rows[c.Sandbox]
@@ -178,13 +180,13 @@ func markdownTable(b *strings.Builder, p *Plan, o MarkdownOptions) {
 			order = append(order, c.Sandbox)
 		}
 		switch c.Action {
-		case Create:
+		case reconcile.Create:
 			r.add++
-		case Update:
+		case reconcile.Update:
 			r.change++
-		case Delete:
+		case reconcile.Delete:
 			r.destroy++
-		case Replace:
+		case reconcile.Replace:
 			r.add++
 			r.destroy++
 		}
@@ -226,23 +228,23 @@ func tableItems(items []string) string {
 }
 
 // shortAddr is the address without its sandbox["id"]. prefix, as inline code.
-func shortAddr(c *Change) string {
+func shortAddr(c *reconcile.Change) string {
 	a := c.Address
 	if c.Sandbox != "" {
-		a = strings.TrimPrefix(a, sandboxAddr(c.Sandbox)+".")
+		a = strings.TrimPrefix(a, reconcile.SandboxAddr(c.Sandbox)+".")
 	}
 	return "`" + codeSafe(a) + "`"
 }
 
-func actionSymbol(a Action) string {
+func actionSymbol(a reconcile.Action) string {
 	switch a {
-	case Create:
+	case reconcile.Create:
 		return "(+)"
-	case Update:
+	case reconcile.Update:
 		return "(~)"
-	case Delete:
+	case reconcile.Delete:
 		return "(−)"
-	case Replace:
+	case reconcile.Replace:
 		return "(−/+)"
 	}
 	return ""
@@ -251,7 +253,7 @@ func actionSymbol(a Action) string {
 // planDiff renders every change as the text renderer does (no colour) with the
 // action marker moved to the first column, the form GitHub's diff highlighting
 // colours: + create, - destroy, ! update or replace.
-func planDiff(p *Plan) (string, error) {
+func planDiff(p *reconcile.Plan) (string, error) {
 	var buf bytes.Buffer
 	for i := range p.Changes {
 		if i > 0 {
