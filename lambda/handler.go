@@ -29,7 +29,7 @@ type SSM interface {
 // deadline.
 const WriteReserve = 5 * time.Second
 
-// MintedBy is the tokenmeta.Meta.MintedBy of every token the refresher writes.
+// MintedBy is the sandboxtoken.Meta.MintedBy of every token the refresher writes.
 const MintedBy = "refresher"
 
 // Handler refreshes the tokens of one sandbox per invocation. Use one Handler

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/klankermaker/km/internal/pemkey"
 )
 
 var githubKeys = []string{"appClientId", "appId", "privateKeyFile", "apiURL", "webURL", "installations", "defaultInstallation"}
@@ -165,7 +167,7 @@ func (l *loader) loadKey(d *decoder, n *yaml.Node, cfg *Config) {
 		d.errf(n, "github.privateKeyFile: cannot read %s: %v", shown, osReason(err))
 		return
 	}
-	fp, err := KeyFingerprint(data)
+	fp, err := pemkey.Fingerprint(data)
 	if err != nil {
 		d.errf(n, "github.privateKeyFile: %s: %v", shown, err)
 		return

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -259,5 +258,3 @@ func appendUnique(s []string, v string) []string {
 	}
 	return append(s, v)
 }
-
-var _ = filepath.Join
