@@ -30,3 +30,24 @@ func TestTokenParamOwner(t *testing.T) {
 		}
 	}
 }
+
+func TestParamNames(t *testing.T) {
+	for _, tc := range []struct {
+		id, owner string
+		first     bool
+		want      string
+	}{
+		{"sb-1", "acme", true, "/sandbox/sb-1/github-token"},
+		{"sb-1", "My-Org", false, "/sandbox/sb-1/github-token-my-org"},
+	} {
+		if got := sandboxtoken.Param(tc.id, tc.owner, tc.first); got != tc.want {
+			t.Errorf("Param(%q, %q, %v) = %q, want %q", tc.id, tc.owner, tc.first, got, tc.want)
+		}
+	}
+	if got := sandboxtoken.ParamPatterns("sb-1"); len(got) != 2 || got[0] != "/sandbox/sb-1/github-token" || got[1] != "/sandbox/sb-1/github-token-*" {
+		t.Errorf("ParamPatterns = %v", got)
+	}
+	if got := sandboxtoken.SandboxFolder("sb-1"); got != "/sandbox/sb-1" {
+		t.Errorf("SandboxFolder = %q", got)
+	}
+}
