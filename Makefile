@@ -11,7 +11,7 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags='-X main.linkedCommit=$(COMMIT)' -o $(BIN)/km ./cmd/km
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -buildvcs=false -ldflags='$(LDFLAGS)' -o $(BIN)/bootstrap ./cmd/km-refresher
-	$(GO) run ./internal/lambdazip/mkzip -o $(BIN)/km-refresher.zip $(BIN)/bootstrap
+	$(GO) run ./cmd/mkzip -o $(BIN)/km-refresher.zip $(BIN)/bootstrap
 	@sha256sum $(BIN)/km-refresher.zip
 
 # deps installs what the tests drive (chromium, openssl, git) only when missing

@@ -11,8 +11,8 @@ import (
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/lambdazip"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/payload"
 	"github.com/klankermaker/km/internal/refreshertest"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/reconcile"
 )
@@ -78,7 +78,7 @@ func TestRefresherDeployedByKmApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl, err := payload.Decode([]byte(sched.Input))
+	pl, err := sandboxtoken.DecodePayload([]byte(sched.Input))
 	if err != nil {
 		t.Fatal(err)
 	}

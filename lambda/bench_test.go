@@ -10,8 +10,8 @@ import (
 
 	"github.com/klankermaker/km/internal/lambdazip"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/payload"
 	"github.com/klankermaker/km/internal/refreshertest"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 )
 
 // BenchmarkColdInvocation measures one invocation from a cold start: the
@@ -33,7 +33,7 @@ func BenchmarkColdInvocation(b *testing.B) {
 		// process of the same function.
 		i++
 		d := deploy(b, f, proxy, fmt.Sprintf("%s-%d", names.New(f.prefix).Function(), i))
-		sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+		sb := f.newSandbox(sandboxtoken.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 		f.seedOld(sb.payload.Owners[0].Parameter) // km apply wrote the first token
 		s := d.schedule(b, sb, sb.input())
 		gh0, aws0 := int64(len(f.sim.Requests())), proxy.AWSCalls.Load()
@@ -59,7 +59,7 @@ func BenchmarkColdInvocation(b *testing.B) {
 func BenchmarkWarmRefresh(b *testing.B) {
 	f := newFixture(b)
 	inst := f.sim.AddInstallation("my-org", "Organization", []string{"repo-a"}, nil)
-	sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+	sb := f.newSandbox(sandboxtoken.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 	h := f.handler(&lineBuffer{}, nil)
 	ctx := context.Background()
 	f.seedOld(sb.payload.Owners[0].Parameter) // km apply wrote the first token

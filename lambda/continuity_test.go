@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/internal/githubsim"
-	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/lambda"
 )
 
@@ -123,7 +123,7 @@ func simulate(t *testing.T, m model, outage time.Duration, span time.Duration) c
 	clock := &fakeClock{now: start}
 	f := newFixture(t, githubsim.WithClock(clock.Now), githubsim.WithTokenTTL(time.Hour))
 	inst := f.sim.AddInstallation("my-org", "Organization", []string{"repo-a"}, nil)
-	sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+	sb := f.newSandbox(sandboxtoken.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 	param := sb.payload.Owners[0].Parameter
 
 	down := &outages{clock: clock, next: http.DefaultTransport}
@@ -208,7 +208,7 @@ func simulate(t *testing.T, m model, outage time.Duration, span time.Duration) c
 		err, ended := invoke(ev.at, ev.input)
 		for _, b := range inv.queued {
 			res.relayed++
-			var p payload.Payload
+			var p sandboxtoken.Payload
 			if json.Unmarshal(b, &p) != nil || p.Relay == nil {
 				t.Fatalf("the relay queued a payload without its relay field: %s", b)
 			}

@@ -4,7 +4,7 @@
 // internal/githubapp (the same code km apply uses), verifies what GitHub
 // granted (a non-empty token, an expiry in the future, exactly the requested
 // repositories and permissions), and only then overwrites the sandbox's SSM
-// SecureString through internal/tokenstore (the same write km apply does).
+// SecureString through internal/sandboxtoken (the same write km apply does).
 // Any failure leaves the previous token in place and fails the invocation with
 // a message naming the cause, the sandbox and the owner, so that Lambda's
 // asynchronous retries run; a failure while GitHub is unavailable is handed

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/payload"
 	"github.com/klankermaker/km/internal/refreshertest"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/lambda"
 	"github.com/klankermaker/km/state"
 )
@@ -47,7 +47,7 @@ func TestRefresherThroughTheRuntimeAPI(t *testing.T) {
 
 	t.Run("seed payload refreshes the token", func(t *testing.T) {
 		inst := f.sim.AddInstallation("org-seed", "Organization", []string{"repo-a", "repo-b"}, nil)
-		sb := f.newSandbox(payload.Owner{Owner: "org-seed", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+		sb := f.newSandbox(sandboxtoken.Owner{Owner: "org-seed", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 		before := f.seedOld(ownerOf(sb).Parameter)
 		msg, ev := invoke(t, sb, sb.seedInput())
 		if msg != "" {
@@ -63,8 +63,8 @@ func TestRefresherThroughTheRuntimeAPI(t *testing.T) {
 		a := f.sim.AddInstallation("org-multi", "Organization", []string{"repo-a"}, nil)
 		b := f.sim.AddInstallation("user-multi", "User", nil, nil)
 		sb := f.newSandbox(
-			payload.Owner{Owner: "org-multi", InstallationID: a, Repositories: []string{"repo-a"}, Permissions: contentsWrite},
-			payload.Owner{Owner: "user-multi", InstallationID: b, Permissions: contentsWrite},
+			sandboxtoken.Owner{Owner: "org-multi", InstallationID: a, Repositories: []string{"repo-a"}, Permissions: contentsWrite},
+			sandboxtoken.Owner{Owner: "user-multi", InstallationID: b, Permissions: contentsWrite},
 		)
 		var befores []stored
 		for _, o := range sb.payload.Owners {
@@ -83,7 +83,7 @@ func TestRefresherThroughTheRuntimeAPI(t *testing.T) {
 
 	t.Run("502 then 503 then 201", func(t *testing.T) {
 		inst := f.sim.AddInstallation("org-flaky", "Organization", []string{"repo-a"}, nil)
-		sb := f.newSandbox(payload.Owner{Owner: "org-flaky", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+		sb := f.newSandbox(sandboxtoken.Owner{Owner: "org-flaky", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 		before := f.seedOld(ownerOf(sb).Parameter)
 		f.sim.FailNext("POST", "/app/installations/", 502, 503)
 		if msg, _ := invoke(t, sb, sb.input()); msg != "" {
@@ -100,7 +100,7 @@ func TestRefresherThroughTheRuntimeAPI(t *testing.T) {
 	// kumo delivers to the same runtime, and the next link refreshes.
 	t.Run("outage outlasting an invocation is relayed", func(t *testing.T) {
 		inst := f.sim.AddInstallation("org-relay", "Organization", []string{"repo-a"}, nil)
-		sb := f.newSandbox(payload.Owner{Owner: "org-relay", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+		sb := f.newSandbox(sandboxtoken.Owner{Owner: "org-relay", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 		before := f.seedExpiring(ownerOf(sb).Parameter, 14*time.Minute)
 		var statuses []int
 		for range lambda.GitHubRetries + 1 {
@@ -132,7 +132,7 @@ func TestRefresherThroughTheRuntimeAPI(t *testing.T) {
 
 	t.Run("repository removed from the installation", func(t *testing.T) {
 		inst := f.sim.AddInstallation("org-shrunk", "Organization", []string{"repo-a", "repo-b"}, nil)
-		sb := f.newSandbox(payload.Owner{Owner: "org-shrunk", InstallationID: inst, Repositories: []string{"repo-a", "repo-b"}, Permissions: contentsWrite})
+		sb := f.newSandbox(sandboxtoken.Owner{Owner: "org-shrunk", InstallationID: inst, Repositories: []string{"repo-a", "repo-b"}, Permissions: contentsWrite})
 		before := f.seedOld(ownerOf(sb).Parameter)
 		f.sim.RemoveRepoFromInstallation(inst, "repo-b")
 		msg, ev := invoke(t, sb, sb.input())
@@ -151,7 +151,7 @@ func TestRefresherThroughTheRuntimeAPI(t *testing.T) {
 
 	t.Run("rotated App key", func(t *testing.T) {
 		inst := f.sim.AddInstallation("org-rotate", "Organization", []string{"repo-a"}, nil)
-		sb := f.newSandbox(payload.Owner{Owner: "org-rotate", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+		sb := f.newSandbox(sandboxtoken.Owner{Owner: "org-rotate", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 		f.seedOld(ownerOf(sb).Parameter)
 		if msg, _ := invoke(t, sb, sb.input()); msg != "" { // warms the key cache with the old key
 			t.Fatalf("invocation failed: %s", msg)

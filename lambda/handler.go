@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/internal/githubapp"
-	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/state"
 )
 
@@ -29,7 +29,7 @@ type SSM interface {
 // deadline.
 const WriteReserve = 5 * time.Second
 
-// MintedBy is the tokenmeta.Meta.MintedBy of every token the refresher writes.
+// MintedBy is the sandboxtoken.Meta.MintedBy of every token the refresher writes.
 const MintedBy = "refresher"
 
 // Handler refreshes the tokens of one sandbox per invocation. Use one Handler
@@ -62,11 +62,11 @@ type Result struct {
 	Tokens    []TokenResult `json:"tokens"`
 	// HandedOn is set when the failed owners were handed on to a relay
 	// (the invocation then succeeds: the relay owns the failure).
-	HandedOn *payload.Relay `json:"handed_on,omitempty"`
-	// History and Revoked answer a revoke request (payload.RevokeRequest):
-	// the same JSON as payload.RevokeResult.
-	History bool                    `json:"history,omitempty"`
-	Revoked []payload.RevokeOutcome `json:"revoked,omitempty"`
+	HandedOn *sandboxtoken.Relay `json:"handed_on,omitempty"`
+	// History and Revoked answer a revoke request (sandboxtoken.RevokeRequest):
+	// the same JSON as sandboxtoken.RevokeResult.
+	History bool                         `json:"history,omitempty"`
+	Revoked []sandboxtoken.RevokeOutcome `json:"revoked,omitempty"`
 }
 
 // TokenResult describes one stored token (never its value).
@@ -85,10 +85,10 @@ type TokenResult struct {
 // could not be refreshed (that owner's previous token stays in place; the
 // other owners are still refreshed).
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Result, error) {
-	if payload.ActionOf(raw) == payload.ActionRevoke {
+	if sandboxtoken.ActionOf(raw) == sandboxtoken.ActionRevoke {
 		return h.revoke(ctx, raw)
 	}
-	p, err := payload.Decode(raw)
+	p, err := sandboxtoken.DecodePayload(raw)
 	if err != nil {
 		h.log(ctx, event{SandboxID: p.SandboxID, Err: err})
 		return Result{SandboxID: p.SandboxID}, redacted(err)
@@ -99,7 +99,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Result, erro
 		h.log(ctx, event{SandboxID: p.SandboxID, RelayLink: relayLink(p), Err: err})
 		return res, redacted(err)
 	}
-	stored, err := h.SSM.DescribeParameters(ctx, "/sandbox/"+p.SandboxID)
+	stored, err := h.SSM.DescribeParameters(ctx, sandboxtoken.SandboxFolder(p.SandboxID))
 	if err != nil {
 		err = fmt.Errorf("reading the token parameters of sandbox %s before refreshing them: %w; the previous tokens stay in place", p.SandboxID, err)
 		h.log(ctx, event{SandboxID: p.SandboxID, Err: err})
@@ -173,7 +173,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Result, erro
 	return res, nil
 }
 
-func relayLink(p payload.Payload) int {
+func relayLink(p sandboxtoken.Payload) int {
 	if p.Relay == nil {
 		return 0
 	}

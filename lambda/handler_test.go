@@ -15,7 +15,7 @@ import (
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/lambda"
 )
 
@@ -24,7 +24,7 @@ var contentsWrite = map[string]string{"contents": "write", "metadata": "read"}
 func TestSeedPayloadRefreshesTheToken(t *testing.T) {
 	f := newFixture(t)
 	inst := f.sim.AddInstallation("my-org", "Organization", []string{"repo-a", "repo-b", "repo-c"}, nil)
-	sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a", "repo-b"}, Permissions: contentsWrite})
+	sb := f.newSandbox(sandboxtoken.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a", "repo-b"}, Permissions: contentsWrite})
 	o := sb.payload.Owners[0]
 	before := f.seedOld(o.Parameter)
 	f.rec.Reset()
@@ -83,8 +83,8 @@ func TestMultiOwnerSandboxRefreshesEveryOwner(t *testing.T) {
 	org := f.sim.AddInstallation("my-org", "Organization", []string{"repo-a", "repo-b"}, nil)
 	user := f.sim.AddInstallation("my-user", "User", nil, nil)
 	sb := f.newSandbox(
-		payload.Owner{Owner: "my-org", InstallationID: org, Repositories: []string{"repo-b"}, Permissions: contentsWrite},
-		payload.Owner{Owner: "my-user", InstallationID: user, Permissions: map[string]string{"contents": "read", "metadata": "read"}},
+		sandboxtoken.Owner{Owner: "my-org", InstallationID: org, Repositories: []string{"repo-b"}, Permissions: contentsWrite},
+		sandboxtoken.Owner{Owner: "my-user", InstallationID: user, Permissions: map[string]string{"contents": "read", "metadata": "read"}},
 	)
 	var befores []stored
 	for _, o := range sb.payload.Owners {
@@ -166,7 +166,7 @@ func TestGitHubRefusalsFailWithoutTouchingTheToken(t *testing.T) {
 			if perms == nil {
 				perms = contentsWrite
 			}
-			sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a", "repo-b"}, Permissions: perms})
+			sb := f.newSandbox(sandboxtoken.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a", "repo-b"}, Permissions: perms})
 			o := sb.payload.Owners[0]
 			before := f.seedOld(o.Parameter)
 			tc.breakIt(f, inst)
@@ -218,7 +218,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			inst := f.sim.AddInstallation("my-org", "Organization", []string{"repo-a"}, nil)
-			sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+			sb := f.newSandbox(sandboxtoken.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 			o := sb.payload.Owners[0]
 			before := f.seedOld(o.Parameter)
 			f.sim.FailNextWithRetryAfter("POST", "/app/installations/", max(tc.retryAfter, time.Second), tc.statuses...)
@@ -253,7 +253,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 func TestOutageBeyondTheDeadlineFails(t *testing.T) {
 	f := newFixture(t)
 	inst := f.sim.AddInstallation("my-org", "Organization", []string{"repo-a"}, nil)
-	sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+	sb := f.newSandbox(sandboxtoken.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 	o := sb.payload.Owners[0]
 	before := f.seedOld(o.Parameter)
 	f.sim.FailNext("POST", "/app/installations/", 503, 503, 503, 503, 503, 503, 503, 503, 503, 503)
@@ -302,7 +302,7 @@ func TestUnverifiedGrantIsNeverStored(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
-			sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: 42, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+			sb := f.newSandbox(sandboxtoken.Owner{Owner: "my-org", InstallationID: 42, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 			o := sb.payload.Owners[0]
 			before := f.seedOld(o.Parameter)
 			tok := good
@@ -338,7 +338,7 @@ func TestUnverifiedGrantIsNeverStored(t *testing.T) {
 	}
 	t.Run("the correct grant is stored", func(t *testing.T) {
 		f := newFixture(t)
-		sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: 42, Repositories: []string{"REPO-A"}, Permissions: contentsWrite})
+		sb := f.newSandbox(sandboxtoken.Owner{Owner: "my-org", InstallationID: 42, Repositories: []string{"REPO-A"}, Permissions: contentsWrite})
 		h := f.handler(&lineBuffer{}, nil)
 		h.Now = func() time.Time { return now }
 		h.NewGitHub = func(string, *rsa.PrivateKey) lambda.Minter { return fakeMinter{good} }
@@ -358,7 +358,7 @@ func TestUnverifiedGrantIsNeverStored(t *testing.T) {
 func TestRotatedKeyTakesEffectAtTheNextInvocation(t *testing.T) {
 	f := newFixture(t)
 	inst := f.sim.AddInstallation("my-org", "Organization", []string{"repo-a"}, nil)
-	sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+	sb := f.newSandbox(sandboxtoken.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 	h := f.handler(&lineBuffer{}, nil)
 	ctx := context.Background()
 	f.seedOld(sb.payload.Owners[0].Parameter)
@@ -406,8 +406,8 @@ func TestRotatedKeyTakesEffectAtTheNextInvocation(t *testing.T) {
 func TestMissingAppConfigurationFailsEveryOwner(t *testing.T) {
 	f := newFixture(t)
 	sb := f.newSandbox(
-		payload.Owner{Owner: "my-org", InstallationID: 1, Permissions: contentsWrite},
-		payload.Owner{Owner: "my-user", InstallationID: 2, Permissions: contentsWrite},
+		sandboxtoken.Owner{Owner: "my-org", InstallationID: 1, Permissions: contentsWrite},
+		sandboxtoken.Owner{Owner: "my-user", InstallationID: 2, Permissions: contentsWrite},
 	)
 	var logs lineBuffer
 	h := f.handler(&logs, nil)

@@ -18,10 +18,9 @@ import (
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/payload"
 	"github.com/klankermaker/km/internal/refreshertest"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/internal/testkeys"
-	"github.com/klankermaker/km/internal/tokenmeta"
 	"github.com/klankermaker/km/lambda"
 	"github.com/klankermaker/km/state"
 )
@@ -48,7 +47,7 @@ type fixture struct {
 	prefix   string
 	clientID string
 	pem      []byte
-	owners   map[string]payload.Owner // declared owners by parameter (newSandbox)
+	owners   map[string]sandboxtoken.Owner // declared owners by parameter (newSandbox)
 }
 
 func newFixture(t testing.TB, opts ...githubsim.Option) *fixture {
@@ -61,7 +60,7 @@ func newFixture(t testing.TB, opts ...githubsim.Option) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, aws: aws, rec: rec, kumoURL: url, sim: sim, prefix: "t" + uniq(t), clientID: app.ClientID, pem: pemBytes,
-		owners: map[string]payload.Owner{}}
+		owners: map[string]sandboxtoken.Owner{}}
 	f.put(names.New(f.prefix).AppClientIDParam(), "String", app.ClientID)
 	f.putKey(pemBytes)
 	rec.Reset()
@@ -98,17 +97,17 @@ func (f *fixture) handler(logs *lineBuffer, sleeps *sleepRecorder) *lambda.Handl
 // sandbox is one sandbox's refresh request and its token parameters.
 type sandbox struct {
 	id      string
-	payload payload.Payload
+	payload sandboxtoken.Payload
 }
 
 // newSandbox declares a sandbox with one owner per installation given, the
 // way km apply writes the schedule input (first owner at the seed's name).
-func (f *fixture) newSandbox(owners ...payload.Owner) sandbox {
+func (f *fixture) newSandbox(owners ...sandboxtoken.Owner) sandbox {
 	f.t.Helper()
 	id := "sb-" + uniq(f.t)
-	p := payload.Payload{SandboxID: id, Prefix: f.prefix, KeyAlias: names.New(f.prefix).KeyAlias(id)}
+	p := sandboxtoken.Payload{SandboxID: id, Prefix: f.prefix, KeyAlias: names.New(f.prefix).KeyAlias(id)}
 	for i, o := range owners {
-		o.Parameter = names.TokenParam(id, o.Owner, i == 0)
+		o.Parameter = sandboxtoken.Param(id, o.Owner, i == 0)
 		p.Owners = append(p.Owners, o)
 		f.owners[o.Parameter] = o
 		if i == 0 {
@@ -155,7 +154,7 @@ func (f *fixture) seedToken(param, value string, expires time.Time) stored {
 	if len(o.Repositories) > 0 {
 		repos = o.Repositories
 	}
-	desc := tokenmeta.Meta{
+	desc := sandboxtoken.Meta{
 		Prefix: f.prefix, Owner: o.Owner, InstallationID: o.InstallationID,
 		Scope:        githubapp.ScopeFingerprint(o.InstallationID, repos, o.Permissions),
 		Repositories: joinOr(o.Repositories, "*"), Permissions: permString(o.Permissions),
@@ -173,7 +172,7 @@ func (f *fixture) seedToken(param, value string, expires time.Time) stored {
 type stored struct {
 	Value   string
 	Version int64
-	Meta    tokenmeta.Meta
+	Meta    sandboxtoken.Meta
 	MetaErr error
 }
 
@@ -192,7 +191,7 @@ func (f *fixture) read(param string) stored {
 	}
 	for _, d := range ps {
 		if d.Name == param {
-			s.Meta, s.MetaErr = tokenmeta.Decode(d.Description)
+			s.Meta, s.MetaErr = sandboxtoken.DecodeMeta(d.Description)
 		}
 	}
 	return s
@@ -200,7 +199,7 @@ func (f *fixture) read(param string) stored {
 
 // assertFresh checks that param holds a live githubsim token with exactly
 // the owner's scope and the metadata km plan reads.
-func (f *fixture) assertFresh(sb sandbox, o payload.Owner, before stored) stored {
+func (f *fixture) assertFresh(sb sandbox, o sandboxtoken.Owner, before stored) stored {
 	f.t.Helper()
 	got := f.read(o.Parameter)
 	if got.Value == before.Value || got.Version <= before.Version {
@@ -226,7 +225,7 @@ func (f *fixture) assertFresh(sb sandbox, o payload.Owner, before stored) stored
 	if len(o.Repositories) > 0 {
 		repos = o.Repositories
 	}
-	want := tokenmeta.Meta{
+	want := sandboxtoken.Meta{
 		Prefix: f.prefix, Owner: o.Owner, InstallationID: o.InstallationID,
 		Scope:        githubapp.ScopeFingerprint(o.InstallationID, repos, o.Permissions),
 		Repositories: joinOr(o.Repositories, "*"), Permissions: permString(o.Permissions),

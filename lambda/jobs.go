@@ -7,8 +7,7 @@ import (
 
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/payload"
-	"github.com/klankermaker/km/internal/tokenmeta"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/state"
 )
 
@@ -31,7 +30,7 @@ type job struct {
 func (j job) event(err error) event {
 	return event{
 		SandboxID: j.sandbox, Owner: j.owner, InstallationID: j.req.InstallationID, Parameter: j.parameter,
-		Repositories: reposString(j.req.Repositories), Permissions: tokenmeta.PermString(j.req.Permissions), Err: err,
+		Repositories: reposString(j.req.Repositories), Permissions: sandboxtoken.PermString(j.req.Permissions), Err: err,
 	}
 }
 
@@ -67,7 +66,7 @@ func checkPermissions(perms map[string]string) error {
 // or the first owner's seed name), and every owner asks for an installation
 // and for permissions within contents and metadata. Any violation refuses
 // the whole payload.
-func (h *Handler) jobs(p payload.Payload) ([]job, error) {
+func (h *Handler) jobs(p sandboxtoken.Payload) ([]job, error) {
 	if p.Prefix != "" && p.Prefix != h.Prefix {
 		return nil, refused("payload of sandbox %q is for prefix %q but this function serves prefix %q; run km apply to repair the schedule", p.SandboxID, p.Prefix, h.Prefix)
 	}
@@ -83,12 +82,12 @@ func (h *Handler) jobs(p payload.Payload) ([]job, error) {
 	for i, o := range p.Owners {
 		param := o.Parameter
 		if param == "" {
-			param = names.TokenParam(p.SandboxID, o.Owner, i == 0)
+			param = sandboxtoken.Param(p.SandboxID, o.Owner, i == 0)
 		}
-		owner, first, ok := names.TokenParamOwner(p.SandboxID, param)
+		owner, first, ok := sandboxtoken.ParamOwner(p.SandboxID, param)
 		if !ok || (!first && owner != strings.ToLower(o.Owner)) {
 			return nil, refused("payload of sandbox %s names parameter %s for owner %s; that owner's token parameters are %s and %s",
-				p.SandboxID, param, o.Owner, names.TokenParam(p.SandboxID, "", true), names.TokenParam(p.SandboxID, o.Owner, false))
+				p.SandboxID, param, o.Owner, sandboxtoken.Param(p.SandboxID, "", true), sandboxtoken.Param(p.SandboxID, o.Owner, false))
 		}
 		if o.InstallationID <= 0 {
 			return nil, refused("payload of sandbox %s has no installation for owner %s", p.SandboxID, o.Owner)
@@ -126,7 +125,7 @@ func (h *Handler) checkStored(j job, stored map[string]state.Parameter) error {
 	if !ok {
 		return refused("%s does not exist; the refresher only refreshes tokens km apply wrote (a destroyed sandbox stays destroyed)", j.parameter)
 	}
-	m, err := tokenmeta.Decode(prm.Description)
+	m, err := sandboxtoken.DecodeMeta(prm.Description)
 	if err != nil {
 		return refused("%s has no km token metadata (%v); run km apply to write the token", j.parameter, err)
 	}
@@ -137,7 +136,7 @@ func (h *Handler) checkStored(j job, stored map[string]state.Parameter) error {
 		return refused("%s holds owner %s's token, not %s's", j.parameter, m.Owner, j.owner)
 	case m.Scope != githubapp.ScopeFingerprint(j.req.InstallationID, j.req.Repositories, j.req.Permissions):
 		return refused("the payload's scope (installation %d, repositories %s, permissions %s) differs from the scope stored with %s (installation %d, repositories %s, permissions %s); km apply owns scope changes",
-			j.req.InstallationID, reposString(j.req.Repositories), tokenmeta.PermString(j.req.Permissions), j.parameter,
+			j.req.InstallationID, reposString(j.req.Repositories), sandboxtoken.PermString(j.req.Permissions), j.parameter,
 			m.InstallationID, m.Repositories, m.Permissions)
 	}
 	return nil

@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/internal/githubapp"
-	"github.com/klankermaker/km/internal/tokenmeta"
-	"github.com/klankermaker/km/internal/tokenstore"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 )
 
 // refresh mints, verifies and stores one owner's token. It returns the
@@ -31,7 +30,7 @@ func (h *Handler) refresh(ctx context.Context, m Minter, j job) (TokenResult, ev
 	}
 	now := h.now()
 	ev := j.event(nil)
-	ev.ExpiresAt, ev.TokenSHA = tok.ExpiresAt, tokenstore.SHA(tok.Value)
+	ev.ExpiresAt, ev.TokenSHA = tok.ExpiresAt, sandboxtoken.SHA(tok.Value)
 	if err := githubapp.VerifyGrant(j.req, tok, now); err != nil {
 		// Never stored, so nobody else could revoke it: do it now (best
 		// effort; it expires within the hour anyway).
@@ -44,9 +43,9 @@ func (h *Handler) refresh(ctx context.Context, m Minter, j job) (TokenResult, ev
 		}
 		return fail(ev, err)
 	}
-	err = tokenstore.Write(ctx, h.SSM, j.sandbox, tokenstore.Token{
+	err = sandboxtoken.Write(ctx, h.SSM, j.sandbox, sandboxtoken.Minted{
 		Parameter: j.parameter, KeyAlias: j.keyAlias, Token: tok, Prefix: h.Prefix,
-		Meta: tokenmeta.Meta{
+		Meta: sandboxtoken.Meta{
 			Owner: j.owner, InstallationID: j.req.InstallationID,
 			Scope:        githubapp.ScopeFingerprint(j.req.InstallationID, j.req.Repositories, j.req.Permissions),
 			Repositories: ev.Repositories, Permissions: ev.Permissions,

@@ -10,8 +10,7 @@ import (
 
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/payload"
-	"github.com/klankermaker/km/internal/tokenmeta"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/state"
 )
 
@@ -68,7 +67,7 @@ func transient(err error) bool {
 
 // relayUntil decides whether the failed jobs are handed on, and until when
 // (zero: they are not).
-func (h *Handler) relayUntil(ctx context.Context, p payload.Payload, failed []job, errs []error) time.Time {
+func (h *Handler) relayUntil(ctx context.Context, p sandboxtoken.Payload, failed []job, errs []error) time.Time {
 	if h.Invoker == nil || len(failed) == 0 {
 		return time.Time{}
 	}
@@ -99,7 +98,7 @@ func (h *Handler) relayUntil(ctx context.Context, p payload.Payload, failed []jo
 // (an installation token's lifetime) after it was last written. A token that
 // is missing or cannot be looked up is due.
 func (h *Handler) due(ctx context.Context, sandboxID string, failed []job, now time.Time) bool {
-	params, err := h.SSM.DescribeParameters(ctx, "/sandbox/"+sandboxID)
+	params, err := h.SSM.DescribeParameters(ctx, sandboxtoken.SandboxFolder(sandboxID))
 	if err != nil {
 		return true
 	}
@@ -113,7 +112,7 @@ func (h *Handler) due(ctx context.Context, sandboxID string, failed []job, now t
 			return true
 		}
 		expires := prm.LastModified.Add(time.Hour)
-		if m, err := tokenmeta.Decode(prm.Description); err == nil {
+		if m, err := sandboxtoken.DecodeMeta(prm.Description); err == nil {
 			expires = m.ExpiresAt
 		}
 		if expires.Sub(now) < RelayBelow {
@@ -124,9 +123,9 @@ func (h *Handler) due(ctx context.Context, sandboxID string, failed []job, now t
 }
 
 // handOn invokes the function again, asynchronously, for the failed owners.
-func (h *Handler) handOn(ctx context.Context, p payload.Payload, failed []job, until time.Time) (*payload.Relay, error) {
+func (h *Handler) handOn(ctx context.Context, p sandboxtoken.Payload, failed []job, until time.Time) (*sandboxtoken.Relay, error) {
 	next := p
-	next.Owners = make([]payload.Owner, 0, len(failed))
+	next.Owners = make([]sandboxtoken.Owner, 0, len(failed))
 	for _, j := range failed {
 		o := p.Owners[j.index]
 		o.Parameter = j.parameter // the name depends on the owner's position in the full payload
@@ -136,7 +135,7 @@ func (h *Handler) handOn(ctx context.Context, p payload.Payload, failed []job, u
 	if p.Relay != nil {
 		link = p.Relay.Link + 1
 	}
-	next.Relay = &payload.Relay{Link: link, Until: until.UTC()}
+	next.Relay = &sandboxtoken.Relay{Link: link, Until: until.UTC()}
 	b, err := json.Marshal(next)
 	if err != nil {
 		return nil, err

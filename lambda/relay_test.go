@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/lambda"
 )
 
@@ -45,7 +45,7 @@ func TestRelay(t *testing.T) {
 		name      string
 		left      time.Duration // the stored token's remaining lifetime
 		fail      []int         // statuses githubsim answers first
-		relay     *payload.Relay
+		relay     *sandboxtoken.Relay
 		invokeErr error
 		wantLink  int // 0: not handed on, the invocation fails
 		wantErr   string
@@ -55,11 +55,11 @@ func TestRelay(t *testing.T) {
 		{name: "fresh token: fails at once", left: 59 * time.Minute, fail: unavailable, wantErr: "GitHub failed (server error)"},
 		{name: "repository gone (422) is never relayed", left: 15 * time.Minute, fail: []int{422}, wantErr: "a repository left the installation"},
 		{name: "a relay link hands on to the next", left: 55 * time.Minute, fail: unavailable,
-			relay: &payload.Relay{Link: 3, Until: time.Now().Add(10 * time.Minute)}, wantLink: 4},
+			relay: &sandboxtoken.Relay{Link: 3, Until: time.Now().Add(10 * time.Minute)}, wantLink: 4},
 		{name: "the relay ends at Until", left: 5 * time.Minute, fail: unavailable,
-			relay: &payload.Relay{Link: 9, Until: time.Now().Add(-time.Second)}, wantErr: "GitHub failed (server error)"},
+			relay: &sandboxtoken.Relay{Link: 9, Until: time.Now().Add(-time.Second)}, wantErr: "GitHub failed (server error)"},
 		{name: "the relay ends after MaxRelayLinks links", left: 5 * time.Minute, fail: unavailable,
-			relay: &payload.Relay{Link: lambda.MaxRelayLinks, Until: time.Now().Add(10 * time.Minute)}, wantErr: "GitHub failed (server error)"},
+			relay: &sandboxtoken.Relay{Link: lambda.MaxRelayLinks, Until: time.Now().Add(10 * time.Minute)}, wantErr: "GitHub failed (server error)"},
 		{name: "hand-on refused by Lambda", left: 15 * time.Minute, fail: unavailable,
 			invokeErr: errors.New("AccessDeniedException"), wantErr: "handing the refresh on to"},
 	}
@@ -67,7 +67,7 @@ func TestRelay(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			owner := "relay-" + string(rune('a'+i))
 			inst := f.sim.AddInstallation(owner, "Organization", []string{"repo-a"}, nil)
-			sb := f.newSandbox(payload.Owner{Owner: owner, InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+			sb := f.newSandbox(sandboxtoken.Owner{Owner: owner, InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 			o := ownerOf(sb)
 			before := f.seedExpiring(o.Parameter, tc.left)
 			sb.payload.Relay = tc.relay
@@ -114,7 +114,7 @@ func TestRelay(t *testing.T) {
 			if len(inv.queued) != 1 || inv.fn[0] != names.New(f.prefix).Function() {
 				t.Fatalf("queued %d invocations of %v", len(inv.queued), inv.fn)
 			}
-			next, err := payload.Decode(inv.queued[0])
+			next, err := sandboxtoken.DecodePayload(inv.queued[0])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,8 +145,8 @@ func TestRelayHandsOnOnlyTheFailedOwner(t *testing.T) {
 	a := f.sim.AddInstallation("org-ok", "Organization", []string{"repo-a"}, nil)
 	b := f.sim.AddInstallation("org-down", "Organization", []string{"repo-b"}, nil)
 	sb := f.newSandbox(
-		payload.Owner{Owner: "org-ok", InstallationID: a, Repositories: []string{"repo-a"}, Permissions: contentsWrite},
-		payload.Owner{Owner: "org-down", InstallationID: b, Repositories: []string{"repo-b"}, Permissions: contentsWrite},
+		sandboxtoken.Owner{Owner: "org-ok", InstallationID: a, Repositories: []string{"repo-a"}, Permissions: contentsWrite},
+		sandboxtoken.Owner{Owner: "org-down", InstallationID: b, Repositories: []string{"repo-b"}, Permissions: contentsWrite},
 	)
 	for _, o := range sb.payload.Owners {
 		f.seedExpiring(o.Parameter, 14*time.Minute)
@@ -167,7 +167,7 @@ func TestRelayHandsOnOnlyTheFailedOwner(t *testing.T) {
 	if len(inv.queued) != 1 {
 		t.Fatalf("%d hand-ons", len(inv.queued))
 	}
-	var next payload.Payload
+	var next sandboxtoken.Payload
 	if err := json.Unmarshal(inv.queued[0], &next); err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestRelayHandsOnOnlyTheFailedOwner(t *testing.T) {
 	}
 }
 
-func rawPayload(t *testing.T, p payload.Payload) json.RawMessage {
+func rawPayload(t *testing.T, p sandboxtoken.Payload) json.RawMessage {
 	t.Helper()
 	b, err := json.Marshal(p)
 	if err != nil {

@@ -12,15 +12,13 @@ import (
 
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/payload"
-	"github.com/klankermaker/km/internal/tokenmeta"
-	"github.com/klankermaker/km/internal/tokenstore"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/state"
 )
 
 // Revocation. km apply and km destroy retire tokens (a sandbox or an owner
 // removed, a scope narrowed, a key replaced, a token re-minted) and invoke
-// the refresher synchronously with a payload.RevokeRequest: the refresher
+// the refresher synchronously with a sandboxtoken.RevokeRequest: the refresher
 // is, besides the sandbox itself, the only principal the key policies let
 // decrypt a token, and GitHub revokes an installation token only when the
 // request is authenticated by that token (DELETE /installation/token).
@@ -51,7 +49,7 @@ func (h *Handler) tokenClient(tok string) TokenRevoker {
 }
 
 // checkRevoke applies the naming rules to a revoke request.
-func (h *Handler) checkRevoke(r payload.RevokeRequest) error {
+func (h *Handler) checkRevoke(r sandboxtoken.RevokeRequest) error {
 	if r.Prefix != "" && r.Prefix != h.Prefix {
 		return refused("revoke request of sandbox %q is for prefix %q but this function serves prefix %q", r.SandboxID, r.Prefix, h.Prefix)
 	}
@@ -59,8 +57,8 @@ func (h *Handler) checkRevoke(r payload.RevokeRequest) error {
 		return refused("%v", err)
 	}
 	for _, p := range r.Parameters {
-		if _, _, ok := names.TokenParamOwner(r.SandboxID, p.Name); !ok {
-			return refused("revoke request of sandbox %s names %s, which is not one of its token parameters (%s*)", r.SandboxID, p.Name, names.TokenParam(r.SandboxID, "", true))
+		if _, _, ok := sandboxtoken.ParamOwner(r.SandboxID, p.Name); !ok {
+			return refused("revoke request of sandbox %s names %s, which is not one of its token parameters (%s*)", r.SandboxID, p.Name, sandboxtoken.Param(r.SandboxID, "", true))
 		}
 		if p.BelowVersion < 0 {
 			return refused("revoke request of sandbox %s: below_version %d for %s", r.SandboxID, p.BelowVersion, p.Name)
@@ -72,11 +70,11 @@ func (h *Handler) checkRevoke(r payload.RevokeRequest) error {
 // revoke answers a revoke request. It fails only when the request itself is
 // refused; each token's outcome (failures included) is in the result.
 func (h *Handler) revoke(ctx context.Context, raw json.RawMessage) (Result, error) {
-	r, err := payload.DecodeRevoke(raw)
+	r, err := sandboxtoken.DecodeRevoke(raw)
 	if err == nil {
 		err = h.checkRevoke(r)
 	}
-	res := Result{SandboxID: r.SandboxID, Tokens: []TokenResult{}, Revoked: []payload.RevokeOutcome{}}
+	res := Result{SandboxID: r.SandboxID, Tokens: []TokenResult{}, Revoked: []sandboxtoken.RevokeOutcome{}}
 	if err != nil {
 		if !errors.Is(err, ErrRefused) {
 			err = fmt.Errorf("%w: %v", ErrRefused, err)
@@ -84,10 +82,10 @@ func (h *Handler) revoke(ctx context.Context, raw json.RawMessage) (Result, erro
 		h.log(ctx, event{SandboxID: r.SandboxID, Err: err})
 		return res, redacted(err)
 	}
-	descs := map[string]tokenmeta.Meta{}
-	if ps, err := h.SSM.DescribeParameters(ctx, "/sandbox/"+r.SandboxID); err == nil {
+	descs := map[string]sandboxtoken.Meta{}
+	if ps, err := h.SSM.DescribeParameters(ctx, sandboxtoken.SandboxFolder(r.SandboxID)); err == nil {
 		for _, p := range ps {
-			if m, err := tokenmeta.Decode(p.Description); err == nil {
+			if m, err := sandboxtoken.DecodeMeta(p.Description); err == nil {
 				descs[p.Name] = m
 			}
 		}
@@ -108,22 +106,22 @@ func (h *Handler) revoke(ctx context.Context, raw json.RawMessage) (Result, erro
 
 // revokeParam revokes the versions of one parameter; history reports
 // whether GetParameterHistory was readable.
-func (h *Handler) revokeParam(ctx context.Context, p payload.RevokeParam, cur tokenmeta.Meta) ([]payload.RevokeOutcome, bool) {
+func (h *Handler) revokeParam(ctx context.Context, p sandboxtoken.RevokeParam, cur sandboxtoken.Meta) ([]sandboxtoken.RevokeOutcome, bool) {
 	now := h.now()
 	versions, err := h.SSM.GetParameterHistory(ctx, p.Name, true)
 	switch {
 	case errors.Is(err, state.ErrNotFound):
-		return []payload.RevokeOutcome{{Parameter: p.Name, Outcome: payload.OutcomeMissing}}, true
+		return []sandboxtoken.RevokeOutcome{{Parameter: p.Name, Outcome: sandboxtoken.OutcomeMissing}}, true
 	case errors.Is(err, state.ErrUnsupported):
 		return h.revokeCurrent(ctx, p, cur, now), false
 	case err != nil:
-		return []payload.RevokeOutcome{{Parameter: p.Name, Outcome: payload.OutcomeFailed,
+		return []sandboxtoken.RevokeOutcome{{Parameter: p.Name, Outcome: sandboxtoken.OutcomeFailed,
 			Error: githubapp.Redact(fmt.Sprintf("reading the history of %s: %v", p.Name, err))}}, true
 	}
-	var out []payload.RevokeOutcome
+	var out []sandboxtoken.RevokeOutcome
 	if p.BeforeOverwrite {
 		for _, v := range versions {
-			out = append(out, payload.RevokeOutcome{Parameter: p.Name, Version: v.Version, Outcome: payload.OutcomeDeferred})
+			out = append(out, sandboxtoken.RevokeOutcome{Parameter: p.Name, Version: v.Version, Outcome: sandboxtoken.OutcomeDeferred})
 		}
 		return out[max(0, len(out)-1):], true
 	}
@@ -131,11 +129,11 @@ func (h *Handler) revokeParam(ctx context.Context, p payload.RevokeParam, cur to
 		if p.BelowVersion > 0 && v.Version >= p.BelowVersion {
 			continue
 		}
-		o := payload.RevokeOutcome{Parameter: p.Name, Version: v.Version}
-		if m, err := tokenmeta.Decode(v.Description); err == nil {
+		o := sandboxtoken.RevokeOutcome{Parameter: p.Name, Version: v.Version}
+		if m, err := sandboxtoken.DecodeMeta(v.Description); err == nil {
 			o.ExpiresAt = m.ExpiresAt
 			if !m.ExpiresAt.IsZero() && !m.ExpiresAt.After(now) {
-				o.TokenSHA, o.Outcome = m.TokenSHA, payload.OutcomeExpired
+				o.TokenSHA, o.Outcome = m.TokenSHA, sandboxtoken.OutcomeExpired
 				out = append(out, o)
 				continue
 			}
@@ -148,58 +146,58 @@ func (h *Handler) revokeParam(ctx context.Context, p payload.RevokeParam, cur to
 // revokeCurrent is the fallback without a readable history: the current
 // version is revoked (unless it is the one to keep), older ones are
 // reported unreadable until the latest time they can expire.
-func (h *Handler) revokeCurrent(ctx context.Context, p payload.RevokeParam, m tokenmeta.Meta, now time.Time) []payload.RevokeOutcome {
+func (h *Handler) revokeCurrent(ctx context.Context, p sandboxtoken.RevokeParam, m sandboxtoken.Meta, now time.Time) []sandboxtoken.RevokeOutcome {
 	v, err := h.SSM.GetParameter(ctx, p.Name, true)
 	if errors.Is(err, state.ErrNotFound) {
-		return []payload.RevokeOutcome{{Parameter: p.Name, Outcome: payload.OutcomeMissing}}
+		return []sandboxtoken.RevokeOutcome{{Parameter: p.Name, Outcome: sandboxtoken.OutcomeMissing}}
 	}
 	if err != nil {
-		return []payload.RevokeOutcome{{Parameter: p.Name, Outcome: payload.OutcomeFailed,
+		return []sandboxtoken.RevokeOutcome{{Parameter: p.Name, Outcome: sandboxtoken.OutcomeFailed,
 			Error: githubapp.Redact(fmt.Sprintf("reading %s: %v", p.Name, err))}}
 	}
-	var out []payload.RevokeOutcome
+	var out []sandboxtoken.RevokeOutcome
 	older := v.Version - 1
 	if p.BelowVersion > 0 && v.Version >= p.BelowVersion {
 		older = p.BelowVersion - 1
 	} else {
-		o := payload.RevokeOutcome{Parameter: p.Name, Version: v.Version, ExpiresAt: m.ExpiresAt}
+		o := sandboxtoken.RevokeOutcome{Parameter: p.Name, Version: v.Version, ExpiresAt: m.ExpiresAt}
 		out = append(out, h.revokeValue(ctx, o, v.Value))
 	}
 	if older >= 1 {
 		// Every older version was written before the current one, so its
 		// token expires within TokenLifetime of the current write.
 		by := v.LastModified.Add(TokenLifetime).UTC()
-		o := payload.RevokeOutcome{Parameter: p.Name, FromVersion: 1, Version: older, ExpiresAt: by, Outcome: payload.OutcomeUnreadable,
+		o := sandboxtoken.RevokeOutcome{Parameter: p.Name, FromVersion: 1, Version: older, ExpiresAt: by, Outcome: sandboxtoken.OutcomeUnreadable,
 			Error: "SSM GetParameterHistory is not available on this endpoint: versions before the current one cannot be read"}
 		if !by.After(now) {
-			o.Outcome, o.Error = payload.OutcomeExpired, ""
+			o.Outcome, o.Error = sandboxtoken.OutcomeExpired, ""
 		}
 		out = append(out, o)
 	}
 	return out
 }
 
-func (h *Handler) revokeValue(ctx context.Context, o payload.RevokeOutcome, value string) payload.RevokeOutcome {
+func (h *Handler) revokeValue(ctx context.Context, o sandboxtoken.RevokeOutcome, value string) sandboxtoken.RevokeOutcome {
 	if value == "" {
-		o.Outcome = payload.OutcomeDead
+		o.Outcome = sandboxtoken.OutcomeDead
 		return o
 	}
-	o.TokenSHA = tokenstore.SHA(value)
+	o.TokenSHA = sandboxtoken.SHA(value)
 	gctx, cancel := githubContext(ctx)
 	defer cancel()
 	dead, err := h.tokenClient(value).RevokeTokenStatus(gctx)
 	switch {
 	case err != nil:
-		o.Outcome, o.Error = payload.OutcomeFailed, githubapp.Redact(err.Error())
+		o.Outcome, o.Error = sandboxtoken.OutcomeFailed, githubapp.Redact(err.Error())
 	case dead:
-		o.Outcome = payload.OutcomeDead
+		o.Outcome = sandboxtoken.OutcomeDead
 	default:
-		o.Outcome = payload.OutcomeRevoked
+		o.Outcome = sandboxtoken.OutcomeRevoked
 	}
 	return o
 }
 
-func (h *Handler) logRevoke(ctx context.Context, sandbox string, o payload.RevokeOutcome) {
+func (h *Handler) logRevoke(ctx context.Context, sandbox string, o sandboxtoken.RevokeOutcome) {
 	attrs := []slog.Attr{
 		slog.String("sandbox_id", sandbox), slog.String("parameter", o.Parameter),
 		slog.Int64("version", o.Version), slog.String("outcome", o.Outcome),

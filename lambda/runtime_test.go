@@ -12,8 +12,8 @@ import (
 
 	"github.com/klankermaker/km/internal/lambdazip"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/payload"
 	"github.com/klankermaker/km/internal/refreshertest"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/state"
 	"github.com/klankermaker/km/state/statetest"
 )
@@ -175,4 +175,4 @@ func (p *proc) event(t testing.TB, sandboxID string) map[string]any {
 }
 
 // ownerOf is the payload's first owner.
-func ownerOf(sb sandbox) payload.Owner { return sb.payload.Owners[0] }
+func ownerOf(sb sandbox) sandboxtoken.Owner { return sb.payload.Owners[0] }

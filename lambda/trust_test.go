@@ -16,7 +16,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/payload"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/lambda"
 	"github.com/klankermaker/km/state"
 	"github.com/klankermaker/km/state/statetest"
@@ -27,45 +27,45 @@ import (
 func TestForgedPayloadsAreRefused(t *testing.T) {
 	f := newFixture(t)
 	inst := f.sim.AddInstallation("my-org", "Organization", []string{"repo-a", "repo-b"}, nil)
-	narrow := payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite}
+	narrow := sandboxtoken.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite}
 	tests := []struct {
 		name   string
-		forge  func(p *payload.Payload, sb sandbox)
+		forge  func(p *sandboxtoken.Payload, sb sandbox)
 		before func(sb sandbox) // changes the stored state
 		want   string
 	}{
 		{name: "other sandbox's key alias", want: "names key",
-			forge: func(p *payload.Payload, _ sandbox) { p.KeyAlias = names.New(f.prefix).KeyAlias("sb-other") }},
+			forge: func(p *sandboxtoken.Payload, _ sandbox) { p.KeyAlias = names.New(f.prefix).KeyAlias("sb-other") }},
 		{name: "path-like sandbox id", want: "malformed",
-			forge: func(p *payload.Payload, _ sandbox) { p.SandboxID = "../x"; p.Owners[0].Parameter = "" }},
+			forge: func(p *sandboxtoken.Payload, _ sandbox) { p.SandboxID = "../x"; p.Owners[0].Parameter = "" }},
 		{name: "sandbox id with a slash", want: "malformed",
-			forge: func(p *payload.Payload, sb sandbox) { p.SandboxID = sb.id + "/x" }},
+			forge: func(p *sandboxtoken.Payload, sb sandbox) { p.SandboxID = sb.id + "/x" }},
 		{name: "other sandbox's parameter", want: "token parameters are",
-			forge: func(p *payload.Payload, _ sandbox) { p.Owners[0].Parameter = "/sandbox/sb-other/github-token" }},
+			forge: func(p *sandboxtoken.Payload, _ sandbox) { p.Owners[0].Parameter = "/sandbox/sb-other/github-token" }},
 		{name: "other owner's parameter", want: "token parameters are",
-			forge: func(p *payload.Payload, sb sandbox) {
-				p.Owners[0].Parameter = names.TokenParam(sb.id, "someone", false)
+			forge: func(p *sandboxtoken.Payload, sb sandbox) {
+				p.Owners[0].Parameter = sandboxtoken.Param(sb.id, "someone", false)
 			}},
 		{name: "empty permissions", want: "no permissions",
-			forge: func(p *payload.Payload, _ sandbox) {
+			forge: func(p *sandboxtoken.Payload, _ sandbox) {
 				p.Owners[0].Permissions = map[string]string{}
 				p.Permissions = nil
 			}},
 		{name: "permissions beyond contents and metadata", want: "administration=write",
-			forge: func(p *payload.Payload, _ sandbox) {
+			forge: func(p *sandboxtoken.Payload, _ sandbox) {
 				p.Owners[0].Permissions = map[string]string{"contents": "write", "administration": "write"}
 			}},
 		{name: "other prefix", want: `prefix "other"`,
-			forge: func(p *payload.Payload, _ sandbox) { p.Prefix = "other" }},
+			forge: func(p *sandboxtoken.Payload, _ sandbox) { p.Prefix = "other" }},
 		{name: "stale scope (wider than stored)", want: "km apply owns scope changes",
-			forge: func(p *payload.Payload, _ sandbox) { p.Owners[0].Repositories = []string{"repo-a", "repo-b"} }},
+			forge: func(p *sandboxtoken.Payload, _ sandbox) { p.Owners[0].Repositories = []string{"repo-a", "repo-b"} }},
 		{name: "stale scope in a relay link", want: "km apply owns scope changes",
-			forge: func(p *payload.Payload, _ sandbox) {
+			forge: func(p *sandboxtoken.Payload, _ sandbox) {
 				p.Owners[0].Repositories = nil // all repositories
-				p.Relay = &payload.Relay{Link: 2, Until: time.Now().Add(10 * time.Minute)}
+				p.Relay = &sandboxtoken.Relay{Link: 2, Until: time.Now().Add(10 * time.Minute)}
 			}},
 		{name: "destroyed sandbox", want: "does not exist",
-			forge:  func(*payload.Payload, sandbox) {},
+			forge:  func(*sandboxtoken.Payload, sandbox) {},
 			before: func(sb sandbox) { f.deleteParam(sb.payload.Owners[0].Parameter) }},
 	}
 	for _, tc := range tests {
@@ -77,7 +77,7 @@ func TestForgedPayloadsAreRefused(t *testing.T) {
 				tc.before(sb)
 			}
 			p := sb.payload
-			p.Owners = append([]payload.Owner(nil), p.Owners...)
+			p.Owners = append([]sandboxtoken.Owner(nil), p.Owners...)
 			tc.forge(&p, sb)
 			f.sim.ResetRequests()
 			f.rec.Reset()
@@ -171,9 +171,9 @@ func (h *history) middleware(stack *middleware.Stack) error {
 		}), middleware.Before)
 }
 
-func revokeInput(t *testing.T, sandbox, prefix string, params ...payload.RevokeParam) json.RawMessage {
+func revokeInput(t *testing.T, sandbox, prefix string, params ...sandboxtoken.RevokeParam) json.RawMessage {
 	t.Helper()
-	b, err := json.Marshal(payload.RevokeRequest{Action: payload.ActionRevoke, SandboxID: sandbox, Prefix: prefix, Parameters: params})
+	b, err := json.Marshal(sandboxtoken.RevokeRequest{Action: sandboxtoken.ActionRevoke, SandboxID: sandbox, Prefix: prefix, Parameters: params})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestRevokeReadsEveryVersionInTheHistory(t *testing.T) {
 	hist := &history{pageSize: 2, versions: map[string][]ssmtypes.ParameterHistory{}}
 	client, rec := statetest.Client(t, f.kumoURL, state.Options{APIOptions: []func(*middleware.Stack) error{hist.middleware}})
 	inst := f.sim.AddInstallation("my-org", "Organization", []string{"repo-a"}, nil)
-	sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+	sb := f.newSandbox(sandboxtoken.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 	param := sb.payload.Owners[0].Parameter
 	f.aws = client // every write below goes through the history
 	f.seedToken(param, "ghs_expiredLongAgoStandIn000000000000000", time.Now().Add(-time.Hour))
@@ -207,7 +207,7 @@ func TestRevokeReadsEveryVersionInTheHistory(t *testing.T) {
 	rec.Reset()
 	f.sim.ResetRequests()
 
-	out, err := h.Handle(context.Background(), revokeInput(t, sb.id, f.prefix, payload.RevokeParam{Name: param}))
+	out, err := h.Handle(context.Background(), revokeInput(t, sb.id, f.prefix, sandboxtoken.RevokeParam{Name: param}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestRevokeReadsEveryVersionInTheHistory(t *testing.T) {
 	// Before an overwrite the history makes the early revocation
 	// unnecessary; after it, only the versions below the new one go.
 	f.sim.ResetRequests()
-	out, err = h.Handle(context.Background(), revokeInput(t, sb.id, f.prefix, payload.RevokeParam{Name: param, BeforeOverwrite: true}))
+	out, err = h.Handle(context.Background(), revokeInput(t, sb.id, f.prefix, sandboxtoken.RevokeParam{Name: param, BeforeOverwrite: true}))
 	if err != nil || len(out.Revoked) != 1 || out.Revoked[0].Outcome != "deferred" || f.sim.CountRequests("DELETE", "/") != 0 {
 		t.Fatalf("before overwrite: %+v %v", out, err)
 	}
@@ -261,7 +261,7 @@ func TestRevokeReadsEveryVersionInTheHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	newest := f.read(param)
-	out, err = h.Handle(context.Background(), revokeInput(t, sb.id, f.prefix, payload.RevokeParam{Name: param, BelowVersion: newest.Version}))
+	out, err = h.Handle(context.Background(), revokeInput(t, sb.id, f.prefix, sandboxtoken.RevokeParam{Name: param, BelowVersion: newest.Version}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestRevokeReadsEveryVersionInTheHistory(t *testing.T) {
 func TestRevokeFallsBackToTheCurrentVersion(t *testing.T) {
 	f := newFixture(t)
 	inst := f.sim.AddInstallation("my-org", "Organization", []string{"repo-a"}, nil)
-	sb := f.newSandbox(payload.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
+	sb := f.newSandbox(sandboxtoken.Owner{Owner: "my-org", InstallationID: inst, Repositories: []string{"repo-a"}, Permissions: contentsWrite})
 	param := sb.payload.Owners[0].Parameter
 	f.seedOld(param)
 	var logs lineBuffer
@@ -290,7 +290,7 @@ func TestRevokeFallsBackToTheCurrentVersion(t *testing.T) {
 	}
 	cur := f.read(param)
 	f.rec.Reset()
-	out, err := h.Handle(context.Background(), revokeInput(t, sb.id, f.prefix, payload.RevokeParam{Name: param}))
+	out, err := h.Handle(context.Background(), revokeInput(t, sb.id, f.prefix, sandboxtoken.RevokeParam{Name: param}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func TestRevokeFallsBackToTheCurrentVersion(t *testing.T) {
 		t.Errorf("GetParameterHistory tried %d times, want 1", n)
 	}
 
-	missing, err := h.Handle(context.Background(), revokeInput(t, sb.id, f.prefix, payload.RevokeParam{Name: names.TokenParam(sb.id, "gone", false)}))
+	missing, err := h.Handle(context.Background(), revokeInput(t, sb.id, f.prefix, sandboxtoken.RevokeParam{Name: sandboxtoken.Param(sb.id, "gone", false)}))
 	if err != nil || len(missing.Revoked) != 1 || missing.Revoked[0].Outcome != "missing" {
 		t.Errorf("revoking a missing parameter: %+v %v", missing, err)
 	}
@@ -320,10 +320,10 @@ func TestForgedRevokeRequestsAreRefused(t *testing.T) {
 		input json.RawMessage
 		want  string
 	}{
-		{"path-like id", revokeInput(t, "../x", f.prefix, payload.RevokeParam{Name: "/sandbox/../x/github-token"}), "malformed"},
-		{"another sandbox's parameter", revokeInput(t, "sb-a", f.prefix, payload.RevokeParam{Name: "/sandbox/sb-b/github-token"}), "not one of its token parameters"},
-		{"not a token parameter", revokeInput(t, "sb-a", f.prefix, payload.RevokeParam{Name: "/km/config/github/private-key"}), "not one of its token parameters"},
-		{"other prefix", revokeInput(t, "sb-a", "other", payload.RevokeParam{Name: "/sandbox/sb-a/github-token"}), `prefix "other"`},
+		{"path-like id", revokeInput(t, "../x", f.prefix, sandboxtoken.RevokeParam{Name: "/sandbox/../x/github-token"}), "malformed"},
+		{"another sandbox's parameter", revokeInput(t, "sb-a", f.prefix, sandboxtoken.RevokeParam{Name: "/sandbox/sb-b/github-token"}), "not one of its token parameters"},
+		{"not a token parameter", revokeInput(t, "sb-a", f.prefix, sandboxtoken.RevokeParam{Name: "/km/config/github/private-key"}), "not one of its token parameters"},
+		{"other prefix", revokeInput(t, "sb-a", "other", sandboxtoken.RevokeParam{Name: "/sandbox/sb-a/github-token"}), `prefix "other"`},
 		{"no parameters", revokeInput(t, "sb-a", f.prefix), "names no parameters"},
 	}
 	for _, tc := range tests {

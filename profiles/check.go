@@ -58,17 +58,17 @@ func CheckSandboxID(id, prefix string) error {
 		return errors.New("the sandbox id is empty; expected lowercase letters, digits and hyphens, starting with a letter")
 	}
 	if !sandboxIDRe.MatchString(id) {
-		return fmt.Errorf("sandbox id %s is malformed; expected lowercase letters, digits and hyphens, starting with a letter (it becomes part of KMS alias and SSM parameter names)", show(id))
+		return fmt.Errorf("sandbox id %s is malformed; expected lowercase letters, digits and hyphens, starting with a letter (it becomes part of KMS alias and SSM parameter names)", ShowValue(id))
 	}
 	if len(id) > 63 {
-		return fmt.Errorf("sandbox id %s is %d characters; expected at most 63", show(id), len(id))
+		return fmt.Errorf("sandbox id %s is %d characters; expected at most 63", ShowValue(id), len(id))
 	}
 	if prefix == "" {
 		prefix = "km"
 	}
 	if n := len(prefix) + len("-github-token-") + len(id); n > scheduleNameMax {
 		return fmt.Errorf("sandbox id %s makes the schedule name %s-github-token-%s %d characters; EventBridge Scheduler allows %d, so use an id of at most %d characters",
-			show(id), prefix, id, n, scheduleNameMax, scheduleNameMax-len(prefix)-len("-github-token-"))
+			ShowValue(id), prefix, id, n, scheduleNameMax, scheduleNameMax-len(prefix)-len("-github-token-"))
 	}
 	return nil
 }
@@ -79,18 +79,18 @@ func CheckSandboxID(id, prefix string) error {
 // an account root (or a bare account id, which means the same) would hand the
 // decision to every IAM policy of that account, and an STS session ARN
 // (assumed-role) names a session, not the role, and changes with it.
-func checkPrincipal(p string) error {
+func CheckPrincipal(p string) error {
 	const want = "expected the ARN of the sandbox's own IAM role or user, arn:aws:iam::<12-digit account>:role/NAME or :user/NAME"
 	switch {
 	case p == "":
 		return fmt.Errorf("principal is empty; %s", want)
 	case rootRe.MatchString(p) || accountRe.MatchString(p):
-		return fmt.Errorf("principal %s is an account root: it would let every principal of that account whose IAM policy allows kms:Decrypt read the token; %s", show(p), want)
+		return fmt.Errorf("principal %s is an account root: it would let every principal of that account whose IAM policy allows kms:Decrypt read the token; %s", ShowValue(p), want)
 	case sessionRe.MatchString(p):
 		m := sessionRe.FindStringSubmatch(p)
-		return fmt.Errorf("principal %s is an STS session, which changes with every session; expected the role's ARN arn:aws:iam::%s:role/%s (with its path, if it has one)", show(p), m[1], m[2])
+		return fmt.Errorf("principal %s is an STS session, which changes with every session; expected the role's ARN arn:aws:iam::%s:role/%s (with its path, if it has one)", ShowValue(p), m[1], m[2])
 	case !principalRe.MatchString(p):
-		return fmt.Errorf("principal %s is not an IAM role or user ARN; %s", show(p), want)
+		return fmt.Errorf("principal %s is not an IAM role or user ARN; %s", ShowValue(p), want)
 	}
 	return nil
 }
@@ -108,7 +108,7 @@ func principalIdentity(p string) string {
 
 func checkRegion(r string) error {
 	if !regionRe.MatchString(r) {
-		return fmt.Errorf("region %s is not an AWS region name; expected something like us-east-1 or eu-central-1", show(r))
+		return fmt.Errorf("region %s is not an AWS region name; expected something like us-east-1 or eu-central-1", ShowValue(r))
 	}
 	return nil
 }
@@ -118,21 +118,21 @@ func checkPrefix(p string) error {
 	case p == "":
 		return errors.New("prefix is empty; expected letters, digits and hyphens, like km")
 	case !prefixRe.MatchString(p):
-		return fmt.Errorf("prefix %s has characters other than letters, digits and hyphens; expected something like km", show(p))
+		return fmt.Errorf("prefix %s has characters other than letters, digits and hyphens; expected something like km", ShowValue(p))
 	case strings.HasPrefix(p, "-") || strings.HasSuffix(p, "-"):
-		return fmt.Errorf("prefix %s starts or ends with a hyphen; expected it to start and end with a letter or digit", show(p))
+		return fmt.Errorf("prefix %s starts or ends with a hyphen; expected it to start and end with a letter or digit", ShowValue(p))
 	case len(p) > prefixMax:
-		return fmt.Errorf("prefix %s is %d characters; expected at most %d (it starts Lambda and IAM role names, which allow 64)", show(p), len(p), prefixMax)
+		return fmt.Errorf("prefix %s is %d characters; expected at most %d (it starts Lambda and IAM role names, which allow 64)", ShowValue(p), len(p), prefixMax)
 	case strings.HasPrefix(strings.ToLower(p), "aws") || strings.HasPrefix(strings.ToLower(p), "ssm"):
-		return fmt.Errorf("prefix %s starts with aws or ssm, which SSM reserves for parameter names; choose another prefix", show(p))
+		return fmt.Errorf("prefix %s starts with aws or ssm, which SSM reserves for parameter names; choose another prefix", ShowValue(p))
 	}
 	return nil
 }
 
 // checkLogin validates a GitHub account login.
-func checkLogin(s string) error {
+func CheckLogin(s string) error {
 	if !loginRe.MatchString(s) {
-		return fmt.Errorf("%s is not a GitHub account login; expected letters, digits and hyphens, starting with a letter or digit, at most 39 characters", show(s))
+		return fmt.Errorf("%s is not a GitHub account login; expected letters, digits and hyphens, starting with a letter or digit, at most 39 characters", ShowValue(s))
 	}
 	return nil
 }
@@ -141,21 +141,21 @@ func checkSchedule(s string) error {
 	if m := rateRe.FindStringSubmatch(s); m != nil {
 		n, err := strconv.Atoi(m[1])
 		if err != nil || n < 1 {
-			return fmt.Errorf("schedule %s: the rate must be a positive whole number", show(s))
+			return fmt.Errorf("schedule %s: the rate must be a positive whole number", ShowValue(s))
 		}
 		singular := m[2] == "minute" || m[2] == "hour"
 		if singular != (n == 1) {
-			return fmt.Errorf("schedule %s: EventBridge Scheduler wants the unit singular for 1 and plural otherwise, like rate(1 hour) or rate(45 minutes)", show(s))
+			return fmt.Errorf("schedule %s: EventBridge Scheduler wants the unit singular for 1 and plural otherwise, like rate(1 hour) or rate(45 minutes)", ShowValue(s))
 		}
 		return nil
 	}
 	if m := cronRe.FindStringSubmatch(s); m != nil {
 		if f := strings.Fields(m[1]); len(f) != 6 {
-			return fmt.Errorf("schedule %s: a cron expression has 6 fields (minutes hours day-of-month month day-of-week year); found %d", show(s), len(f))
+			return fmt.Errorf("schedule %s: a cron expression has 6 fields (minutes hours day-of-month month day-of-week year); found %d", ShowValue(s), len(f))
 		}
 		return nil
 	}
-	return fmt.Errorf("schedule %s is not a schedule expression; expected rate(N minutes), rate(N hours) or cron(...), like rate(45 minutes)", show(s))
+	return fmt.Errorf("schedule %s is not a schedule expression; expected rate(N minutes), rate(N hours) or cron(...), like rate(45 minutes)", ShowValue(s))
 }
 
 func checkRetention(v int32) error {
@@ -175,14 +175,14 @@ func checkRetention(v int32) error {
 func checkURL(key, s string) error {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("%s %s is not an http(s) URL; expected something like https://github.com (GHES API: https://HOST/api/v3)", key, show(s))
+		return fmt.Errorf("%s %s is not an http(s) URL; expected something like https://github.com (GHES API: https://HOST/api/v3)", key, ShowValue(s))
 	}
 	return nil
 }
 
-func checkProfileName(s string) error {
+func CheckProfileName(s string) error {
 	if !profNameRe.MatchString(s) || len(s) > 253 {
-		return fmt.Errorf("profile name %s is malformed; expected letters, digits, '.', '_' and '-', starting with a letter or digit", show(s))
+		return fmt.Errorf("profile name %s is malformed; expected letters, digits, '.', '_' and '-', starting with a letter or digit", ShowValue(s))
 	}
 	return nil
 }
@@ -195,22 +195,22 @@ func ParseRepoPattern(s string) (RepoPattern, error) {
 	}
 	owner, repo, ok := strings.Cut(s, "/")
 	if !ok || strings.Contains(repo, "/") {
-		return RepoPattern{}, fmt.Errorf("repo pattern %s: %s", show(s), expected)
+		return RepoPattern{}, fmt.Errorf("repo pattern %s: %s", ShowValue(s), expected)
 	}
 	if owner == "*" {
-		return RepoPattern{}, fmt.Errorf("repo pattern %s: the owner cannot be a wildcard unless the whole pattern is \"*\"; %s", show(s), expected)
+		return RepoPattern{}, fmt.Errorf("repo pattern %s: the owner cannot be a wildcard unless the whole pattern is \"*\"; %s", ShowValue(s), expected)
 	}
-	if err := checkLogin(owner); err != nil {
-		return RepoPattern{}, fmt.Errorf("repo pattern %s: owner %w", show(s), err)
+	if err := CheckLogin(owner); err != nil {
+		return RepoPattern{}, fmt.Errorf("repo pattern %s: owner %w", ShowValue(s), err)
 	}
 	if repo == "*" {
 		return RepoPattern{Owner: owner, Repo: "*"}, nil
 	}
 	if strings.ContainsAny(repo, "*?[") {
-		return RepoPattern{}, fmt.Errorf("repo pattern %s: only a whole-name * is supported in the repo part; %s", show(s), expected)
+		return RepoPattern{}, fmt.Errorf("repo pattern %s: only a whole-name * is supported in the repo part; %s", ShowValue(s), expected)
 	}
 	if !repoNameRe.MatchString(repo) || repo == "." || repo == ".." {
-		return RepoPattern{}, fmt.Errorf("repo pattern %s: %s is not a GitHub repository name; expected letters, digits, '.', '_' and '-' (at most 100)", show(s), show(repo))
+		return RepoPattern{}, fmt.Errorf("repo pattern %s: %s is not a GitHub repository name; expected letters, digits, '.', '_' and '-' (at most 100)", ShowValue(s), ShowValue(repo))
 	}
 	return RepoPattern{Owner: owner, Repo: repo}, nil
 }

@@ -47,14 +47,14 @@ func (l *loader) decodeQuotas(d *decoder, n *yaml.Node, cfg *Config) {
 	}
 	const expected = "a positive number of requests per second, like 5 or 0.5"
 	for _, f := range d.fields(n, "quotas", nil) {
-		v := resolve(f.val)
+		v := ResolveNode(f.val)
 		var x float64
 		if v.Kind != yaml.ScalarNode || (v.ShortTag() != "!!int" && v.ShortTag() != "!!float") || v.Decode(&x) != nil {
 			d.wrongType(v, "quotas."+f.key.Value, expected)
 			continue
 		}
 		if !(x > 0) || math.IsInf(x, 0) {
-			d.errf(v, "quotas.%s: found %s; expected %s", f.key.Value, show(v.Value), expected)
+			d.errf(v, "quotas.%s: found %s; expected %s", f.key.Value, ShowValue(v.Value), expected)
 			continue
 		}
 		cfg.Quotas = append(cfg.Quotas, QuotaOverride{Bucket: f.key.Value, PerSecond: x, Pos: d.pos(f.key)})

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/klankermaker/km/internal/pemkey"
 )
 
 var githubKeys = []string{"appClientId", "appId", "privateKeyFile", "apiURL", "webURL", "installations", "defaultInstallation"}
@@ -20,8 +22,8 @@ func (l *loader) decodeGitHub(d *decoder, n *yaml.Node, cfg *Config) {
 	f := d.fields(n, "github", githubKeys)
 	if v, ok := f["appClientId"]; ok {
 		if s, ok := d.str(v.val, "github.appClientId", "the App's client ID, like Iv1.abc123"); ok {
-			if s == "" || strings.ContainsAny(s, " \t\r\n") || looksSecret(s) {
-				d.errf(v.val, "github.appClientId: found %s; expected the App's client ID, like Iv1.abc123 (from the App's settings page)", show(s))
+			if s == "" || strings.ContainsAny(s, " \t\r\n") || LooksSecret(s) {
+				d.errf(v.val, "github.appClientId: found %s; expected the App's client ID, like Iv1.abc123 (from the App's settings page)", ShowValue(s))
 			} else {
 				g.AppClientID = s
 			}
@@ -67,10 +69,10 @@ func (l *loader) decodeGitHub(d *decoder, n *yaml.Node, cfg *Config) {
 			case containsFold(l.badAccounts, s):
 				// Its installation entry is already reported.
 			case len(g.Installations) == 0:
-				d.errf(v.val, "github.defaultInstallation: %s is not listed, and github.installations is empty; expected an account listed under github.installations", show(s))
+				d.errf(v.val, "github.defaultInstallation: %s is not listed, and github.installations is empty; expected an account listed under github.installations", ShowValue(s))
 			default:
 				d.errf(v.val, "github.defaultInstallation: %s is not listed under github.installations; expected one of %s%s",
-					show(s), strings.Join(accounts(g.Installations), ", "), didYouMean(s, accounts(g.Installations)))
+					ShowValue(s), strings.Join(accounts(g.Installations), ", "), DidYouMean(s, accounts(g.Installations)))
 			}
 		}
 	}
@@ -97,28 +99,28 @@ func (l *loader) decodeInstallations(d *decoder, n *yaml.Node, g *GitHub) {
 	if !d.isMapping(n, "github.installations") {
 		return
 	}
-	n = resolve(n)
+	n = ResolveNode(n)
 	const expected = "a positive integer, the installation id (see km configure github --discover)"
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		k, v := ResolveNode(n.Content[i]), ResolveNode(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!null" {
-			d.errf(k, "github.installations: found %s as a key; expected an account login", describe(k))
+			d.errf(k, "github.installations: found %s as a key; expected an account login", DescribeNode(k))
 			continue
 		}
 		account := k.Value
-		if err := checkLogin(account); err != nil {
+		if err := CheckLogin(account); err != nil {
 			d.errf(k, "github.installations: account %v", err)
 			continue
 		}
 		if line, dup := seen[strings.ToLower(account)]; dup {
-			d.errf(k, "github.installations: duplicate account %s (also at line %d; accounts compare case-insensitively); keep one", show(account), line)
+			d.errf(k, "github.installations: duplicate account %s (also at line %d; accounts compare case-insensitively); keep one", ShowValue(account), line)
 			continue
 		}
 		seen[strings.ToLower(account)] = k.Line
 		id, ok := d.integer(v, "github.installations."+account, expected)
 		if !ok {
-			if isNull(v) {
+			if IsNullNode(v) {
 				d.errf(v, "github.installations.%s: found an empty value; expected %s", account, expected)
 			}
 			l.badAccounts = append(l.badAccounts, account)
@@ -140,7 +142,7 @@ func (l *loader) loadKey(d *decoder, n *yaml.Node, cfg *Config) {
 	if !ok {
 		return
 	}
-	if looksSecret(s) || strings.ContainsAny(s, "\r\n") {
+	if LooksSecret(s) || strings.ContainsAny(s, "\r\n") {
 		d.errf(n, "github.privateKeyFile holds what looks like key material, not a path; expected %s (save the key to a file)", expected)
 		return
 	}
@@ -165,7 +167,7 @@ func (l *loader) loadKey(d *decoder, n *yaml.Node, cfg *Config) {
 		d.errf(n, "github.privateKeyFile: cannot read %s: %v", shown, osReason(err))
 		return
 	}
-	fp, err := KeyFingerprint(data)
+	fp, err := pemkey.Fingerprint(data)
 	if err != nil {
 		d.errf(n, "github.privateKeyFile: %s: %v", shown, err)
 		return
@@ -216,7 +218,7 @@ func (l *loader) decodeRefresher(d *decoder, n *yaml.Node, r *Refresher) {
 	if v, ok := f["architecture"]; ok {
 		if s, ok := d.str(v.val, "refresher.architecture", "arm64 or x86_64"); ok {
 			if s != "arm64" && s != "x86_64" {
-				d.errf(v.val, "refresher.architecture: found %s; expected arm64 or x86_64%s", show(s), didYouMean(s, []string{"arm64", "x86_64"}))
+				d.errf(v.val, "refresher.architecture: found %s; expected arm64 or x86_64%s", ShowValue(s), DidYouMean(s, []string{"arm64", "x86_64"}))
 			} else {
 				r.Architecture = s
 			}
@@ -253,14 +255,14 @@ func (l *loader) decodeSandboxes(d *decoder, n *yaml.Node, cfg *Config) {
 					d.errf(v.val, "%v", err)
 					good = false
 				} else if line, dup := seen[s]; dup {
-					d.errf(v.val, "duplicate sandbox id %s (first at line %d); expected every id once", show(s), line)
+					d.errf(v.val, "duplicate sandbox id %s (first at line %d); expected every id once", ShowValue(s), line)
 					good = false
 				} else {
-					seen[s] = resolve(v.val).Line
+					seen[s] = ResolveNode(v.val).Line
 					sb.ID = s
 				}
 			} else {
-				if isNull(v.val) {
+				if IsNullNode(v.val) {
 					d.errf(v.val, "sandboxes entry id is empty; expected a sandbox id like sb-7f3a9c")
 				}
 				good = false
@@ -271,11 +273,11 @@ func (l *loader) decodeSandboxes(d *decoder, n *yaml.Node, cfg *Config) {
 		}
 		profilePos := sb.Pos
 		if v, ok := f["profile"]; ok {
-			profilePos = d.pos(resolve(v.val))
+			profilePos = d.pos(ResolveNode(v.val))
 			if s, ok := d.str(v.val, "sandboxes entry profile", "the metadata.name of a profile in profilesDir"); ok && s != "" {
 				sb.Profile = s
 			} else {
-				if ok || isNull(v.val) {
+				if ok || IsNullNode(v.val) {
 					d.errf(v.val, "sandboxes entry profile is empty; expected the metadata.name of a profile in profilesDir")
 				}
 				good = false
@@ -293,12 +295,12 @@ func (l *loader) decodeSandboxes(d *decoder, n *yaml.Node, cfg *Config) {
 			case s == "":
 				d.errf(v.val, "sandboxes entry principal is empty; expected the ARN of the IAM role or user that alone may read this sandbox's token, like arn:aws:iam::123456789012:role/km-sandbox-%s", orID(rawID))
 			default:
-				if err := checkPrincipal(s); err != nil {
+				if err := CheckPrincipal(s); err != nil {
 					d.errf(v.val, "%v", err)
 				} else if first, dup := principals[principalIdentity(s)]; dup {
-					d.errf(v.val, "principal %s is already the principal of sandbox %s (line %d); expected each sandbox to have its own role or user, since whoever holds a principal reads the tokens of every sandbox naming it", show(s), first.id, first.line)
+					d.errf(v.val, "principal %s is already the principal of sandbox %s (line %d); expected each sandbox to have its own role or user, since whoever holds a principal reads the tokens of every sandbox naming it", ShowValue(s), first.id, first.line)
 				} else {
-					principals[principalIdentity(s)] = owner{id: orID(rawID), line: resolve(v.val).Line}
+					principals[principalIdentity(s)] = owner{id: orID(rawID), line: ResolveNode(v.val).Line}
 					sb.Principal = s
 				}
 			}

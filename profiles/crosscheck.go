@@ -36,7 +36,7 @@ func (l *loader) crossCheck(cfg *Config) {
 				note = " (a profile file has a YAML syntax error, which may be why)"
 			}
 			l.c.addf(l.sbProfilePos[i], "sandbox %s: profile %s not found in %s; expected the metadata.name of a SandboxProfile there (found: %s)%s%s",
-				sb.ID, show(sb.Profile), l.display(l.profilesDirRaw), found, didYouMean(sb.Profile, names), note)
+				sb.ID, ShowValue(sb.Profile), l.display(l.profilesDirRaw), found, DidYouMean(sb.Profile, names), note)
 			continue
 		}
 		if l.broken[p.Name] {
@@ -44,7 +44,7 @@ func (l *loader) crossCheck(cfg *Config) {
 		}
 		if !p.HasGitHub {
 			l.c.addf(l.sbProfilePos[i], "sandbox %s: profile %s (%s) has no spec.sourceAccess.github; expected allowedRepos so km can scope the sandbox's token",
-				sb.ID, show(p.Name), posString(p.Pos))
+				sb.ID, ShowValue(p.Name), posString(p.Pos))
 			continue
 		}
 		if noApp || l.forSetup {
@@ -55,7 +55,7 @@ func (l *loader) crossCheck(cfg *Config) {
 			if owner == "*" {
 				if def == "" {
 					l.c.addf(sb.Pos, "sandbox %s: profile %s allows \"*\" (%s), which uses the default installation, but km.yaml lists no github.installations; expected at least one installation (km configure github --discover --force)",
-						sb.ID, show(p.Name), posString(p.repoPos[j]))
+						sb.ID, ShowValue(p.Name), posString(p.repoPos[j]))
 				}
 				continue
 			}
@@ -67,7 +67,7 @@ func (l *loader) crossCheck(cfg *Config) {
 				listed = strings.Join(accounts(cfg.GitHub.Installations), ", ")
 			}
 			l.c.addf(sb.Pos, "sandbox %s: profile %s needs a GitHub App installation for account %s (from %s at %s), but github.installations lists: %s; install the App on %s, then run km configure github --discover --force",
-				sb.ID, show(p.Name), show(owner), rp.String(), posString(p.repoPos[j]), listed, owner)
+				sb.ID, ShowValue(p.Name), ShowValue(owner), rp.String(), posString(p.repoPos[j]), listed, owner)
 		}
 	}
 }

@@ -127,7 +127,7 @@ func suggest(got string, candidates []string) string {
 }
 
 // didYouMean renders a suggestion suffix, or "" when there is none.
-func didYouMean(got string, candidates []string) string {
+func DidYouMean(got string, candidates []string) string {
 	if s := suggest(got, candidates); s != "" {
 		return fmt.Sprintf("; did you mean %q?", s)
 	}
@@ -159,7 +159,7 @@ func editDistance(a, b string) int {
 var secretMarkers = []string{"-----BEGIN", "PRIVATE KEY", "ghs_", "ghp_", "gho_", "ghu_", "ghr_", "github_pat_"}
 
 // looksSecret reports whether a user-supplied value looks like key material or a token.
-func looksSecret(s string) bool {
+func LooksSecret(s string) bool {
 	for _, m := range secretMarkers {
 		if strings.Contains(s, m) {
 			return true
@@ -170,8 +170,8 @@ func looksSecret(s string) bool {
 
 // show quotes a user-supplied value for a message: shortened, and never echoing
 // anything that looks like a secret.
-func show(s string) string {
-	if looksSecret(s) {
+func ShowValue(s string) string {
+	if LooksSecret(s) {
 		return "(a value that looks like a key or token, not shown)"
 	}
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {

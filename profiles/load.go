@@ -182,7 +182,7 @@ func (l *loader) syntaxError(d *decoder, data []byte, err error) {
 
 // decodeConfig reads km.yaml's top-level mapping into cfg.
 func (l *loader) decodeConfig(d *decoder, root *yaml.Node, cfg *Config) {
-	root = resolve(root)
+	root = ResolveNode(root)
 	if root.Kind != yaml.MappingNode {
 		d.wrongType(root, "km.yaml", "a mapping with keys region, prefix, github, refresher, profilesDir, sandboxes")
 		return
@@ -215,7 +215,7 @@ func (l *loader) decodeConfig(d *decoder, root *yaml.Node, cfg *Config) {
 		l.decodeRefresher(d, v.val, &cfg.Refresher)
 	}
 	if v, ok := f["profilesDir"]; ok {
-		l.profilesDirPos = d.pos(resolve(v.val))
+		l.profilesDirPos = d.pos(ResolveNode(v.val))
 		if s, ok := d.str(v.val, "profilesDir", "the folder holding SandboxProfile files, relative to km.yaml"); ok {
 			if s == "" {
 				d.errf(v.val, "profilesDir is empty; expected a folder, like profiles")

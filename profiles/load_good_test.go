@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/klankermaker/km/internal/pemkey"
 )
 
 func TestLoadGoodFixture(t *testing.T) {
@@ -230,7 +232,7 @@ func TestLoadWithKey(t *testing.T) {
 		if err != nil {
 			t.Fatalf("pkcs8=%v: %v", pkcs8, err)
 		}
-		want, _ := KeyFingerprint(key)
+		want, _ := pemkey.Fingerprint(key)
 		if !strings.HasPrefix(want, "SHA256:") || c.GitHub.KeyFingerprint != want || string(c.GitHub.PrivateKeyPEM) != string(key) {
 			t.Errorf("pkcs8=%v: fingerprint %q, want %q", pkcs8, c.GitHub.KeyFingerprint, want)
 		}

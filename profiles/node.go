@@ -24,26 +24,26 @@ func (d *decoder) errf(n *yaml.Node, format string, args ...any) {
 
 // wrongType reports that what holds the wrong kind of value.
 func (d *decoder) wrongType(n *yaml.Node, what, expected string) {
-	d.errf(n, "%s: found %s; expected %s", what, describe(n), expected)
+	d.errf(n, "%s: found %s; expected %s", what, DescribeNode(n), expected)
 }
 
 // resolve follows aliases (*anchor) to the node they name.
-func resolve(n *yaml.Node) *yaml.Node {
+func ResolveNode(n *yaml.Node) *yaml.Node {
 	for n != nil && n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
 	return n
 }
 
-func isNull(n *yaml.Node) bool {
-	n = resolve(n)
+func IsNullNode(n *yaml.Node) bool {
+	n = ResolveNode(n)
 	return n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
 }
 
 // describe names what a node holds, for "found ..." messages. Scalar values are
 // shown through show, so a pasted secret is never echoed.
-func describe(n *yaml.Node) string {
-	n = resolve(n)
+func DescribeNode(n *yaml.Node) string {
+	n = ResolveNode(n)
 	if n == nil {
 		return "nothing"
 	}
@@ -59,13 +59,13 @@ func describe(n *yaml.Node) string {
 	case "!!null":
 		return "an empty value"
 	case "!!str":
-		return "the string " + show(n.Value)
+		return "the string " + ShowValue(n.Value)
 	case "!!int":
-		return "the integer " + show(n.Value)
+		return "the integer " + ShowValue(n.Value)
 	case "!!float":
-		return "the number " + show(n.Value)
+		return "the number " + ShowValue(n.Value)
 	case "!!bool":
-		return "the boolean " + show(n.Value)
+		return "the boolean " + ShowValue(n.Value)
 	default:
 		return "a " + n.ShortTag() + " value"
 	}
@@ -80,12 +80,12 @@ type field struct {
 // keys not in known (suggesting the closest). Unknown keys are left out of the result.
 func (d *decoder) fields(n *yaml.Node, section string, known []string) map[string]field {
 	out := map[string]field{}
-	n = resolve(n)
+	n = ResolveNode(n)
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolve(n.Content[i]), n.Content[i+1]
+		k, v := ResolveNode(n.Content[i]), n.Content[i+1]
 		name := k.Value
 		if k.Kind != yaml.ScalarNode {
-			d.errf(k, "%s: found %s as a key; expected a key name", section, describe(k))
+			d.errf(k, "%s: found %s as a key; expected a key name", section, DescribeNode(k))
 			continue
 		}
 		if prev, dup := out[name]; dup {
@@ -93,7 +93,7 @@ func (d *decoder) fields(n *yaml.Node, section string, known []string) map[strin
 			continue
 		}
 		if known != nil && !contains(known, name) {
-			d.errf(k, "%s: unknown key %s; expected one of %s%s", section, show(name), strings.Join(known, ", "), didYouMean(name, known))
+			d.errf(k, "%s: unknown key %s; expected one of %s%s", section, ShowValue(name), strings.Join(known, ", "), DidYouMean(name, known))
 			continue
 		}
 		out[name] = field{key: k, val: v}
@@ -112,8 +112,8 @@ func contains(list []string, s string) bool {
 
 // isMapping checks that n is a mapping; null counts as an empty one.
 func (d *decoder) isMapping(n *yaml.Node, what string) bool {
-	n = resolve(n)
-	if isNull(n) {
+	n = ResolveNode(n)
+	if IsNullNode(n) {
 		return false
 	}
 	if n.Kind != yaml.MappingNode {
@@ -125,8 +125,8 @@ func (d *decoder) isMapping(n *yaml.Node, what string) bool {
 
 // list returns the items of a sequence; null is an empty list.
 func (d *decoder) list(n *yaml.Node, what, expected string) ([]*yaml.Node, bool) {
-	n = resolve(n)
-	if isNull(n) {
+	n = ResolveNode(n)
+	if IsNullNode(n) {
 		return nil, true
 	}
 	if n.Kind != yaml.SequenceNode {
@@ -135,15 +135,15 @@ func (d *decoder) list(n *yaml.Node, what, expected string) ([]*yaml.Node, bool)
 	}
 	out := make([]*yaml.Node, len(n.Content))
 	for i, c := range n.Content {
-		out[i] = resolve(c)
+		out[i] = ResolveNode(c)
 	}
 	return out, true
 }
 
 // str reads a string scalar. Null yields ("", false) without a report.
 func (d *decoder) str(n *yaml.Node, what, expected string) (string, bool) {
-	n = resolve(n)
-	if isNull(n) {
+	n = ResolveNode(n)
+	if IsNullNode(n) {
 		return "", false
 	}
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
@@ -156,7 +156,7 @@ func (d *decoder) str(n *yaml.Node, what, expected string) (string, bool) {
 // scalarText reads any non-null scalar as text (for values such as ref names that
 // YAML might read as numbers, like 1.0).
 func (d *decoder) scalarText(n *yaml.Node, what, expected string) (string, bool) {
-	n = resolve(n)
+	n = ResolveNode(n)
 	if n == nil || n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
 		d.wrongType(n, what, expected)
 		return "", false
@@ -166,8 +166,8 @@ func (d *decoder) scalarText(n *yaml.Node, what, expected string) (string, bool)
 
 // integer reads an integer scalar (decimal, 0x, 0o and _ separators as YAML allows).
 func (d *decoder) integer(n *yaml.Node, what, expected string) (int64, bool) {
-	n = resolve(n)
-	if isNull(n) {
+	n = ResolveNode(n)
+	if IsNullNode(n) {
 		return 0, false
 	}
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
@@ -176,7 +176,7 @@ func (d *decoder) integer(n *yaml.Node, what, expected string) (int64, bool) {
 	}
 	var v int64
 	if err := n.Decode(&v); err != nil {
-		d.errf(n, "%s: %s does not fit in a 64-bit integer; expected %s", what, show(n.Value), expected)
+		d.errf(n, "%s: %s does not fit in a 64-bit integer; expected %s", what, ShowValue(n.Value), expected)
 		return 0, false
 	}
 	return v, true

@@ -92,7 +92,7 @@ var knownEnforcements = []string{EnforcementHook, EnforcementProxy}
 // decodeProfile reads one SandboxProfile document. Only spec.sourceAccess.github is
 // strict; other keys belong to other parts of the platform and are ignored.
 func (l *loader) decodeProfile(d *decoder, root *yaml.Node, cfg *Config, abs string, raw []byte) {
-	root = resolve(root)
+	root = ResolveNode(root)
 	if root.Kind != yaml.MappingNode {
 		d.wrongType(root, "profile", "a SandboxProfile mapping (apiVersion, kind, metadata, spec)")
 		return
@@ -105,7 +105,7 @@ func (l *loader) decodeProfile(d *decoder, root *yaml.Node, cfg *Config, abs str
 		return
 	}
 	if s, ok := d.scalarText(av.val, "apiVersion", APIVersion); ok && s != APIVersion {
-		d.errf(av.val, "apiVersion %s is not supported; expected %s", show(s), APIVersion)
+		d.errf(av.val, "apiVersion %s is not supported; expected %s", ShowValue(s), APIVersion)
 		return
 	} else if !ok {
 		return
@@ -116,7 +116,7 @@ func (l *loader) decodeProfile(d *decoder, root *yaml.Node, cfg *Config, abs str
 		return
 	}
 	if s, ok := d.scalarText(kv.val, "kind", Kind); ok && s != Kind {
-		d.errf(kv.val, "kind %s is not a SandboxProfile; expected kind: %s (profilesDir holds only SandboxProfile documents)%s", show(s), Kind, didYouMean(s, []string{Kind}))
+		d.errf(kv.val, "kind %s is not a SandboxProfile; expected kind: %s (profilesDir holds only SandboxProfile documents)%s", ShowValue(s), Kind, DidYouMean(s, []string{Kind}))
 		return
 	} else if !ok {
 		return
@@ -128,18 +128,18 @@ func (l *loader) decodeProfile(d *decoder, root *yaml.Node, cfg *Config, abs str
 	} else if d.isMapping(mv.val, "metadata") {
 		mf := d.fields(mv.val, "metadata", nil)
 		if nv, ok := mf["name"]; !ok {
-			d.errf(resolve(mv.val), "metadata has no name; expected metadata.name, the name sandboxes use to refer to this profile")
+			d.errf(ResolveNode(mv.val), "metadata has no name; expected metadata.name, the name sandboxes use to refer to this profile")
 		} else if s, ok := d.str(nv.val, "metadata.name", "the profile's name"); ok {
-			if err := checkProfileName(s); err != nil {
+			if err := CheckProfileName(s); err != nil {
 				d.errf(nv.val, "%v", err)
 			} else {
 				p.Name = s
-				p.Pos = d.pos(resolve(nv.val))
+				p.Pos = d.pos(ResolveNode(nv.val))
 			}
-		} else if isNull(nv.val) {
+		} else if IsNullNode(nv.val) {
 			d.errf(nv.val, "metadata.name is empty; expected the profile's name")
 		}
-	} else if isNull(mv.val) {
+	} else if IsNullNode(mv.val) {
 		d.errf(mv.val, "metadata is empty; expected metadata: {name: NAME}")
 	}
 	if sv, ok := f["spec"]; ok && d.isMapping(sv.val, "spec") {
@@ -158,7 +158,7 @@ func (l *loader) decodeProfile(d *decoder, root *yaml.Node, cfg *Config, abs str
 		return
 	}
 	if prev, dup := cfg.Profiles[p.Name]; dup {
-		l.c.addf(p.Pos, "duplicate profile name %s (also in %s); expected every metadata.name once", show(p.Name), posString(prev.Pos))
+		l.c.addf(p.Pos, "duplicate profile name %s (also in %s); expected every metadata.name once", ShowValue(p.Name), posString(prev.Pos))
 		return
 	}
 	cfg.Profiles[p.Name] = p
@@ -170,7 +170,7 @@ func (l *loader) decodeProfile(d *decoder, root *yaml.Node, cfg *Config, abs str
 func (l *loader) decodeSourceGitHub(d *decoder, gh field, p *Profile) {
 	const section = "spec.sourceAccess.github"
 	if !d.isMapping(gh.val, section) {
-		if isNull(gh.val) {
+		if IsNullNode(gh.val) {
 			d.errf(gh.key, "%s is empty; expected allowedRepos and optionally allowedRefs and permissions", section)
 		}
 		return
@@ -182,12 +182,12 @@ func (l *loader) decodeSourceGitHub(d *decoder, gh field, p *Profile) {
 		d.errf(gh.key, "%s has no allowedRepos; expected %s", section, repoExpected)
 	} else if items, ok := d.list(v.val, section+".allowedRepos", repoExpected); ok {
 		if len(items) == 0 {
-			d.errf(resolve(v.val), "%s.allowedRepos is empty; expected %s", section, repoExpected)
+			d.errf(ResolveNode(v.val), "%s.allowedRepos is empty; expected %s", section, repoExpected)
 		}
 		for _, it := range items {
 			s, ok := d.str(it, section+".allowedRepos entry", `owner/repo, owner/* or "*"`)
 			if !ok {
-				if isNull(it) {
+				if IsNullNode(it) {
 					d.errf(it, "%s.allowedRepos entry is empty; expected owner/repo, owner/* or \"*\"", section)
 				}
 				continue
@@ -223,19 +223,19 @@ func (l *loader) decodeSourceGitHub(d *decoder, gh field, p *Profile) {
 		const permExpected = "a list of clone, fetch, push"
 		if items, ok := d.list(v.val, section+".permissions", permExpected); ok {
 			if len(items) == 0 {
-				d.errf(resolve(v.val), "%s.permissions is empty; expected %s (leave it out for clone, fetch)", section, permExpected)
+				d.errf(ResolveNode(v.val), "%s.permissions is empty; expected %s (leave it out for clone, fetch)", section, permExpected)
 			}
 			var perms []string
 			for _, it := range items {
 				s, ok := d.str(it, section+".permissions entry", "clone, fetch or push")
 				if !ok {
-					if isNull(it) {
+					if IsNullNode(it) {
 						d.errf(it, "%s.permissions entry is empty; expected clone, fetch or push", section)
 					}
 					continue
 				}
 				if !contains(knownPermissions, s) {
-					d.errf(it, "%s.permissions: unknown permission %s; expected clone, fetch or push%s", section, show(s), didYouMean(s, knownPermissions))
+					d.errf(it, "%s.permissions: unknown permission %s; expected clone, fetch or push%s", section, ShowValue(s), DidYouMean(s, knownPermissions))
 					continue
 				}
 				if !contains(perms, s) {
@@ -253,7 +253,7 @@ func (l *loader) decodeSourceGitHub(d *decoder, gh field, p *Profile) {
 // to other parts of the platform and are ignored (a non-mapping network is left
 // to them too).
 func decodeNetwork(d *decoder, nv field, p *Profile) {
-	n := resolve(nv.val)
+	n := ResolveNode(nv.val)
 	if n == nil || n.Kind != yaml.MappingNode {
 		return
 	}
@@ -265,13 +265,13 @@ func decodeNetwork(d *decoder, nv field, p *Profile) {
 	const expected = "hook (the pre-push hook only, the default) or proxy (km proxy enforces allowedRepos and allowedRefs on the wire)"
 	s, ok := d.str(ev.val, "spec.network.enforcement", expected)
 	if !ok {
-		if isNull(ev.val) {
+		if IsNullNode(ev.val) {
 			d.errf(ev.val, "spec.network.enforcement is empty; expected %s", expected)
 		}
 		return
 	}
 	if !contains(knownEnforcements, s) {
-		d.errf(ev.val, "spec.network.enforcement: unknown value %s; expected %s%s", show(s), expected, didYouMean(s, knownEnforcements))
+		d.errf(ev.val, "spec.network.enforcement: unknown value %s; expected %s%s", ShowValue(s), expected, DidYouMean(s, knownEnforcements))
 		return
 	}
 	p.Enforcement = s
@@ -289,13 +289,13 @@ func decodeEndpoints(d *decoder, v field, p *Profile) {
 	for _, it := range items {
 		s, ok := d.str(it, section+" entry", "one of "+strings.Join(known, ", "))
 		if !ok {
-			if isNull(it) {
+			if IsNullNode(it) {
 				d.errf(it, "%s entry is empty; expected one of %s", section, strings.Join(known, ", "))
 			}
 			continue
 		}
 		if !contains(known, s) {
-			d.errf(it, "%s: unknown endpoint %s; expected one of %s%s", section, show(s), strings.Join(known, ", "), didYouMean(s, known))
+			d.errf(it, "%s: unknown endpoint %s; expected one of %s%s", section, ShowValue(s), strings.Join(known, ", "), DidYouMean(s, known))
 			continue
 		}
 		if !contains(p.AllowedEndpoints, s) {

@@ -87,20 +87,20 @@ func ValidateRefPattern(p string) error {
 		return errors.New("a ref pattern is empty; expected a branch name or a pattern like release/*")
 	}
 	if !utf8.ValidString(p) {
-		return fmt.Errorf("ref pattern %s is not valid UTF-8", show(p))
+		return fmt.Errorf("ref pattern %s is not valid UTF-8", ShowValue(p))
 	}
 	for _, r := range p {
 		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return fmt.Errorf("ref pattern %s contains whitespace or a control character, which git ref names cannot contain", show(p))
+			return fmt.Errorf("ref pattern %s contains whitespace or a control character, which git ref names cannot contain", ShowValue(p))
 		}
 	}
 	for i := 0; i+1 < len(p); i++ {
 		if strings.IndexByte("?*+@!", p[i]) >= 0 && p[i+1] == '(' && (i == 0 || (p[i-1] != '\\' && p[i-1] != '[')) {
-			return fmt.Errorf("ref pattern %s uses extended-glob syntax %s(...), which is not supported; expected *, ? and [...] only", show(p), string(p[i]))
+			return fmt.Errorf("ref pattern %s uses extended-glob syntax %s(...), which is not supported; expected *, ? and [...] only", ShowValue(p), string(p[i]))
 		}
 	}
 	if _, err := compileRef(p, true); err != nil {
-		return fmt.Errorf("ref pattern %s: %w", show(p), err)
+		return fmt.Errorf("ref pattern %s: %w", ShowValue(p), err)
 	}
 	return nil
 }

@@ -111,20 +111,3 @@ func TestSecretsNeverInErrors(t *testing.T) {
 		})
 	}
 }
-
-func TestSetGitHubNeverEchoesKey(t *testing.T) {
-	key := string(rsaPEM(t, false))
-	dir := inTempDir(t, map[string]string{"km.yaml": baseKM})
-	_ = dir
-	for _, u := range []GitHubUpdate{{PrivateKeyFile: &key}, {AppClientID: &key}} {
-		_, err := SetGitHub("km.yaml", u)
-		if err == nil {
-			t.Fatal("SetGitHub accepted key material as a value")
-		}
-		for _, l := range pemBody([]byte(key)) {
-			if strings.Contains(err.Error(), l) {
-				t.Fatalf("error contains key material: %v", err)
-			}
-		}
-	}
-}

@@ -1,9 +1,11 @@
 // Package profiles owns the declaration: the km.yaml installations config and the
 // SandboxProfile documents in profilesDir. It loads them strictly (every error names
 // file:line:col and what was expected), resolves repo and ref patterns, maps profile
-// permissions to GitHub permissions, and edits km.yaml in place keeping comments.
+// permissions to GitHub permissions. Editing km.yaml in place belongs to
+// profiles/kmyaml.
 //
-// It must not import the AWS SDK, go-github, or any other km package.
+// It must not import the AWS SDK, go-github, or any km package but
+// internal/pemkey (the PEM parser it checks the App key file with).
 package profiles
 
 // Pos is a position in a YAML file (1-based line and column).

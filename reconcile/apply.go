@@ -81,7 +81,7 @@ func Apply(ctx context.Context, rt *Runtime, pl *Planned, opts ApplyOptions) (Ap
 			// refresher: it waits for the function's change (new code may
 			// be what answers revoke requests), but still runs when that
 			// change failed (the revocation is then recorded as not done).
-			if j, ok := idx[addrFunction]; ok && c.Type == typeToken && c.Action != Create {
+			if j, ok := idx[addrFunction]; ok && c.Type == TypeToken && c.Action != Create {
 				select {
 				case <-done[j]:
 				case <-ctx.Done():

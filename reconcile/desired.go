@@ -8,9 +8,7 @@ import (
 	"strings"
 
 	"github.com/klankermaker/km/internal/githubapp"
-	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/payload"
-	"github.com/klankermaker/km/internal/tokenmeta"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/profiles"
 )
 
@@ -33,11 +31,11 @@ const (
 func addrInstallation(account string) string {
 	return `aws_ssm_parameter.installation["` + strings.ToLower(account) + `"]`
 }
-func addrKey(id string) string      { return sandboxAddr(id) + ".aws_kms_key.token" }
-func addrAlias(id string) string    { return sandboxAddr(id) + ".aws_kms_alias.token" }
-func addrSchedule(id string) string { return sandboxAddr(id) + ".aws_scheduler_schedule.refresh" }
+func addrKey(id string) string      { return SandboxAddr(id) + ".aws_kms_key.token" }
+func addrAlias(id string) string    { return SandboxAddr(id) + ".aws_kms_alias.token" }
+func addrSchedule(id string) string { return SandboxAddr(id) + ".aws_scheduler_schedule.refresh" }
 func addrToken(id, owner string) string {
-	return sandboxAddr(id) + `.km_github_token["` + strings.ToLower(owner) + `"]`
+	return SandboxAddr(id) + `.km_github_token["` + strings.ToLower(owner) + `"]`
 }
 
 // ref is a reference to another resource's attribute, resolved at plan time from
@@ -70,7 +68,7 @@ func Desired(cfg *profiles.Config, rt *Runtime) ([]*Resource, error) {
 			return nil, fmt.Errorf("github.privateKeyFile %s: %w", cfg.GitHub.PrivateKeyFile, err)
 		}
 		add(&Resource{
-			Address: addrPrivateKey, Type: typeConfigParam, ID: n.PrivateKeyParam(),
+			Address: addrPrivateKey, Type: TypeConfigParam, ID: n.PrivateKeyParam(),
 			Attrs: map[string]string{
 				"name": n.PrivateKeyParam(), "type": "SecureString",
 				"value":       sensitiveMarker(fp),
@@ -91,21 +89,21 @@ func Desired(cfg *profiles.Config, rt *Runtime) ([]*Resource, error) {
 
 	// The refresher.
 	add(&Resource{
-		Address: addrRefresherRole, Type: typeRole, ID: n.RefresherRole(),
+		Address: addrRefresherRole, Type: TypeRole, ID: n.RefresherRole(),
 		Attrs: map[string]string{
 			"name": n.RefresherRole(), "assume_role_policy": refresherTrust(),
 			"inline_policy": refresherPolicy(pe), "arn": Unknown,
 		},
 	})
 	add(&Resource{
-		Address: addrSchedulerRole, Type: typeRole, ID: n.SchedulerRole(),
+		Address: addrSchedulerRole, Type: TypeRole, ID: n.SchedulerRole(),
 		Attrs: map[string]string{
 			"name": n.SchedulerRole(), "assume_role_policy": schedulerTrust(pe),
 			"inline_policy": schedulerPolicy(pe), "arn": Unknown,
 		},
 	})
 	add(&Resource{
-		Address: addrLogGroup, Type: typeLogGroup, ID: n.LogGroup(),
+		Address: addrLogGroup, Type: TypeLogGroup, ID: n.LogGroup(),
 		Attrs: map[string]string{
 			"name": n.LogGroup(), "retention_in_days": strconv.Itoa(int(cfg.Refresher.LogRetentionDays)),
 		},
@@ -116,7 +114,7 @@ func Desired(cfg *profiles.Config, rt *Runtime) ([]*Resource, error) {
 		"KM_GITHUB_API_URL": cfg.GitHub.APIURL,
 	}
 	add(&Resource{
-		Address: addrFunction, Type: typeFunction, ID: n.Function(),
+		Address: addrFunction, Type: TypeFunction, ID: n.Function(),
 		Attrs: map[string]string{
 			"function_name":    n.Function(),
 			"runtime":          "provided.al2023",
@@ -139,7 +137,7 @@ func Desired(cfg *profiles.Config, rt *Runtime) ([]*Resource, error) {
 		add(r)
 	}
 	add(&Resource{
-		Address: addrScheduleGroup, Type: typeScheduleGroup, ID: n.ScheduleGroup(),
+		Address: addrScheduleGroup, Type: TypeScheduleGroup, ID: n.ScheduleGroup(),
 		Attrs: map[string]string{"name": n.ScheduleGroup()},
 	})
 
@@ -162,7 +160,7 @@ func desiredSandbox(cfg *profiles.Config, rt *Runtime, pe policyEnv, sb profiles
 	}
 	alias := n.KeyAlias(sb.ID)
 	key := &Resource{
-		Address: addrKey(sb.ID), Type: typeKey, Sandbox: sb.ID,
+		Address: addrKey(sb.ID), Type: TypeKey, Sandbox: sb.ID,
 		Attrs: map[string]string{
 			"description": "km GitHub token key for sandbox " + sb.ID,
 			"policy":      keyPolicy(pe, sb.ID, sb.Principal, ref(addrRefresherRole, "arn")),
@@ -172,13 +170,13 @@ func desiredSandbox(cfg *profiles.Config, rt *Runtime, pe policyEnv, sb profiles
 		DependsOn: []string{addrRefresherRole},
 	}
 	aliasR := &Resource{
-		Address: addrAlias(sb.ID), Type: typeAlias, Sandbox: sb.ID, ID: alias,
+		Address: addrAlias(sb.ID), Type: TypeAlias, Sandbox: sb.ID, ID: alias,
 		Attrs:     map[string]string{"name": alias, "target_key_id": ref(addrKey(sb.ID), "key_id")},
 		DependsOn: []string{addrKey(sb.ID)},
 	}
 	out := []*Resource{key, aliasR}
 
-	pl := payload.Payload{SandboxID: sb.ID, Prefix: n.Prefix, KeyAlias: alias, Permissions: p.GitHubPermissions()}
+	pl := sandboxtoken.Payload{SandboxID: sb.ID, Prefix: n.Prefix, KeyAlias: alias, Permissions: p.GitHubPermissions()}
 	owners := cfg.OwnersOf(p)
 	var tokenAddrs []string
 	for i, owner := range owners {
@@ -191,18 +189,18 @@ func desiredSandbox(cfg *profiles.Config, rt *Runtime, pe policyEnv, sb profiles
 			repos = nil
 		}
 		perms := p.GitHubPermissions()
-		param := names.TokenParam(sb.ID, owner, i == 0)
+		param := sandboxtoken.Param(sb.ID, owner, i == 0)
 		scope := githubapp.ScopeFingerprint(inst.ID, repos, perms)
 		reposAttr := "*"
 		if !all {
 			reposAttr = strings.Join(repos, ",")
 		}
 		tok := &Resource{
-			Address: addrToken(sb.ID, owner), Type: typeToken, Sandbox: sb.ID, ID: param,
+			Address: addrToken(sb.ID, owner), Type: TypeToken, Sandbox: sb.ID, ID: param,
 			Attrs: map[string]string{
 				"name": param, "type": "SecureString", "key_id": alias,
 				"owner": owner, "installation_id": strconv.FormatInt(inst.ID, 10),
-				"repositories": reposAttr, "permissions": tokenmeta.PermString(perms),
+				"repositories": reposAttr, "permissions": sandboxtoken.PermString(perms),
 				"scope": scope, "value": "(minted at apply)",
 			},
 			Sensitive: map[string]bool{"value": true},
@@ -217,7 +215,7 @@ func desiredSandbox(cfg *profiles.Config, rt *Runtime, pe policyEnv, sb profiles
 		}
 		out = append(out, tok)
 		tokenAddrs = append(tokenAddrs, tok.Address)
-		pl.Owners = append(pl.Owners, payload.Owner{Owner: owner, InstallationID: inst.ID, Repositories: repos, Permissions: perms, Parameter: param})
+		pl.Owners = append(pl.Owners, sandboxtoken.Owner{Owner: owner, InstallationID: inst.ID, Repositories: repos, Permissions: perms, Parameter: param})
 		if i == 0 {
 			pl.InstallationID = inst.ID
 			for _, rp := range p.AllowedRepos {
@@ -231,7 +229,7 @@ func desiredSandbox(cfg *profiles.Config, rt *Runtime, pe policyEnv, sb profiles
 		}
 	}
 	sched := &Resource{
-		Address: addrSchedule(sb.ID), Type: typeSchedule, Sandbox: sb.ID, ID: n.Schedule(sb.ID),
+		Address: addrSchedule(sb.ID), Type: TypeSchedule, Sandbox: sb.ID, ID: n.Schedule(sb.ID),
 		Attrs: map[string]string{
 			"name": n.Schedule(sb.ID), "group": n.ScheduleGroup(),
 			"schedule_expression": cfg.Refresher.Schedule, "state": "ENABLED",
@@ -259,7 +257,7 @@ type tokenSpec struct {
 
 func stringParam(addr, name, value string) *Resource {
 	return &Resource{
-		Address: addr, Type: typeConfigParam, ID: name,
+		Address: addr, Type: TypeConfigParam, ID: name,
 		Attrs: map[string]string{"name": name, "type": "String", "value": value},
 	}
 }

@@ -10,7 +10,7 @@ import (
 // re-encodes to a file it accepts again with the same changes.
 func FuzzDecodePlanFile(f *testing.F) {
 	p := &Plan{FormatVersion: FormatVersion, DeclarationHash: "abc", Prefix: "km", Region: "us-east-1",
-		Changes: []Change{{Address: `sandbox["sb-a"].aws_kms_key.token`, Type: typeKey, Sandbox: "sb-a", Action: Create, After: map[string]string{"description": "d"}}}}
+		Changes: []Change{{Address: `sandbox["sb-a"].aws_kms_key.token`, Type: TypeKey, Sandbox: "sb-a", Action: Create, After: map[string]string{"description": "d"}}}}
 	pf, err := NewPlanFile(p, PlanMeta{KMVersion: "(devel)", PlanID: "0b5e7a7c-3c2e-4b7a-9a53-3e8f0c4b1d2e", CreatedAt: time.Unix(0, 0)})
 	if err != nil {
 		f.Fatal(err)

@@ -45,8 +45,8 @@ func mustJSON(v any) string {
 	return out
 }
 
-// normalizeOr returns the normalised JSON or s itself.
-func normalizeOr(s string) string {
+// NormalizeJSONOr returns the normalised JSON or s itself.
+func NormalizeJSONOr(s string) string {
 	if n, err := normalizeJSON(s); err == nil {
 		return n
 	}

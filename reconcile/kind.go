@@ -123,7 +123,7 @@ func diffAttrs(desired, live *Resource, forceNew ...string) (Action, string) {
 		if v == Unknown {
 			continue
 		}
-		if lv, ok := live.Attrs[k]; !ok || !equalAttr(v, lv) {
+		if lv, ok := live.Attrs[k]; !ok || !EqualAttr(v, lv) {
 			changed = append(changed, k)
 		}
 	}
@@ -141,7 +141,9 @@ func diffAttrs(desired, live *Resource, forceNew ...string) (Action, string) {
 	return Update, "live " + strings.Join(changed, ", ") + " differs from the declaration"
 }
 
-func equalAttr(a, b string) bool {
+// EqualAttr reports whether two attribute values are equal, JSON documents
+// compared after normalisation.
+func EqualAttr(a, b string) bool {
 	if a == b {
 		return true
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 )
 
-const typeAlias = "aws_kms_alias"
+const TypeAlias = "aws_kms_alias"
 
 // aliasKind: alias/{prefix}-github-token-{sandbox} naming each sandbox's key.
 type aliasKind struct{}
 
-func (aliasKind) Type() string { return typeAlias }
+func (aliasKind) Type() string { return TypeAlias }
 
 func (aliasKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	keys, err := readSandboxKeys(ctx, rt, rt.sandboxIDs)
@@ -22,7 +22,7 @@ func (aliasKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]
 			continue
 		}
 		out = append(out, &Resource{
-			Address: addrAlias(sk.Sandbox), Type: typeAlias, Sandbox: sk.Sandbox, ID: sk.Alias,
+			Address: addrAlias(sk.Sandbox), Type: TypeAlias, Sandbox: sk.Sandbox, ID: sk.Alias,
 			Attrs:       map[string]string{"name": sk.Alias, "target_key_id": sk.Key.KeyID},
 			Fingerprint: "target=" + sk.Key.KeyID,
 		})

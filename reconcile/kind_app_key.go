@@ -28,7 +28,7 @@ func desiredAppKey(rt *Runtime, pe policyEnv) []*Resource {
 	alias := appKeyAlias(rt)
 	return []*Resource{
 		{
-			Address: addrAppKey, Type: typeKey,
+			Address: addrAppKey, Type: TypeKey,
 			Attrs: map[string]string{
 				"description": "km GitHub App private key (" + rt.Names.PrivateKeyParam() + ")",
 				"policy":      appKeyPolicy(pe, ref(addrRefresherRole, "arn")),
@@ -38,7 +38,7 @@ func desiredAppKey(rt *Runtime, pe policyEnv) []*Resource {
 			DependsOn: []string{addrRefresherRole},
 		},
 		{
-			Address: addrAppAlias, Type: typeAlias, ID: alias,
+			Address: addrAppAlias, Type: TypeAlias, ID: alias,
 			Attrs:     map[string]string{"name": alias, "target_key_id": ref(addrAppKey, "key_id")},
 			DependsOn: []string{addrAppKey},
 		},
@@ -78,7 +78,7 @@ func liveAppKey(ctx context.Context, rt *Runtime) (key, alias *Resource, err err
 	key = liveKey(sk)
 	key.Address = addrAppKey
 	alias = &Resource{
-		Address: addrAppAlias, Type: typeAlias, ID: sk.Alias,
+		Address: addrAppAlias, Type: TypeAlias, ID: sk.Alias,
 		Attrs:       map[string]string{"name": sk.Alias, "target_key_id": sk.Key.KeyID},
 		Fingerprint: "target=" + sk.Key.KeyID,
 	}

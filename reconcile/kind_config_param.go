@@ -9,12 +9,12 @@ import (
 	"github.com/klankermaker/km/state"
 )
 
-const typeConfigParam = "aws_ssm_parameter"
+const TypeConfigParam = "aws_ssm_parameter"
 
 // configParamKind: the App configuration parameters under /{prefix}/config/github.
 type configParamKind struct{}
 
-func (configParamKind) Type() string { return typeConfigParam }
+func (configParamKind) Type() string { return TypeConfigParam }
 
 func (configParamKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	n := rt.Names
@@ -41,7 +41,7 @@ func (configParamKind) Read(ctx context.Context, rt *Runtime, desired []*Resourc
 			continue // not one of km's names: never touched
 		}
 		r := &Resource{
-			Address: addr, Type: typeConfigParam, ID: p.Name,
+			Address: addr, Type: TypeConfigParam, ID: p.Name,
 			Attrs:       map[string]string{"name": p.Name, "type": p.Type},
 			Fingerprint: "version=" + strconv.FormatInt(p.Version, 10),
 		}
@@ -145,7 +145,7 @@ func (configParamKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[s
 		Name: d.ID, Type: d.Attrs["type"], Value: d.Attrs["value"],
 		Description: d.Attrs["description"], Overwrite: c.Action == Update, Tags: rt.tags(""),
 	}
-	if d.Type == typeConfigParam && d.Attrs["type"] == "SecureString" {
+	if d.Type == TypeConfigParam && d.Attrs["type"] == "SecureString" {
 		in.KeyID = d.Attrs["key_id"] // the App key; never the account's aws/ssm
 	}
 	if pem, ok := d.Extra.([]byte); ok {

@@ -9,12 +9,12 @@ import (
 	"github.com/klankermaker/km/state"
 )
 
-const typeFunction = "aws_lambda_function"
+const TypeFunction = "aws_lambda_function"
 
 // functionKind: the shared refresher Lambda function.
 type functionKind struct{}
 
-func (functionKind) Type() string { return typeFunction }
+func (functionKind) Type() string { return TypeFunction }
 
 func (functionKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	var out []*Resource
@@ -40,7 +40,7 @@ func (functionKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) 
 			return nil, fmt.Errorf("reading the recursive loop setting of Lambda function %s: %w", d.ID, err)
 		}
 		out = append(out, &Resource{
-			Address: d.Address, Type: typeFunction, ID: f.Name,
+			Address: d.Address, Type: TypeFunction, ID: f.Name,
 			Attrs: map[string]string{
 				"function_name": f.Name, "runtime": f.Runtime, "handler": f.Handler,
 				"architecture": f.Architecture, "memory_size": strconv.Itoa(int(f.MemoryMB)),
@@ -63,7 +63,7 @@ func (functionKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) 
 		return Create, "function missing"
 	}
 	a, why := diffAttrs(desired, live)
-	if a == Update && !equalAttr(desired.Attrs["source_code_hash"], live.Attrs["source_code_hash"]) {
+	if a == Update && !EqualAttr(desired.Attrs["source_code_hash"], live.Attrs["source_code_hash"]) {
 		why = "deployed code (CodeSha256 " + live.Attrs["source_code_hash"] + ") differs from this km's refresher; " + why
 	}
 	return a, why

@@ -12,7 +12,7 @@ import (
 	"github.com/klankermaker/km/state"
 )
 
-const typeKey = "aws_kms_key"
+const TypeKey = "aws_kms_key"
 
 // keyDeletionDays is the waiting period of a torn-down sandbox key.
 const keyDeletionDays = 7
@@ -20,7 +20,7 @@ const keyDeletionDays = 7
 // keyKind: one customer-managed KMS key per sandbox.
 type keyKind struct{}
 
-func (keyKind) Type() string { return typeKey }
+func (keyKind) Type() string { return TypeKey }
 
 // sandboxKey is what was found for one sandbox's alias.
 type sandboxKey struct {
@@ -169,7 +169,7 @@ func (keyKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*R
 
 func liveKey(sk *sandboxKey) *Resource {
 	r := &Resource{
-		Address: addrKey(sk.Sandbox), Type: typeKey, Sandbox: sk.Sandbox, ID: sk.Key.KeyID,
+		Address: addrKey(sk.Sandbox), Type: TypeKey, Sandbox: sk.Sandbox, ID: sk.Key.KeyID,
 		Attrs: map[string]string{
 			"key_id": sk.Key.KeyID, "key_state": sk.Key.State,
 			"description": sk.Key.Description,
@@ -177,7 +177,7 @@ func liveKey(sk *sandboxKey) *Resource {
 		Extra: sk.Key,
 	}
 	if sk.Policy != "" {
-		r.Attrs["policy"] = normalizeOr(sk.Policy)
+		r.Attrs["policy"] = NormalizeJSONOr(sk.Policy)
 	}
 	r.Fingerprint = "state=" + sk.Key.State + " policy=" + shortHash(r.Attrs["policy"])
 	return r
@@ -210,7 +210,7 @@ func (keyKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
 		// whose role is being replaced): set it once that is known.
 		return Update, "key policy names resources this apply creates (known after apply)"
 	}
-	if !equalAttr(desired.Attrs["policy"], live.Attrs["policy"]) {
+	if !EqualAttr(desired.Attrs["policy"], live.Attrs["policy"]) {
 		return Update, "key policy differs from the declaration"
 	}
 	return NoOp, ""

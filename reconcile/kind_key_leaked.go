@@ -27,7 +27,7 @@ type leakedKey struct {
 }
 
 func addrLeakedKey(sandbox, keyID string) string {
-	return sandboxAddr(sandbox) + leakedKeyPart + `"` + keyID + `"]`
+	return SandboxAddr(sandbox) + leakedKeyPart + `"` + keyID + `"]`
 }
 
 const leakedKeyPart = ".aws_kms_key.unaliased["
@@ -105,7 +105,7 @@ func scanUnaliasedKeys(ctx context.Context, rt *Runtime, keys map[string]*sandbo
 			continue
 		}
 		leaked = append(leaked, &Resource{
-			Address: addrLeakedKey(id, k.KeyID), Type: typeKey, Sandbox: id, ID: k.KeyID,
+			Address: addrLeakedKey(id, k.KeyID), Type: TypeKey, Sandbox: id, ID: k.KeyID,
 			Attrs: map[string]string{
 				"key_id": k.KeyID, "key_state": k.State, "description": k.Description,
 			},

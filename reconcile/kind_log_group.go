@@ -6,12 +6,12 @@ import (
 	"strconv"
 )
 
-const typeLogGroup = "aws_cloudwatch_log_group"
+const TypeLogGroup = "aws_cloudwatch_log_group"
 
 // logGroupKind: the refresher's log group and its retention.
 type logGroupKind struct{}
 
-func (logGroupKind) Type() string { return typeLogGroup }
+func (logGroupKind) Type() string { return TypeLogGroup }
 
 func (logGroupKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	var out []*Resource
@@ -25,7 +25,7 @@ func (logGroupKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) 
 		}
 		days := strconv.Itoa(int(g.RetentionDays))
 		out = append(out, &Resource{
-			Address: d.Address, Type: typeLogGroup, ID: g.Name,
+			Address: d.Address, Type: TypeLogGroup, ID: g.Name,
 			Attrs:       map[string]string{"name": g.Name, "retention_in_days": days},
 			Fingerprint: "retention=" + days,
 		})

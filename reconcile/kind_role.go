@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-const typeRole = "aws_iam_role"
+const TypeRole = "aws_iam_role"
 
 // inlinePolicyName is the inline policy km manages on its roles.
 const inlinePolicyName = "km"
@@ -13,7 +13,7 @@ const inlinePolicyName = "km"
 // roleKind: the refresher's and the scheduler's IAM roles.
 type roleKind struct{}
 
-func (roleKind) Type() string { return typeRole }
+func (roleKind) Type() string { return TypeRole }
 
 func (roleKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	var out []*Resource
@@ -26,11 +26,11 @@ func (roleKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*
 			return nil, fmt.Errorf("reading IAM role %s: %w", d.ID, err)
 		}
 		r := &Resource{
-			Address: d.Address, Type: typeRole, ID: role.Name,
+			Address: d.Address, Type: TypeRole, ID: role.Name,
 			Attrs: map[string]string{
 				"name": role.Name, "arn": role.ARN,
-				"assume_role_policy": normalizeOr(role.AssumeRolePolicy),
-				"inline_policy":      normalizeOr(role.InlinePolicies[inlinePolicyName]),
+				"assume_role_policy": NormalizeJSONOr(role.AssumeRolePolicy),
+				"inline_policy":      NormalizeJSONOr(role.InlinePolicies[inlinePolicyName]),
 			},
 		}
 		r.Fingerprint = "sha256=" + shortHash(r.Attrs["assume_role_policy"]+r.Attrs["inline_policy"])
@@ -69,7 +69,7 @@ func (roleKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]s
 			return nil, err
 		}
 	}
-	if c.Action == Create || !equalAttr(c.Before["inline_policy"], c.After["inline_policy"]) {
+	if c.Action == Create || !EqualAttr(c.Before["inline_policy"], c.After["inline_policy"]) {
 		if err := rt.AWS.PutRolePolicy(ctx, d.ID, inlinePolicyName, d.Attrs["inline_policy"]); err != nil {
 			return nil, err
 		}

@@ -12,12 +12,12 @@ import (
 	"github.com/klankermaker/km/state"
 )
 
-const typeSchedule = "aws_scheduler_schedule"
+const TypeSchedule = "aws_scheduler_schedule"
 
 // scheduleKind: one refresh schedule per sandbox, in km's schedule group.
 type scheduleKind struct{}
 
-func (scheduleKind) Type() string { return typeSchedule }
+func (scheduleKind) Type() string { return TypeSchedule }
 
 func (scheduleKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	group := rt.Names.ScheduleGroup()
@@ -54,7 +54,7 @@ func (scheduleKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) 
 		}
 		id := strings.TrimPrefix(s.Name, rt.Names.SchedulePrefix())
 		out = append(out, &Resource{
-			Address: addrSchedule(id), Type: typeSchedule, Sandbox: id, ID: s.Name,
+			Address: addrSchedule(id), Type: TypeSchedule, Sandbox: id, ID: s.Name,
 			Attrs:       map[string]string{"name": s.Name, "group": s.Group, "state": s.State, "target_arn": s.TargetARN},
 			Fingerprint: "modified=" + s.LastModified.UTC().Format(time.RFC3339Nano),
 		})
@@ -64,10 +64,10 @@ func (scheduleKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) 
 
 func liveSchedule(addr, sandbox string, s state.Schedule) *Resource {
 	r := &Resource{
-		Address: addr, Type: typeSchedule, Sandbox: sandbox, ID: s.Name,
+		Address: addr, Type: TypeSchedule, Sandbox: sandbox, ID: s.Name,
 		Attrs: map[string]string{
 			"name": s.Name, "group": s.Group, "schedule_expression": s.Expression, "state": s.State,
-			"target_arn": s.TargetARN, "role_arn": s.RoleARN, "input": normalizeOr(s.Input),
+			"target_arn": s.TargetARN, "role_arn": s.RoleARN, "input": NormalizeJSONOr(s.Input),
 			"retry_maximum_attempts":  strconv.Itoa(int(s.RetryMaxAttempts)),
 			"retry_maximum_event_age": strconv.Itoa(int(s.MaxEventAgeSeconds)),
 			"start_offset":            liveOffset(s.StartDate, s.Expression),
@@ -96,7 +96,7 @@ func (scheduleKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) 
 		desired = &d
 	}
 	a, why := diffAttrs(desired, live)
-	if a == Update && !equalAttr(desired.Attrs["input"], live.Attrs["input"]) {
+	if a == Update && !EqualAttr(desired.Attrs["input"], live.Attrs["input"]) {
 		why = "the sandbox's profile or installation changed the refresh payload; " + why
 	}
 	if a == Replace {

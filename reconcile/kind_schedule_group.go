@@ -5,12 +5,12 @@ import (
 	"fmt"
 )
 
-const typeScheduleGroup = "aws_scheduler_schedule_group"
+const TypeScheduleGroup = "aws_scheduler_schedule_group"
 
 // scheduleGroupKind: the Scheduler group holding every refresh schedule.
 type scheduleGroupKind struct{}
 
-func (scheduleGroupKind) Type() string { return typeScheduleGroup }
+func (scheduleGroupKind) Type() string { return TypeScheduleGroup }
 
 func (scheduleGroupKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	var out []*Resource
@@ -23,7 +23,7 @@ func (scheduleGroupKind) Read(ctx context.Context, rt *Runtime, desired []*Resou
 			return nil, fmt.Errorf("reading schedule group %s: %w", d.ID, err)
 		}
 		out = append(out, &Resource{
-			Address: d.Address, Type: typeScheduleGroup, ID: d.ID,
+			Address: d.Address, Type: TypeScheduleGroup, ID: d.ID,
 			Attrs: map[string]string{"name": d.ID, "arn": arn}, Fingerprint: "exists",
 		})
 	}

@@ -9,29 +9,26 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/internal/githubapp"
-	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/payload"
-	"github.com/klankermaker/km/internal/tokenmeta"
-	"github.com/klankermaker/km/internal/tokenstore"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/state"
 )
 
-const typeToken = "km_github_token"
+const TypeToken = "km_github_token"
 
 // tokenKind: a sandbox's installation token for one owner, an SSM SecureString
 // encrypted with the sandbox key. The Description holds non-secret metadata
 // (scope fingerprint, expiry) so plan never decrypts.
 type tokenKind struct{}
 
-func (tokenKind) Type() string { return typeToken }
+func (tokenKind) Type() string { return TypeToken }
 
 // tokenParams reads every parameter under /sandbox once (DescribeParameters, 50 a
 // page) and keeps km's token parameters by name.
 func (rt *Runtime) tokenParams(ctx context.Context) (map[string]state.Parameter, error) {
 	v, err := rt.memo.get(ctx, "tokens", func(ctx context.Context) (any, error) {
-		ps, err := rt.AWS.DescribeParameters(ctx, names.SandboxPath())
+		ps, err := rt.AWS.DescribeParameters(ctx, sandboxtoken.SandboxPath())
 		if err != nil {
-			return nil, fmt.Errorf("reading sandbox token parameters under %s: %w", names.SandboxPath(), err)
+			return nil, fmt.Errorf("reading sandbox token parameters under %s: %w", sandboxtoken.SandboxPath(), err)
 		}
 		out := map[string]state.Parameter{}
 		for _, p := range ps {
@@ -52,13 +49,13 @@ func (rt *Runtime) tokenParamExists(ctx context.Context, sandbox string) bool {
 	if err != nil {
 		return false
 	}
-	_, ok := ps[names.TokenParam(sandbox, "", true)]
+	_, ok := ps[sandboxtoken.Param(sandbox, "", true)]
 	return ok
 }
 
 // parseTokenParam splits /sandbox/{id}/github-token[-{owner}].
 func parseTokenParam(name string) (sandbox, owner string, ok bool) {
-	rest, ok := strings.CutPrefix(name, names.SandboxPath()+"/")
+	rest, ok := strings.CutPrefix(name, sandboxtoken.SandboxPath()+"/")
 	if !ok {
 		return "", "", false
 	}
@@ -101,7 +98,7 @@ func (tokenKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]
 	for _, name := range sorted {
 		p := ps[name]
 		id, owner, _ := parseTokenParam(name)
-		meta, merr := tokenmeta.Decode(p.Description)
+		meta, merr := sandboxtoken.DecodeMeta(p.Description)
 		if owner == "" {
 			owner = meta.Owner
 		}
@@ -121,7 +118,7 @@ func (tokenKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]
 			taken[addr] = true
 		}
 		r := &Resource{
-			Address: addr, Type: typeToken, Sandbox: id, ID: name,
+			Address: addr, Type: TypeToken, Sandbox: id, ID: name,
 			Attrs: map[string]string{
 				"name": name, "type": p.Type, "value": "(sensitive)",
 				"key_id": p.KeyID, "owner": meta.Owner,
@@ -151,7 +148,7 @@ func (tokenKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
 	case live == nil:
 		return Create, "token parameter missing"
 	}
-	meta, ok := live.Extra.(tokenmeta.Meta)
+	meta, ok := live.Extra.(sandboxtoken.Meta)
 	switch {
 	case !ok:
 		return Update, "token metadata missing from the parameter description: scope unknown"
@@ -167,7 +164,7 @@ func (tokenKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
 	case live.Attrs["key_id"] != "" && !keyMatches(live.Attrs["key_id"], desired.Attrs["key_id"]):
 		return Update, "encrypted with " + live.Attrs["key_id"] + ", not the sandbox key " + desired.Attrs["key_id"]
 	case meta.Expired(rt.now(), rt.tokenMargin()):
-		return Update, "token expired at " + meta.ExpiresAt.UTC().Format(time.RFC3339)
+		return Update, reasonTokenExpired + " at " + meta.ExpiresAt.UTC().Format(time.RFC3339)
 	}
 	return NoOp, ""
 }
@@ -202,7 +199,7 @@ func (tokenKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]
 		say = func(string, ...any) {}
 	}
 	if c.Action == Delete {
-		rt.retire(ctx, say, c, payload.RevokeParam{Name: c.ID})
+		rt.retire(ctx, say, c, sandboxtoken.RevokeParam{Name: c.ID})
 		if err := rt.AWS.DeleteParameter(ctx, c.ID); err != nil && !isNotFound(err) {
 			return nil, err
 		}
@@ -232,15 +229,15 @@ func (tokenKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]
 	}
 	overwrite := c.live != nil
 	var (
-		before    payload.RevokeResult
+		before    sandboxtoken.RevokeResult
 		beforeErr error
 	)
 	if overwrite {
-		before, beforeErr = rt.revoke(ctx, spec.Sandbox, payload.RevokeParam{Name: spec.Parameter, BeforeOverwrite: true})
+		before, beforeErr = rt.revoke(ctx, spec.Sandbox, sandboxtoken.RevokeParam{Name: spec.Parameter, BeforeOverwrite: true})
 	}
-	version, err := tokenstore.WriteVersion(ctx, rt.AWS, spec.Sandbox, tokenstore.Token{
+	version, err := sandboxtoken.WriteVersion(ctx, rt.AWS, spec.Sandbox, sandboxtoken.Minted{
 		Parameter: spec.Parameter, KeyAlias: spec.KeyAlias, Token: tok,
-		Meta: tokenmeta.Meta{
+		Meta: sandboxtoken.Meta{
 			Owner: spec.Owner, InstallationID: spec.InstallationID, Scope: spec.Scope,
 			Repositories: c.desired.Attrs["repositories"], Permissions: c.desired.Attrs["permissions"],
 			MintedAt: rt.now().UTC(), MintedBy: "apply",
@@ -260,6 +257,6 @@ func (tokenKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]
 		rt.settle(ctx, say, c, before, beforeErr)
 		return nil, nil
 	}
-	rt.retire(ctx, say, c, payload.RevokeParam{Name: spec.Parameter, BelowVersion: version})
+	rt.retire(ctx, say, c, sandboxtoken.RevokeParam{Name: spec.Parameter, BelowVersion: version})
 	return nil, nil
 }

@@ -125,13 +125,13 @@ func planFrom(ctx context.Context, rt *Runtime, desired []*Resource, hash string
 
 func deleteRank(typ string) int {
 	switch typ {
-	case typeSchedule:
+	case TypeSchedule:
 		return 0
-	case typeToken:
+	case TypeToken:
 		return 1
-	case typeAlias:
+	case TypeAlias:
 		return 2
-	case typeKey:
+	case TypeKey:
 		return 3
 	}
 	return 4

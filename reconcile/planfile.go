@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/klankermaker/km/profiles"
+	"github.com/klankermaker/km/internal/atomicfile"
 )
 
 // PlanFileKind marks a km plan file.
@@ -142,7 +142,7 @@ func WritePlanFile(path string, f *PlanFile) error {
 	if err != nil {
 		return err
 	}
-	if err := profiles.WriteFileAtomic(path, b, 0o600); err != nil {
+	if err := atomicfile.Write(path, b, 0o600); err != nil {
 		return fmt.Errorf("writing the plan file %s: %w", path, err)
 	}
 	return nil

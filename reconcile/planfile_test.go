@@ -1,4 +1,4 @@
-package reconcile
+package reconcile_test
 
 import (
 	"errors"
@@ -6,11 +6,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/reconcile/plantest"
+	"github.com/klankermaker/km/reconcile/views"
 )
 
 func TestPlanFileRoundTrip(t *testing.T) {
-	p := goldenPlans()["mixed"]
-	f, err := NewPlanFile(p, goldenMeta)
+	p := plantest.Plans()["mixed"]
+	f, err := reconcile.NewPlanFile(p, plantest.Meta())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,13 +27,13 @@ func TestPlanFileRoundTrip(t *testing.T) {
 			t.Errorf("the plan file holds the sensitive value %q", s)
 		}
 	}
-	got, err := DecodePlanFile(b)
+	got, err := reconcile.DecodePlanFile(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.PlanID != goldenMeta.PlanID || !got.CreatedAt.Equal(goldenMeta.CreatedAt) || got.Account != "123456789012" ||
-		got.Kind != PlanFileKind || got.FormatVersion != PlanFileVersion || got.DeclarationHash != p.DeclarationHash ||
-		got.Summary != (JSONSummary{Add: 3, Change: 2, Destroy: 4}) || !reflect.DeepEqual(got.Targets, p.Targets) {
+	if got.PlanID != plantest.Meta().PlanID || !got.CreatedAt.Equal(plantest.Meta().CreatedAt) || got.Account != "123456789012" ||
+		got.Kind != reconcile.PlanFileKind || got.FormatVersion != reconcile.PlanFileVersion || got.DeclarationHash != p.DeclarationHash ||
+		got.Summary != (reconcile.JSONSummary{Add: 3, Change: 2, Destroy: 4}) || !reflect.DeepEqual(got.Targets, p.Targets) {
 		t.Errorf("header did not survive: %+v", got)
 	}
 	if len(got.Changes) != len(p.Changes) {
@@ -43,7 +47,7 @@ func TestPlanFileRoundTrip(t *testing.T) {
 		}
 		for k, v := range want.After {
 			if want.IsSensitive(k) {
-				if !strings.HasPrefix(c.After[k], sealedPrefix) {
+				if !strings.HasPrefix(c.After[k], reconcile.SealedPrefix) {
 					t.Errorf("%s.%s not sealed: %q", c.Address, k, c.After[k])
 				}
 				continue
@@ -58,7 +62,7 @@ func TestPlanFileRoundTrip(t *testing.T) {
 	if pk.Before["value"] == pk.After["value"] {
 		t.Errorf("sealing hid that the private key changes")
 	}
-	if sealValue("x") != sealValue("x") || sealValue(sealValue("x")) != sealValue("x") {
+	if reconcile.SealValue("x") != reconcile.SealValue("x") || reconcile.SealValue(reconcile.SealValue("x")) != reconcile.SealValue("x") {
 		t.Errorf("sealing is not stable")
 	}
 	// The unchanged resources survive, sealed: km show --format json lists
@@ -66,18 +70,20 @@ func TestPlanFileRoundTrip(t *testing.T) {
 	if len(got.Unchanged) != len(p.Unchanged) || len(p.Unchanged) == 0 {
 		t.Fatalf("%d unchanged, want %d", len(got.Unchanged), len(p.Unchanged))
 	}
-	if v := got.Unchanged[1].After["value"]; !strings.HasPrefix(v, sealedPrefix) {
+	if v := got.Unchanged[1].After["value"]; !strings.HasPrefix(v, reconcile.SealedPrefix) {
 		t.Errorf("unchanged sensitive value not sealed: %q", v)
 	}
 	// The file renders like the plan it came from.
-	for name, render := range map[string]func(*strings.Builder, *Plan, PlanMeta) error{
-		"markdown": func(w *strings.Builder, p *Plan, m PlanMeta) error {
-			return RenderMarkdown(w, p, MarkdownOptions{PlanMeta: m})
+	for name, render := range map[string]func(*strings.Builder, *reconcile.Plan, reconcile.PlanMeta) error{
+		"markdown": func(w *strings.Builder, p *reconcile.Plan, m reconcile.PlanMeta) error {
+			return views.RenderMarkdown(w, p, views.MarkdownOptions{PlanMeta: m})
 		},
-		"json": func(w *strings.Builder, p *Plan, m PlanMeta) error { return RenderJSON(w, p, m) },
+		"json": func(w *strings.Builder, p *reconcile.Plan, m reconcile.PlanMeta) error {
+			return views.RenderJSON(w, p, m)
+		},
 	} {
 		var a, b2 strings.Builder
-		if err := render(&a, p, goldenMeta); err != nil {
+		if err := render(&a, p, plantest.Meta()); err != nil {
 			t.Fatal(err)
 		}
 		if err := render(&b2, got.Plan(), got.Meta()); err != nil {
@@ -90,10 +96,10 @@ func TestPlanFileRoundTrip(t *testing.T) {
 }
 
 func TestNewPlanFileNeedsID(t *testing.T) {
-	if _, err := NewPlanFile(&Plan{}, PlanMeta{PlanID: "nope"}); err == nil {
+	if _, err := reconcile.NewPlanFile(&reconcile.Plan{}, reconcile.PlanMeta{PlanID: "nope"}); err == nil {
 		t.Fatal("accepted a plan id that is not a UUID")
 	}
-	f, err := NewPlanFile(&Plan{Prefix: "km", DeclarationHash: "h"}, PlanMeta{PlanID: goldenMeta.PlanID})
+	f, err := reconcile.NewPlanFile(&reconcile.Plan{Prefix: "km", DeclarationHash: "h"}, reconcile.PlanMeta{PlanID: plantest.Meta().PlanID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,16 +131,16 @@ func TestDecodePlanFileRejects(t *testing.T) {
 		{"unchanged and changed", strings.Replace(change(`{"address":"a","type":"aws_iam_role","action":"create"}`), `"resource_changes"`, `"unchanged":[{"address":"a","type":"aws_iam_role","action":"no-op"}],"resource_changes"`, 1), "repeated address", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := DecodePlanFile([]byte(tc.in))
+			_, err := reconcile.DecodePlanFile([]byte(tc.in))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
 			}
-			if errors.Is(err, ErrNotPlanFile) != tc.notPlan {
+			if errors.Is(err, reconcile.ErrNotPlanFile) != tc.notPlan {
 				t.Errorf("errors.Is(err, ErrNotPlanFile) = %v, want %v", !tc.notPlan, tc.notPlan)
 			}
 		})
 	}
-	if _, err := DecodePlanFile([]byte(change(`{"address":"a","type":"aws_iam_role","action":"create"}`))); err != nil {
+	if _, err := reconcile.DecodePlanFile([]byte(change(`{"address":"a","type":"aws_iam_role","action":"create"}`))); err != nil {
 		t.Fatalf("a valid plan file is refused: %v", err)
 	}
 }

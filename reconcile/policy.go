@@ -1,6 +1,10 @@
 package reconcile
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/klankermaker/km/internal/sandboxtoken"
+)
 
 // Policy documents km attaches. Each grants the least its holder needs.
 
@@ -167,7 +171,7 @@ func keyAdministration(e policyEnv) map[string]any {
 // token), never decrypt.
 func keyPolicy(e policyEnv, sandboxID, principal, refresherRoleARN string) string {
 	// The first owner's parameter, and every other owner's.
-	params := []string{"/sandbox/" + sandboxID + "/github-token", "/sandbox/" + sandboxID + "/github-token-*"}
+	params := sandboxtoken.ParamPatterns(sandboxID)
 	cond := viaSSM(e, params...)
 	st := []any{
 		keyAdministration(e),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -147,7 +148,7 @@ func liveConflict(c *Change, now *Resource) string {
 		return ""
 	}
 	nowAttrs := sealSensitive(c, now.Attrs)
-	if c.Type == typeToken && sameAttrsExcept(c.Before, nowAttrs, "expires_at", "value") {
+	if c.Type == TypeToken && sameAttrsExcept(c.Before, nowAttrs, "expires_at", "value") {
 		// The refresher re-minted the token with the same scope and key: the
 		// planned change still means the same thing.
 		return ""
@@ -182,7 +183,7 @@ func afterConflict(c *Change, now map[string]string) string {
 func differingAttrs(a, b map[string]string) []string {
 	var out []string
 	for _, k := range (&Change{Before: a, After: b}).AttrNames() {
-		if !equalAttr(a[k], b[k]) {
+		if !EqualAttr(a[k], b[k]) {
 			out = append(out, k)
 		}
 	}
@@ -191,7 +192,7 @@ func differingAttrs(a, b map[string]string) []string {
 
 func sameAttrsExcept(a, b map[string]string, skip ...string) bool {
 	for _, k := range differingAttrs(a, b) {
-		if !contains(skip, k) {
+		if !slices.Contains(skip, k) {
 			return false
 		}
 	}
@@ -209,7 +210,7 @@ func readTouched(ctx context.Context, rt *Runtime, desiredBy map[string]*Resourc
 			appKey = true
 			continue
 		}
-		if typ == typeKey || typ == typeAlias {
+		if typ == TypeKey || typ == TypeAlias {
 			sb := sandboxOfAddress(addr)
 			if sb != "" && !seenSandbox[sb] {
 				seenSandbox[sb] = true
@@ -298,7 +299,7 @@ func readKeysOf(ctx context.Context, rt *Runtime, ids []string, desiredBy map[st
 		}
 		if sk.Found && !sk.AliasMissing {
 			rs = append(rs, &Resource{
-				Address: addrAlias(sk.Sandbox), Type: typeAlias, Sandbox: sk.Sandbox, ID: sk.Alias,
+				Address: addrAlias(sk.Sandbox), Type: TypeAlias, Sandbox: sk.Sandbox, ID: sk.Alias,
 				Attrs:       map[string]string{"name": sk.Alias, "target_key_id": sk.Key.KeyID},
 				Fingerprint: "target=" + sk.Key.KeyID,
 			})

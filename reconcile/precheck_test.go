@@ -348,7 +348,7 @@ func TestSavedPlanToleratesTokenRefresh(t *testing.T) {
 func TestSavedPlanTargets(t *testing.T) {
 	e := newSavedPlanEnv(t, "kmtgt", "sb-tgt-a", "sb-tgt-b")
 	a, b := e.ids[0], e.ids[1]
-	f := e.save(PlanOptions{Targets: []string{sandboxAddr(a)}})
+	f := e.save(PlanOptions{Targets: []string{SandboxAddr(a)}})
 	if len(f.Warnings) == 0 || !strings.Contains(f.Warnings[0], "targeting") || len(f.Targets) != 1 {
 		t.Fatalf("targeted plan: warnings %v targets %v", f.Warnings, f.Targets)
 	}

@@ -155,8 +155,8 @@ func (p *Plan) Sandboxes() []string {
 	return out
 }
 
-// sandboxAddr is the address prefix of every resource of one sandbox.
-func sandboxAddr(id string) string { return `sandbox["` + id + `"]` }
+// SandboxAddr is the address prefix of every resource of one sandbox.
+func SandboxAddr(id string) string { return `sandbox["` + id + `"]` }
 
 // matchesTarget reports whether addr is target or inside it.
 func matchesTarget(addr, target string) bool {

@@ -8,9 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/klankermaker/km/internal/payload"
-	"github.com/klankermaker/km/internal/tokenmeta"
-	"github.com/klankermaker/km/internal/tokenstore"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 )
 
 // Revoker asks the refresher to revoke retired tokens at GitHub: the
@@ -20,7 +18,7 @@ import (
 // An error means the refresher could not be asked (not deployed, not
 // reachable, or it failed); the outcomes say what happened to each token.
 type Revoker interface {
-	Revoke(ctx context.Context, req payload.RevokeRequest) (payload.RevokeResult, error)
+	Revoke(ctx context.Context, req sandboxtoken.RevokeRequest) (sandboxtoken.RevokeResult, error)
 }
 
 // tokenLifetime is how long GitHub installation tokens live: a version
@@ -31,10 +29,10 @@ const tokenLifetime = time.Hour
 // unrevokedLog collects what one apply could not revoke.
 type unrevokedLog struct {
 	mu   sync.Mutex
-	list []tokenstore.Unrevoked
+	list []sandboxtoken.Unrevoked
 }
 
-func (l *unrevokedLog) add(u tokenstore.Unrevoked) {
+func (l *unrevokedLog) add(u sandboxtoken.Unrevoked) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.list = append(l.list, u)
@@ -42,21 +40,21 @@ func (l *unrevokedLog) add(u tokenstore.Unrevoked) {
 
 // Unrevoked returns the tokens the last Apply retired without revoking them
 // (each was recorded in SSM and named in the apply's output).
-func (rt *Runtime) Unrevoked() []tokenstore.Unrevoked {
+func (rt *Runtime) Unrevoked() []sandboxtoken.Unrevoked {
 	if rt.unrevoked == nil {
 		return nil
 	}
 	rt.unrevoked.mu.Lock()
 	defer rt.unrevoked.mu.Unlock()
-	return append([]tokenstore.Unrevoked(nil), rt.unrevoked.list...)
+	return append([]sandboxtoken.Unrevoked(nil), rt.unrevoked.list...)
 }
 
-func (rt *Runtime) revoke(ctx context.Context, sandbox string, params ...payload.RevokeParam) (payload.RevokeResult, error) {
+func (rt *Runtime) revoke(ctx context.Context, sandbox string, params ...sandboxtoken.RevokeParam) (sandboxtoken.RevokeResult, error) {
 	if rt.Revoker == nil {
-		return payload.RevokeResult{}, fmt.Errorf("no refresher to revoke through")
+		return sandboxtoken.RevokeResult{}, fmt.Errorf("no refresher to revoke through")
 	}
-	return rt.Revoker.Revoke(ctx, payload.RevokeRequest{
-		Action: payload.ActionRevoke, SandboxID: sandbox, Prefix: rt.Names.Prefix, Parameters: params,
+	return rt.Revoker.Revoke(ctx, sandboxtoken.RevokeRequest{
+		Action: sandboxtoken.ActionRevoke, SandboxID: sandbox, Prefix: rt.Names.Prefix, Parameters: params,
 	})
 }
 
@@ -72,7 +70,7 @@ func liveVersion(live *Resource) int64 {
 // retire revokes the versions p names and records what could not be
 // revoked. It never fails the change: apply converges, and the record keeps
 // the risk visible until the token expires.
-func (rt *Runtime) retire(ctx context.Context, say func(string, ...any), c *Change, p payload.RevokeParam) {
+func (rt *Runtime) retire(ctx context.Context, say func(string, ...any), c *Change, p sandboxtoken.RevokeParam) {
 	res, err := rt.revoke(ctx, c.Sandbox, p)
 	rt.settle(ctx, say, c, res, err)
 }
@@ -80,7 +78,7 @@ func (rt *Runtime) retire(ctx context.Context, say func(string, ...any), c *Chan
 // settle reports a revoke answer: revoked tokens in the progress, live ones
 // recorded. err (the refresher could not be asked) records the live token
 // plan read, and its older versions.
-func (rt *Runtime) settle(ctx context.Context, say func(string, ...any), c *Change, res payload.RevokeResult, err error) {
+func (rt *Runtime) settle(ctx context.Context, say func(string, ...any), c *Change, res sandboxtoken.RevokeResult, err error) {
 	if err != nil {
 		rt.unrevokedLive(ctx, say, c, fmt.Sprintf("the refresher could not be asked to revoke it (%v)", err))
 		return
@@ -89,14 +87,14 @@ func (rt *Runtime) settle(ctx context.Context, say func(string, ...any), c *Chan
 		switch {
 		case o.Live():
 			reason := "GitHub did not revoke it (" + o.Error + ")"
-			if o.Outcome == payload.OutcomeUnreadable {
+			if o.Outcome == sandboxtoken.OutcomeUnreadable {
 				reason = o.Error
 			}
-			rt.recordUnrevoked(ctx, say, tokenstore.Unrevoked{
+			rt.recordUnrevoked(ctx, say, sandboxtoken.Unrevoked{
 				Sandbox: c.Sandbox, Parameter: o.Parameter, Version: o.Version, FromVersion: o.FromVersion,
 				TokenSHA: o.TokenSHA, ExpiresAt: o.ExpiresAt, Reason: reason,
 			})
-		case o.Outcome == payload.OutcomeRevoked:
+		case o.Outcome == sandboxtoken.OutcomeRevoked:
 			say("%s: revoked token %s (version %d) at GitHub", c.Address, o.TokenSHA, o.Version)
 		}
 	}
@@ -108,7 +106,7 @@ func (rt *Runtime) unrevokedLive(ctx context.Context, say func(string, ...any), 
 	if c.live == nil {
 		return
 	}
-	meta, ok := c.live.Extra.(tokenmeta.Meta)
+	meta, ok := c.live.Extra.(sandboxtoken.Meta)
 	v := liveVersion(c.live)
 	if v < 1 {
 		return
@@ -116,19 +114,19 @@ func (rt *Runtime) unrevokedLive(ctx context.Context, say func(string, ...any), 
 	written := rt.now()
 	if ok {
 		written = meta.MintedAt
-		rt.recordUnrevoked(ctx, say, tokenstore.Unrevoked{
+		rt.recordUnrevoked(ctx, say, sandboxtoken.Unrevoked{
 			Sandbox: c.Sandbox, Parameter: c.ID, Version: v, TokenSHA: meta.TokenSHA, ExpiresAt: meta.ExpiresAt, Reason: reason,
 		})
 		v--
 	}
 	if v >= 1 {
-		rt.recordUnrevoked(ctx, say, tokenstore.Unrevoked{
+		rt.recordUnrevoked(ctx, say, sandboxtoken.Unrevoked{
 			Sandbox: c.Sandbox, Parameter: c.ID, FromVersion: 1, Version: v, ExpiresAt: written.Add(tokenLifetime).UTC(), Reason: reason,
 		})
 	}
 }
 
-func (rt *Runtime) recordUnrevoked(ctx context.Context, say func(string, ...any), u tokenstore.Unrevoked) {
+func (rt *Runtime) recordUnrevoked(ctx context.Context, say func(string, ...any), u sandboxtoken.Unrevoked) {
 	if !u.ExpiresAt.After(rt.now()) {
 		return // expired: nothing left to revoke
 	}
@@ -137,7 +135,7 @@ func (rt *Runtime) recordUnrevoked(ctx context.Context, say func(string, ...any)
 		rt.unrevoked.add(u)
 	}
 	say("Warning: %s", u)
-	if err := tokenstore.RecordUnrevoked(ctx, rt.AWS, rt.Names, u); err != nil {
+	if err := sandboxtoken.RecordUnrevoked(ctx, rt.AWS, rt.Names, u); err != nil {
 		say("Warning: %v", err)
 	}
 }

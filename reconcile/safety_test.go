@@ -11,8 +11,8 @@ import (
 )
 
 func TestMassDestroy(t *testing.T) {
-	del := func(sb string) Change { return Change{Address: sandboxAddr(sb) + ".x", Sandbox: sb, Action: Delete} }
-	upd := func(sb string) Change { return Change{Address: sandboxAddr(sb) + ".y", Sandbox: sb, Action: Update} }
+	del := func(sb string) Change { return Change{Address: SandboxAddr(sb) + ".x", Sandbox: sb, Action: Delete} }
+	upd := func(sb string) Change { return Change{Address: SandboxAddr(sb) + ".y", Sandbox: sb, Action: Update} }
 	live := []string{"a", "b", "c", "d", "e", "", "a"}
 	declaredExcept := func(gone ...string) func(string) bool {
 		return func(id string) bool {

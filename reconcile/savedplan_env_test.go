@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +15,7 @@ import (
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/tokenmeta"
-	"github.com/klankermaker/km/internal/tokenstore"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/profiles"
 	"github.com/klankermaker/km/state"
 	"github.com/klankermaker/km/state/statetest"
@@ -146,7 +146,7 @@ func (e *savedPlanEnv) applyFile(f *PlanFile) (ApplyResult, error) {
 func (e *savedPlanEnv) ownChanges(p *Plan) []Change {
 	var out []Change
 	for _, c := range p.Changes {
-		if c.Sandbox == "" || contains(e.ids, c.Sandbox) {
+		if c.Sandbox == "" || slices.Contains(e.ids, c.Sandbox) {
 			out = append(out, c)
 		}
 	}
@@ -166,10 +166,10 @@ func (e *savedPlanEnv) keyID(sandbox string) string {
 // refresher would, with the given scope in its metadata.
 func (e *savedPlanEnv) writeToken(sandbox, scope, value string) {
 	e.t.Helper()
-	err := tokenstore.Write(e.ctx, e.aws, sandbox, tokenstore.Token{
-		Parameter: names.TokenParam(sandbox, "my-user", true), KeyAlias: e.n.KeyAlias(sandbox),
+	err := sandboxtoken.Write(e.ctx, e.aws, sandbox, sandboxtoken.Minted{
+		Parameter: sandboxtoken.Param(sandbox, "my-user", true), KeyAlias: e.n.KeyAlias(sandbox),
 		Token:  githubapp.Token{Value: value, ExpiresAt: time.Now().Add(time.Hour)},
-		Meta:   tokenmeta.Meta{Owner: "my-user", InstallationID: e.w.UserInst, Scope: scope, MintedAt: time.Now(), MintedBy: "refresher"},
+		Meta:   sandboxtoken.Meta{Owner: "my-user", InstallationID: e.w.UserInst, Scope: scope, MintedAt: time.Now(), MintedBy: "refresher"},
 		Prefix: e.prefix,
 	})
 	if err != nil {

@@ -28,10 +28,10 @@ func TestFilterPlanTargets(t *testing.T) {
 		want    []string
 	}{
 		{"one resource", []string{addrLogGroup}, []string{addrLogGroup}},
-		{"a sandbox and its dependencies", []string{sandboxAddr("sb-1")}, []string{addrRefresherRole, addrKey("sb-1"), addrAlias("sb-1")}},
+		{"a sandbox and its dependencies", []string{SandboxAddr("sb-1")}, []string{addrRefresherRole, addrKey("sb-1"), addrAlias("sb-1")}},
 		{"transitive", []string{addrSchedule("sb-2")}, []string{addrRefresherRole, addrLogGroup, addrFunction, addrSchedule("sb-2")}},
 		{"indexed resource by its base", []string{"aws_ssm_parameter.installation"}, []string{addrInstallation("acme"), addrInstallation("other")}},
-		{"repeatable", []string{addrInstallation("acme"), sandboxAddr("sb-10")}, []string{addrInstallation("acme"), addrKey("sb-10")}},
+		{"repeatable", []string{addrInstallation("acme"), SandboxAddr("sb-10")}, []string{addrInstallation("acme"), addrKey("sb-10")}},
 		{"nothing matches", []string{"aws_iam_role.nope"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sivchari/kumo"
 
+	"github.com/klankermaker/km/internal/atomicfile"
 	"github.com/klankermaker/km/internal/demo"
 	"github.com/klankermaker/km/internal/githubsim"
 )
@@ -85,11 +86,7 @@ export KM_REFRESHER_ZIP=%s
 export KM_CONFIG=%s
 `, *awsAddr, sim.URL, sim.URL, absZip, w.ConfigPath)
 	// The env file appears last: its presence means "ready".
-	tmp := filepath.Join(*dir, "env.tmp")
-	if err := os.WriteFile(tmp, []byte(env), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(*dir, "env")); err != nil {
+	if err := atomicfile.Write(filepath.Join(*dir, "env"), []byte(env), 0o644); err != nil {
 		return err
 	}
 	fmt.Printf("km-sim: AWS emulator on http://%s, GitHub simulator on %s\nkm-sim: declaration in %s; source %s\n",

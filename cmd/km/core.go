@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/internal/workflow"
-	"github.com/klankermaker/km/profiles"
 )
 
 func (g *Globals) env() workflow.Env {
@@ -123,5 +122,3 @@ func (c *ForceUnlockCmd) Run(g *Globals) error {
 	fmt.Fprintf(g.Stdout, "km state has been successfully unlocked (lock %s).\n", c.LockID)
 	return nil
 }
-
-var _ = profiles.Load

@@ -19,6 +19,7 @@ import (
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/profiles"
+	"github.com/klankermaker/km/profiles/kmyaml"
 	"github.com/klankermaker/km/state"
 	"github.com/klankermaker/km/state/statetest"
 )
@@ -94,7 +95,7 @@ func TestKumoScripts(t *testing.T) {
 				cfg, err := profiles.Load(path)
 				ts.Check(err)
 				for _, sb := range cfg.Sandboxes[min(n, len(cfg.Sandboxes)):] {
-					_, err := profiles.RemoveSandbox(path, sb.ID)
+					_, err := kmyaml.RemoveSandbox(path, sb.ID)
 					ts.Check(err)
 				}
 			},

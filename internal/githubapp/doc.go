@@ -11,6 +11,7 @@
 // Secrets — installation tokens and the App private key — never appear in an
 // error string or in the formatted form of a value this package returns.
 //
-// This package must not import the AWS SDK or any other km package: callers
-// read the key from wherever it lives and hand it over as PEM bytes.
+// This package must not import the AWS SDK or any km package but
+// internal/pemkey (the PEM parser): callers read the key from wherever it
+// lives and hand it over as PEM bytes.
 package githubapp

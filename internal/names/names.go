@@ -1,6 +1,8 @@
-// Package names derives every AWS resource name km manages from the prefix, the
-// sandbox id and the owner. It is the single place those conventions live; it
-// imports nothing from km and nothing from AWS.
+// Package names derives the AWS resource names km manages from the prefix and
+// the sandbox id: configuration and state parameters, key aliases, schedules,
+// the refresher's function, roles and log group, and km's tag keys. The token
+// parameters under /sandbox/ belong to internal/sandboxtoken. It imports
+// nothing from km and nothing from AWS.
 package names
 
 import (
@@ -37,24 +39,12 @@ func (n Names) InstallationParam(account string) string {
 // InstallationsPath is the folder of per-account installation parameters.
 func (n Names) InstallationsPath() string { return n.ConfigPath() + "/installations" }
 
-// LegacyInstallationParam is the seed's single installation id parameter.
+// LegacyInstallationParam is the single installation id parameter of km's
+// first, single-account layout.
 func (n Names) LegacyInstallationParam() string { return n.ConfigPath() + "/installation-id" }
 
 // LockParam is the state lock parameter.
 func (n Names) LockParam() string { return "/" + n.Prefix + "/state/lock" }
-
-// SandboxPath is the SSM folder of all sandboxes' parameters.
-func SandboxPath() string { return "/sandbox" }
-
-// TokenParam is the token parameter of a sandbox for owner. The first owner's
-// token (first == true) lives at the seed's name /sandbox/{id}/github-token;
-// every other owner's at /sandbox/{id}/github-token-{owner}.
-func TokenParam(sandboxID, owner string, first bool) string {
-	if first {
-		return "/sandbox/" + sandboxID + "/github-token"
-	}
-	return "/sandbox/" + sandboxID + "/github-token-" + strings.ToLower(owner)
-}
 
 // KeyAlias is the KMS alias of a sandbox's key.
 func (n Names) KeyAlias(sandboxID string) string {
@@ -120,36 +110,6 @@ func (n Names) CheckSandboxID(id string) error {
 		return fmt.Errorf("sandbox id %q makes the schedule name %d characters; EventBridge Scheduler allows %d", id, l, scheduleNameMax)
 	}
 	return nil
-}
-
-// TokenParamOwner tells whether param is one of sandbox id's token
-// parameters: the first owner's /sandbox/{id}/github-token (first, owner "")
-// or /sandbox/{id}/github-token-{owner} with a lowercase GitHub login.
-func TokenParamOwner(sandboxID, param string) (owner string, first, ok bool) {
-	base := TokenParam(sandboxID, "", true)
-	if param == base {
-		return "", true, true
-	}
-	o, ok := strings.CutPrefix(param, base+"-")
-	if !ok || !validLogin(o) {
-		return "", false, false
-	}
-	return o, false, true
-}
-
-// validLogin: a lowercase GitHub account login (letters, digits, single
-// hyphens, "_" for managed users,
-// 1-39 characters).
-func validLogin(s string) bool {
-	if s == "" || len(s) > 39 || s[0] == '-' || s[len(s)-1] == '-' || strings.Contains(s, "--") {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // UnrevokedPath is the SSM folder of the records of tokens km retired but

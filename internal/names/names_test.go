@@ -26,28 +26,3 @@ func TestCheckSandboxIDAgreesWithTheDeclaration(t *testing.T) {
 		}
 	}
 }
-
-func TestTokenParamOwner(t *testing.T) {
-	tests := []struct {
-		param       string
-		owner       string
-		first, want bool
-	}{
-		{"/sandbox/sb-1/github-token", "", true, true},
-		{"/sandbox/sb-1/github-token-my-org", "my-org", false, true},
-		{"/sandbox/sb-1/github-token-enterprise_user", "enterprise_user", false, true},
-		{"/sandbox/sb-2/github-token", "", false, false},
-		{"/sandbox/sb-1/github-token-", "", false, false},
-		{"/sandbox/sb-1/github-token-My-Org", "", false, false},
-		{"/sandbox/sb-1/github-token-a/b", "", false, false},
-		{"/sandbox/sb-1/github-token-..", "", false, false},
-		{"/km/config/github/private-key", "", false, false},
-		{"/sandbox/sb-1/other", "", false, false},
-	}
-	for _, tc := range tests {
-		owner, first, ok := names.TokenParamOwner("sb-1", tc.param)
-		if ok != tc.want || owner != tc.owner || first != tc.first {
-			t.Errorf("%s: (%q, %v, %v), want (%q, %v, %v)", tc.param, owner, first, ok, tc.owner, tc.first, tc.want)
-		}
-	}
-}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/githubsim"
-	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/state"
 	"github.com/klankermaker/km/state/statetest"
 )
@@ -188,11 +188,11 @@ func TestGitEndToEnd(t *testing.T) {
 	})
 	// The tokens km apply / the refresher would write: scoped to the profile.
 	rwTok := w.mint(instUser, []string{"app"}, "write")
-	w.putToken(names.TokenParam(rwID, "my-user", true), rwTok)
-	w.putToken(names.TokenParam(roID, "my-user", true), w.mint(instUser, []string{"app"}, "read"))
-	w.putToken(names.TokenParam(twoID, "my-user", true), w.mint(instUser, []string{"app"}, "read"))
+	w.putToken(sandboxtoken.Param(rwID, "my-user", true), rwTok)
+	w.putToken(sandboxtoken.Param(roID, "my-user", true), w.mint(instUser, []string{"app"}, "read"))
+	w.putToken(sandboxtoken.Param(twoID, "my-user", true), w.mint(instUser, []string{"app"}, "read"))
 	orgTok := w.mint(instOrg, []string{"tools"}, "read")
-	w.putToken(names.TokenParam(twoID, "my-org", false), orgTok)
+	w.putToken(sandboxtoken.Param(twoID, "my-org", false), orgTok)
 
 	rw, ro, two := w.initBox(rwID), w.initBox(roID), w.initBox(twoID)
 	rwClone := filepath.Join(rw.clones, "app-"+w.canary)
@@ -341,7 +341,7 @@ func TestGitEndToEnd(t *testing.T) {
 
 	t.Run("a rotated token is used by the next fetch", func(t *testing.T) {
 		newTok := w.mint(instUser, []string{"app"}, "write")
-		w.putToken(names.TokenParam(rwID, "my-user", true), newTok)
+		w.putToken(sandboxtoken.Param(rwID, "my-user", true), newTok)
 		if err := githubapp.NewTokenClient(rwTok, githubapp.Options{APIURL: sim.URL}).RevokeToken(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/profiles"
 )
 
@@ -105,7 +106,7 @@ func SettingsFor(cfg *profiles.Config, id string) (Settings, error) {
 		s.AllowedRepos = append(s.AllowedRepos, rp.String())
 	}
 	for i, o := range owners {
-		s.Owners = append(s.Owners, OwnerParam{Owner: strings.ToLower(o), Parameter: names.TokenParam(id, o, i == 0)})
+		s.Owners = append(s.Owners, OwnerParam{Owner: strings.ToLower(o), Parameter: sandboxtoken.Param(id, o, i == 0)})
 	}
 	return s, s.Validate()
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/profiles"
+	"github.com/klankermaker/km/profiles/kmyaml"
 	"github.com/klankermaker/km/state"
 )
 
@@ -88,11 +89,11 @@ func CreateApp(ctx context.Context, e workflow.Env, o CreateAppOptions) (CreateA
 		return res, err
 	}
 	id, appID := creds.ClientID, creds.ID
-	upd := profiles.GitHubUpdate{AppClientID: &id, PrivateKeyFile: &rel}
+	upd := kmyaml.GitHubUpdate{AppClientID: &id, PrivateKeyFile: &rel}
 	if appID > 0 {
 		upd.AppID = &appID
 	}
-	original, err := profiles.SetGitHub(e.ConfigPath, upd)
+	original, err := kmyaml.SetGitHub(e.ConfigPath, upd)
 	if err != nil {
 		return res, fmt.Errorf("recording the App in %s: %w; the key is in %s: record it with `km configure github --app-client-id %s --private-key-file %s --force`", e.ConfigPath, err, keyPath, id, keyPath)
 	}

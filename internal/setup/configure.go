@@ -14,6 +14,7 @@ import (
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/profiles"
+	"github.com/klankermaker/km/profiles/kmyaml"
 	"github.com/klankermaker/km/reconcile"
 	"github.com/klankermaker/km/state"
 )
@@ -98,7 +99,7 @@ func Configure(ctx context.Context, e workflow.Env, o ConfigureOptions) (Configu
 		res.Installations[o.Account] = o.InstallationID
 	}
 
-	upd := profiles.GitHubUpdate{Installations: res.Installations}
+	upd := kmyaml.GitHubUpdate{Installations: res.Installations}
 	if o.AppClientID != "" {
 		upd.AppClientID = &o.AppClientID
 	}
@@ -129,7 +130,7 @@ func Configure(ctx context.Context, e workflow.Env, o ConfigureOptions) (Configu
 	}
 	res.Overwrote = differs
 
-	original, err := profiles.SetGitHub(e.ConfigPath, upd)
+	original, err := kmyaml.SetGitHub(e.ConfigPath, upd)
 	if err != nil {
 		return res, fmt.Errorf("updating %s: %w", e.ConfigPath, err)
 	}
@@ -309,7 +310,7 @@ func yamlDifferences(cfg *profiles.Config, o ConfigureOptions, newKey []byte, in
 
 // previewConfig writes the edit to a temporary copy of km.yaml beside it and
 // loads that: the declaration as it would be, validated, with km.yaml untouched.
-func previewConfig(cfg *profiles.Config, e workflow.Env, upd profiles.GitHubUpdate) (*profiles.Config, error) {
+func previewConfig(cfg *profiles.Config, e workflow.Env, upd kmyaml.GitHubUpdate) (*profiles.Config, error) {
 	orig, err := os.ReadFile(cfg.File)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("reading %s: %w", cfg.Path, err)
@@ -326,7 +327,7 @@ func previewConfig(cfg *profiles.Config, e workflow.Env, upd profiles.GitHubUpda
 	fix := func(err error) error {
 		return errors.New(strings.ReplaceAll(err.Error(), tmp.Name(), cfg.Path) + "; nothing was written")
 	}
-	if _, err := profiles.SetGitHub(tmp.Name(), upd); err != nil {
+	if _, err := kmyaml.SetGitHub(tmp.Name(), upd); err != nil {
 		return nil, fix(err)
 	}
 	c, err := profiles.LoadForSetup(tmp.Name())

@@ -11,9 +11,7 @@ import (
 
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/lambdazip"
-	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/tokenmeta"
-	"github.com/klankermaker/km/internal/tokenstore"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/profiles"
 	"github.com/klankermaker/km/reconcile"
 	"github.com/klankermaker/km/state"
@@ -275,7 +273,7 @@ func (d *doctor) checkSandbox(ctx context.Context, sb profiles.Sandbox) {
 		d.add(prefix, Fail, "profile "+sb.Profile+" not found", "add it to the profiles folder or fix the sandbox's profile in "+d.cfg.Path)
 		return
 	}
-	params, err := d.aws.DescribeParameters(ctx, "/sandbox/"+sb.ID)
+	params, err := d.aws.DescribeParameters(ctx, sandboxtoken.SandboxFolder(sb.ID))
 	if err != nil {
 		d.add(prefix+".token", Fail, "reading /sandbox/"+sb.ID+" from SSM: "+oneLine(err.Error()), "grant ssm:DescribeParameters to these credentials")
 	} else {
@@ -284,7 +282,7 @@ func (d *doctor) checkSandbox(ctx context.Context, sb profiles.Sandbox) {
 			byName[p.Name] = p
 		}
 		for i, owner := range d.cfg.OwnersOf(p) {
-			d.checkToken(prefix+".token["+owner+"]", sb.ID, byName[names.TokenParam(sb.ID, owner, i == 0)], names.TokenParam(sb.ID, owner, i == 0), owner)
+			d.checkToken(prefix+".token["+owner+"]", sb.ID, byName[sandboxtoken.Param(sb.ID, owner, i == 0)], sandboxtoken.Param(sb.ID, owner, i == 0), owner)
 		}
 	}
 
@@ -308,7 +306,7 @@ func (d *doctor) checkToken(name, sandbox string, p state.Parameter, param, owne
 		d.add(name, Fail, "SSM "+param+" is missing: the sandbox has no token for "+owner, fixApply+" to mint it")
 		return
 	}
-	meta, err := tokenmeta.Decode(p.Description)
+	meta, err := sandboxtoken.DecodeMeta(p.Description)
 	if err != nil {
 		d.add(name, Fail, "SSM "+param+" has no km token metadata ("+err.Error()+")", fixApply+" to mint a fresh token")
 		return
@@ -373,7 +371,7 @@ func (d *doctor) checkFailures(ctx context.Context) {
 // is a warning until then, with its short hash and expiry.
 func (d *doctor) checkUnrevoked(ctx context.Context) {
 	const name = "tokens.unrevoked"
-	list, err := tokenstore.ListUnrevoked(ctx, d.aws, d.n, d.now, false)
+	list, err := sandboxtoken.ListUnrevoked(ctx, d.aws, d.n, d.now, false)
 	if err != nil {
 		d.add(name, Warn, "reading the records of unrevoked tokens: "+oneLine(err.Error()), "grant ssm:DescribeParameters and ssm:GetParameters on "+d.n.UnrevokedPath()+"/* to these credentials")
 		return

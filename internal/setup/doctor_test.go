@@ -13,9 +13,9 @@ import (
 	"github.com/klankermaker/km/internal/demo"
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/internal/schematest"
 	"github.com/klankermaker/km/internal/setup"
-	"github.com/klankermaker/km/internal/tokenstore"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/state"
 )
@@ -149,17 +149,17 @@ func TestDoctor(t *testing.T) {
 		wantCheck(t, a.doctor(nil), "refresher.failures", setup.Fail, a.sandbox, "installation suspended", "km otel")
 	})
 	t.Run("a retired token km could not revoke", func(t *testing.T) {
-		u := tokenstore.Unrevoked{Sandbox: "sb-gone", Parameter: "/sandbox/sb-gone/github-token", Version: 2,
+		u := sandboxtoken.Unrevoked{Sandbox: "sb-gone", Parameter: "/sandbox/sb-gone/github-token", Version: 2,
 			TokenSHA: "0123456789ab", ExpiresAt: time.Now().Add(30 * time.Minute).UTC().Truncate(time.Second), Reason: "the refresher was not reachable"}
 		n := names.New(a.prefix)
-		if err := tokenstore.RecordUnrevoked(context.Background(), a.aws, n, u); err != nil {
+		if err := sandboxtoken.RecordUnrevoked(context.Background(), a.aws, n, u); err != nil {
 			t.Fatal(err)
 		}
 		wantCheck(t, a.doctor(nil), "tokens.unrevoked", setup.Warn, "0123456789ab", u.ExpiresAt.Format(time.RFC3339), "sb-gone")
 		// Once it expired the record no longer warns.
 		later := u.ExpiresAt.Add(time.Minute)
 		wantCheck(t, a.doctor(func(e *workflow.Env) { e.Now = func() time.Time { return later } }), "tokens.unrevoked", setup.Pass)
-		if _, err := tokenstore.ListUnrevoked(context.Background(), a.aws, n, later, true); err != nil {
+		if _, err := sandboxtoken.ListUnrevoked(context.Background(), a.aws, n, later, true); err != nil {
 			t.Fatal(err)
 		}
 	})

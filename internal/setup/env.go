@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klankermaker/km/internal/atomicfile"
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/profiles"
@@ -141,7 +142,7 @@ func restoreConfig(path string, original []byte) error {
 	if st, err := os.Stat(path); err == nil {
 		perm = st.Mode().Perm()
 	}
-	return profiles.WriteFileAtomic(path, original, perm)
+	return atomicfile.Write(path, original, perm)
 }
 
 // relToConfig turns a path given on the command line into one for km.yaml:

@@ -20,6 +20,7 @@ import (
 
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/githubsim"
+	"github.com/klankermaker/km/internal/pemkey"
 	"github.com/klankermaker/km/internal/setup"
 	"github.com/klankermaker/km/profiles"
 )
@@ -186,7 +187,7 @@ func TestManifestFlowInBrowser(t *testing.T) {
 			if err != nil {
 				t.Fatalf("km.yaml after km github: %v", err)
 			}
-			fp, _ := profiles.KeyFingerprint(res.App.PEM)
+			fp, _ := pemkey.Fingerprint(res.App.PEM)
 			if cfg.GitHub.AppClientID != app.ClientID || cfg.GitHub.AppID != app.ID || cfg.GitHub.KeyFingerprint != fp {
 				t.Errorf("km.yaml github = %s/%d/%s; want %s/%d/%s", cfg.GitHub.AppClientID, cfg.GitHub.AppID, cfg.GitHub.KeyFingerprint, app.ClientID, app.ID, fp)
 			}

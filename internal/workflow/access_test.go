@@ -10,6 +10,7 @@ import (
 
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/policyeval"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/reconcile"
 )
 
@@ -109,13 +110,13 @@ func TestAccessMatrix(t *testing.T) {
 	appKeyARN, appKeyPolicy := key("alias/" + f.prefix + "-github-app")
 	keyAARN, keyAPolicy := key(n.KeyAlias(a))
 	appKey := policyeval.SecureString{ARN: param(n.PrivateKeyParam()), KeyARN: appKeyARN, KeyPolicy: appKeyPolicy, KeyAliases: []string{"alias/" + f.prefix + "-github-app"}}
-	tokenA := policyeval.SecureString{ARN: param(names.TokenParam(a, "my-user", true)), KeyARN: keyAARN, KeyPolicy: keyAPolicy, KeyAliases: []string{n.KeyAlias(a)}}
-	tokenA2 := policyeval.SecureString{ARN: param(names.TokenParam(a, "my-org", false)), KeyARN: keyAARN, KeyPolicy: keyAPolicy, KeyAliases: []string{n.KeyAlias(a)}}
+	tokenA := policyeval.SecureString{ARN: param(sandboxtoken.Param(a, "my-user", true)), KeyARN: keyAARN, KeyPolicy: keyAPolicy, KeyAliases: []string{n.KeyAlias(a)}}
+	tokenA2 := policyeval.SecureString{ARN: param(sandboxtoken.Param(a, "my-org", false)), KeyARN: keyAARN, KeyPolicy: keyAPolicy, KeyAliases: []string{n.KeyAlias(a)}}
 	// A parameter of sandbox B encrypted with A's key: the encryption
 	// context, not the key, decides whose token it is.
-	tokenBUnderA := policyeval.SecureString{ARN: param(names.TokenParam(b, "my-user", true)), KeyARN: keyAARN, KeyPolicy: keyAPolicy, KeyAliases: []string{n.KeyAlias(a)}}
+	tokenBUnderA := policyeval.SecureString{ARN: param(sandboxtoken.Param(b, "my-user", true)), KeyARN: keyAARN, KeyPolicy: keyAPolicy, KeyAliases: []string{n.KeyAlias(a)}}
 	keyBARN, keyBPolicy := key(n.KeyAlias(b))
-	tokenB := policyeval.SecureString{ARN: param(names.TokenParam(b, "my-user", true)), KeyARN: keyBARN, KeyPolicy: keyBPolicy, KeyAliases: []string{n.KeyAlias(b)}}
+	tokenB := policyeval.SecureString{ARN: param(sandboxtoken.Param(b, "my-user", true)), KeyARN: keyBARN, KeyPolicy: keyBPolicy, KeyAliases: []string{n.KeyAlias(b)}}
 
 	// The identities of the table.
 	iam := func(stmts string) *policyeval.Policy {

@@ -13,6 +13,7 @@ import (
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/profiles"
 	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/reconcile/views"
 )
 
 // CommentOptions are km comment's flags.
@@ -127,10 +128,10 @@ func commentParts(p *reconcile.Plan, meta reconcile.PlanMeta, maxComments int) (
 	if maxComments <= 0 {
 		maxComments = DefaultMaxComments
 	}
-	opts := reconcile.MarkdownOptions{PlanMeta: meta}
+	opts := views.MarkdownOptions{PlanMeta: meta}
 	for {
 		var b strings.Builder
-		if err := reconcile.RenderMarkdown(&b, p, opts); err != nil {
+		if err := views.RenderMarkdown(&b, p, opts); err != nil {
 			return nil, err
 		}
 		parts := githubapp.SplitComment(b.String(), githubapp.DefaultPartRunes)

@@ -14,6 +14,7 @@ import (
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/reconcile/views"
 )
 
 const commentToken = "ghs_commenttoken0123456789abcdefABCDEF"
@@ -217,7 +218,7 @@ func Test400SandboxPlanComment(t *testing.T) {
 		}
 	}
 	var whole strings.Builder
-	if err := reconcile.RenderMarkdown(&whole, big, reconcile.MarkdownOptions{}); err != nil {
+	if err := views.RenderMarkdown(&whole, big, views.MarkdownOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if want := strings.Count(whole.String(), "\n+ ") + strings.Count(whole.String(), "\n+   "); diffLines != want {

@@ -11,6 +11,7 @@ import (
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/reconcile/views"
 	"github.com/klankermaker/km/state"
 	"github.com/klankermaker/km/state/statetest"
 	"io"
@@ -74,7 +75,7 @@ func TestOutOfBandChangeIsUpdated(t *testing.T) {
 		t.Fatalf("plan: %v", got)
 	}
 	var b strings.Builder
-	_ = reconcile.RenderText(&b, p, reconcile.TextOptions{})
+	_ = views.RenderText(&b, p, views.TextOptions{})
 	if !strings.Contains(b.String(), `~ retention_in_days = "7" -> "30"`) || !strings.Contains(b.String(), "Plan: 0 to add, 2 to change, 0 to destroy.") {
 		t.Fatalf("text plan:\n%s", b.String())
 	}
@@ -237,7 +238,7 @@ func TestFunctionDriftIsRepaired(t *testing.T) {
 				t.Fatalf("plan: %v, want exactly an update of the function", got)
 			}
 			var b strings.Builder
-			_ = reconcile.RenderText(&b, p, reconcile.TextOptions{})
+			_ = views.RenderText(&b, p, views.TextOptions{})
 			if !strings.Contains(b.String(), tc.want) {
 				t.Fatalf("text plan does not show %q:\n%s", tc.want, b.String())
 			}
@@ -306,7 +307,7 @@ func TestFunctionRecursionIsAllowed(t *testing.T) {
 		t.Fatalf("plan after the reset: %v", got)
 	}
 	var b strings.Builder
-	_ = reconcile.RenderText(&b, p, reconcile.TextOptions{})
+	_ = views.RenderText(&b, p, views.TextOptions{})
 	if !strings.Contains(b.String(), `~ recursive_loop`) || !strings.Contains(b.String(), `"Terminate" -> "Allow"`) {
 		t.Fatalf("text plan:\n%s", b.String())
 	}

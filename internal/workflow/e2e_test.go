@@ -16,6 +16,7 @@ import (
 	"github.com/klankermaker/km/internal/refreshertest"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/reconcile/views"
 	"github.com/klankermaker/km/state"
 	"github.com/klankermaker/km/state/statetest"
 )
@@ -142,7 +143,7 @@ func TestApplyFromScratchThenNoChanges(t *testing.T) {
 	// (my-user, my-org), schedule = 5.
 	if add != 12+2*5 || change != 0 || destroy != 0 {
 		var b strings.Builder
-		_ = reconcile.RenderText(&b, p, reconcile.TextOptions{})
+		_ = views.RenderText(&b, p, views.TextOptions{})
 		t.Fatalf("first plan: %d/%d/%d, want 22/0/0\n%s", add, change, destroy, b.String())
 	}
 	f.apply()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/reconcile/views"
 )
 
 // Keys an interrupted apply created but never aliased (CreateKey done,
@@ -49,7 +50,7 @@ func TestLeakedKeysAdoptedOrDeleted(t *testing.T) {
 	}
 	var text strings.Builder
 	p := f.plan()
-	if err := reconcile.RenderText(&text, p, reconcile.TextOptions{}); err != nil {
+	if err := views.RenderText(&text, p, views.TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(text.String(), "leaked: tagged for sandbox "+f.id("sb-leak9")+", which is not in km.yaml, and no alias names it") {

@@ -6,17 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/klankermaker/km/internal/atomicfile"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/tokenmeta"
-	"github.com/klankermaker/km/internal/tokenstore"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/profiles"
+	"github.com/klankermaker/km/profiles/kmyaml"
 	"github.com/klankermaker/km/reconcile"
 )
 
@@ -94,12 +94,12 @@ func Create(ctx context.Context, e Env, o CreateOptions) (string, error) {
 	if _, exists := cfg.Sandbox(id); exists {
 		return "", fmt.Errorf("sandbox %s is already in %s", id, cfg.File)
 	}
-	original, err := profiles.AddSandbox(cfg.File, profiles.Sandbox{ID: id, Profile: name, Principal: o.Principal})
+	original, err := kmyaml.AddSandbox(cfg.File, profiles.Sandbox{ID: id, Profile: name, Principal: o.Principal})
 	if err != nil {
 		return "", fmt.Errorf("adding %s to %s: %w", id, cfg.File, err)
 	}
 	restore := func(cause error) error {
-		if werr := profiles.WriteFileAtomic(cfg.File, original, 0o644); werr != nil {
+		if werr := atomicfile.Write(cfg.File, original, 0o644); werr != nil {
 			return errors.Join(cause, fmt.Errorf("restoring %s: %w", cfg.File, werr))
 		}
 		return fmt.Errorf("%w (km.yaml left unchanged)", cause)
@@ -141,7 +141,7 @@ func Destroy(ctx context.Context, e Env, o DestroyOptions) error {
 	if _, ok := cfg.Sandbox(o.ID); !ok {
 		return fmt.Errorf("sandbox %s is not in %s", o.ID, cfg.File)
 	}
-	original, err := profiles.RemoveSandbox(cfg.File, o.ID)
+	original, err := kmyaml.RemoveSandbox(cfg.File, o.ID)
 	if err != nil {
 		return fmt.Errorf("removing %s from %s: %w", o.ID, cfg.File, err)
 	}
@@ -153,7 +153,7 @@ func Destroy(ctx context.Context, e Env, o DestroyOptions) error {
 		})
 	}
 	if err != nil {
-		if werr := profiles.WriteFileAtomic(cfg.File, original, 0o644); werr != nil {
+		if werr := atomicfile.Write(cfg.File, original, 0o644); werr != nil {
 			return errors.Join(err, werr)
 		}
 		return fmt.Errorf("%w (km.yaml left unchanged)", err)
@@ -175,7 +175,7 @@ type SandboxStatus struct {
 	// their parameters' metadata (Owners is what km.yaml declares).
 	TokenOwners []string `json:"token_owners,omitempty"`
 	// Unrevoked are tokens km retired but could not revoke, until they expire.
-	Unrevoked []tokenstore.Unrevoked `json:"unrevoked,omitempty"`
+	Unrevoked []sandboxtoken.Unrevoked `json:"unrevoked,omitempty"`
 }
 
 // List reports every declared sandbox and every km-managed sandbox found live.
@@ -191,7 +191,7 @@ func (s *Session) List(ctx context.Context) ([]SandboxStatus, error) {
 	rows := map[string]*SandboxStatus{}
 	row := func(id string) *SandboxStatus {
 		if rows[id] == nil {
-			rows[id] = &SandboxStatus{ID: id, Status: "ok"}
+			rows[id] = &SandboxStatus{ID: id, Status: StatusOK}
 		}
 		return rows[id]
 	}
@@ -203,25 +203,22 @@ func (s *Session) List(ctx context.Context) ([]SandboxStatus, error) {
 		}
 	}
 	n := names.New(s.Config.Prefix)
-	for addr, l := range pl.Live {
+	for _, l := range pl.Live {
 		if l.Sandbox == "" {
 			continue
 		}
 		r := row(l.Sandbox)
-		_ = addr
-		if l.Type == "km_github_token" {
-			if m, ok := l.Extra.(tokenmeta.Meta); ok {
-				if r.TokenExpires.IsZero() || m.ExpiresAt.Before(r.TokenExpires) {
-					r.TokenExpires, r.TokenMinted = m.ExpiresAt, m.MintedAt
-					r.TokenAge = now.Sub(m.MintedAt).Round(time.Minute).String()
-				}
-				if _, declared := s.Config.Sandbox(l.Sandbox); !declared {
-					r.Owners = appendUnique(r.Owners, m.Owner)
-				}
-				r.TokenOwners = appendUnique(r.TokenOwners, m.Owner)
+		if m, ok := reconcile.LiveTokenMeta(l); ok {
+			if r.TokenExpires.IsZero() || m.ExpiresAt.Before(r.TokenExpires) {
+				r.TokenExpires, r.TokenMinted = m.ExpiresAt, m.MintedAt
+				r.TokenAge = now.Sub(m.MintedAt).Round(time.Minute).String()
 			}
+			if _, declared := s.Config.Sandbox(l.Sandbox); !declared {
+				r.Owners = appendUnique(r.Owners, m.Owner)
+			}
+			r.TokenOwners = appendUnique(r.TokenOwners, m.Owner)
 		}
-		if l.Type == "aws_scheduler_schedule" && l.ID == n.Schedule(l.Sandbox) {
+		if l.Type == reconcile.TypeSchedule && l.ID == n.Schedule(l.Sandbox) {
 			r.ScheduleState = l.Attrs["state"]
 		}
 	}
@@ -231,16 +228,7 @@ func (s *Session) List(ctx context.Context) ([]SandboxStatus, error) {
 		}
 		r := row(c.Sandbox)
 		_, declared := s.Config.Sandbox(c.Sandbox)
-		switch {
-		case !declared:
-			r.Status = "orphaned"
-		case strings.HasPrefix(c.Reason, "token expired") && r.Status == "ok":
-			r.Status = "expired"
-		case c.Action == reconcile.Create && r.Status == "ok" && c.Type == "aws_kms_key":
-			r.Status = "missing"
-		case r.Status == "ok":
-			r.Status = "drifted"
-		}
+		r.Status = reconcile.FoldSandboxStatus(r.Status, &c, declared)
 	}
 	unrevoked, err := s.Unrevoked(ctx)
 	if err != nil {
@@ -270,5 +258,3 @@ func appendUnique(s []string, v string) []string {
 	}
 	return append(s, v)
 }
-
-var _ = filepath.Join

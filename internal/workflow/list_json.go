@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/klankermaker/km/reconcile"
 )
 
 // ListFormatVersion is the format_version of km list --format json
@@ -13,13 +15,14 @@ import (
 // minor version, a removed or re-typed one the major version.
 const ListFormatVersion = "1.1"
 
-// The status values of km list (SandboxStatus.Status), a stable enum.
+// The status values of km list (SandboxStatus.Status), a stable enum: the
+// plan's statuses from reconcile, and destroyed.
 const (
-	StatusOK       = "ok"       // declared, and AWS matches the declaration
-	StatusMissing  = "missing"  // declared, not created yet (no key): km apply creates it
-	StatusExpired  = "expired"  // a token has expired and was not refreshed
-	StatusDrifted  = "drifted"  // declared, and km plan would change something of it
-	StatusOrphaned = "orphaned" // found in AWS, not declared: km apply removes it
+	StatusOK       = reconcile.StatusOK
+	StatusMissing  = reconcile.StatusMissing
+	StatusExpired  = reconcile.StatusExpired
+	StatusDrifted  = reconcile.StatusDrifted
+	StatusOrphaned = reconcile.StatusOrphaned
 	// StatusDestroyed: gone from km.yaml and AWS, but a token it held was
 	// retired without being revoked and has not expired yet.
 	StatusDestroyed = "destroyed"

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/reconcile/views"
 )
 
 // PlanOptions are km plan's flags.
@@ -64,12 +65,7 @@ func (s *Session) warnMassDestroy(pl *reconcile.Planned, o PlanOptions) {
 
 // Render writes a plan in the chosen format.
 func Render(w io.Writer, p *reconcile.Plan, format string, color bool) error {
-	switch format {
-	case "", "text":
-		return reconcile.RenderText(w, p, reconcile.TextOptions{Color: color})
-	default:
-		return renderOther(w, p, format)
-	}
+	return views.Render(w, p, format, views.Options{Meta: reconcile.PlanMeta{KMVersion: KMVersion()}, Color: color})
 }
 
 // ApplyOptions are km apply's flags.
@@ -96,7 +92,7 @@ func (s *Session) PlanAndApply(ctx context.Context, o ApplyOptions) error {
 	}
 	s.warnMassDestroy(pl, o.PlanOptions)
 	out := s.Env.Stdout
-	if err := reconcile.RenderText(out, pl.Plan, reconcile.TextOptions{Color: o.Color}); err != nil {
+	if err := views.RenderText(out, pl.Plan, views.TextOptions{Color: o.Color}); err != nil {
 		return err
 	}
 	if !pl.Plan.HasChanges() {

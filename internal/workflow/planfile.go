@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/reconcile/views"
 )
 
 // KMVersion is the running km's module version ("(devel)" for a local build).
@@ -100,17 +101,9 @@ func ShowPlanFile(w io.Writer, path, format string, color bool) error {
 
 // RenderFile renders a plan file in the chosen format.
 func RenderFile(w io.Writer, f *reconcile.PlanFile, format string, color bool) error {
-	switch format {
-	case "", "text":
-		fmt.Fprintf(w, "Saved plan %s, made %s by km %s from %s (prefix %s, %s).\n\n",
-			f.PlanID, f.CreatedAt.UTC().Format(time.RFC3339), f.KMVersion, orUnknown(f.Declaration), f.Prefix, f.Region)
-		return reconcile.RenderText(w, f.Plan(), reconcile.TextOptions{Color: color})
-	case "json":
-		return reconcile.RenderJSON(w, f.Plan(), f.Meta())
-	case "markdown":
-		return reconcile.RenderMarkdown(w, f.Plan(), reconcile.MarkdownOptions{PlanMeta: f.Meta()})
-	}
-	return fmt.Errorf("unknown format %q: expected text, json or markdown", format)
+	header := fmt.Sprintf("Saved plan %s, made %s by km %s from %s (prefix %s, %s).\n\n",
+		f.PlanID, f.CreatedAt.UTC().Format(time.RFC3339), f.KMVersion, orUnknown(f.Declaration), f.Prefix, f.Region)
+	return views.Render(w, f.Plan(), format, views.Options{Meta: f.Meta(), Color: color, TextHeader: header})
 }
 
 func orUnknown(s string) string {

@@ -17,6 +17,7 @@ import (
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/reconcile/views"
 	"github.com/klankermaker/km/state"
 	"github.com/klankermaker/km/state/statetest"
 )
@@ -128,7 +129,7 @@ func TestPlanOutShowApplyFile(t *testing.T) {
 			t.Errorf("km show --format %s lacks %q:\n%.400s", tc.format, tc.want, b.String())
 		}
 		if tc.format == "json" {
-			var doc reconcile.JSONPlan
+			var doc views.JSONPlan
 			if err := json.Unmarshal(b.Bytes(), &doc); err != nil || len(doc.ResourceChanges) != len(f.Changes) || doc.Account != f.Account {
 				t.Errorf("km show --format json: %v, %d changes", err, len(doc.ResourceChanges))
 			}

@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/internal/githubapp"
-	"github.com/klankermaker/km/internal/payload"
-	"github.com/klankermaker/km/internal/tokenstore"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/state"
 )
 
@@ -19,8 +18,8 @@ type lambdaRevoker struct {
 	function string
 }
 
-func (r lambdaRevoker) Revoke(ctx context.Context, req payload.RevokeRequest) (payload.RevokeResult, error) {
-	var res payload.RevokeResult
+func (r lambdaRevoker) Revoke(ctx context.Context, req sandboxtoken.RevokeRequest) (sandboxtoken.RevokeResult, error) {
+	var res sandboxtoken.RevokeResult
 	b, err := json.Marshal(req)
 	if err != nil {
 		return res, err
@@ -49,8 +48,8 @@ func (r lambdaRevoker) Revoke(ctx context.Context, req payload.RevokeRequest) (p
 
 // Unrevoked lists the retired tokens km could not revoke that have not
 // expired yet (hashes and expiries, never tokens).
-func (s *Session) Unrevoked(ctx context.Context) ([]tokenstore.Unrevoked, error) {
-	return tokenstore.ListUnrevoked(ctx, s.AWS, s.Names, s.now(), false)
+func (s *Session) Unrevoked(ctx context.Context) ([]sandboxtoken.Unrevoked, error) {
+	return sandboxtoken.ListUnrevoked(ctx, s.AWS, s.Names, s.now(), false)
 }
 
 func (s *Session) now() time.Time {
@@ -69,7 +68,7 @@ func (s *Session) reportUnrevoked(ctx context.Context) {
 			fmt.Fprintf(s.Env.Stdout, "  - %s %s (%s): until %s\n", u.Sandbox, u.Hash(), u.Parameter, u.ExpiresAt.UTC().Format(time.RFC3339))
 		}
 	}
-	if _, err := tokenstore.ListUnrevoked(ctx, s.AWS, s.Names, s.now(), true); err != nil {
+	if _, err := sandboxtoken.ListUnrevoked(ctx, s.AWS, s.Names, s.now(), true); err != nil {
 		fmt.Fprintf(s.Env.Stderr, "Warning: %v\n", err)
 	}
 }

@@ -15,8 +15,7 @@ import (
 
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/refreshertest"
-	"github.com/klankermaker/km/internal/tokenmeta"
-	"github.com/klankermaker/km/internal/tokenstore"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/reconcile"
 	"github.com/klankermaker/km/state"
@@ -114,7 +113,7 @@ func TestNarrowingAProfileRevokesTheOldToken(t *testing.T) {
 	if is, ok := f.sim.LookupToken(now[base]); !ok || !f.sim.TokenLive(now[base]) || strings.Join(is.Repositories, ",") != "other-repo" {
 		t.Fatalf("the new token: %+v live=%v", is, f.sim.TokenLive(now[base]))
 	}
-	if !strings.Contains(f.out.String(), "revoked token "+tokenstore.SHA(old[base])) {
+	if !strings.Contains(f.out.String(), "revoked token "+sandboxtoken.SHA(old[base])) {
 		t.Errorf("apply output does not name the revoked token's hash:\n%s", f.out.String())
 	}
 	f.assertNoTokens("apply output", f.out.String())
@@ -248,7 +247,7 @@ func TestDroppingAnOwnerIsSeenRevokedAndDeleted(t *testing.T) {
 		t.Fatalf("%s holds %+v", base, is)
 	}
 	ps, _ := f.aws.DescribeParameters(context.Background(), "/sandbox/"+f.id("sb-drop1"))
-	if m, err := tokenmeta.Decode(ps[0].Description); err != nil || m.Owner != "my-org" {
+	if m, err := sandboxtoken.DecodeMeta(ps[0].Description); err != nil || m.Owner != "my-org" {
 		t.Errorf("metadata %+v %v", m, err)
 	}
 	if p := f.plan(); p.HasChanges() {
@@ -268,9 +267,9 @@ func TestUnreachableRefresherLeavesAVisibleRecord(t *testing.T) {
 	f := newFixture(t, "kmunrev", []string{"sb-unrev1", "sb-unrev2"})
 	f.apply()
 	ps, _ := f.aws.DescribeParameters(context.Background(), "/sandbox/"+f.id("sb-unrev2"))
-	var metas []tokenmeta.Meta
+	var metas []sandboxtoken.Meta
 	for _, p := range ps {
-		m, err := tokenmeta.Decode(p.Description)
+		m, err := sandboxtoken.DecodeMeta(p.Description)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -340,10 +339,10 @@ func TestDestroyAfterARefreshRevokesBothVersions(t *testing.T) {
 	for _, set := range []map[string]string{applied, refreshed} {
 		for p, v := range set {
 			if f.sim.TokenLive(v) {
-				t.Errorf("%s: token %s still works after destroy\n%s\nrefresher:\n%s", p, tokenstore.SHA(v), f.out.String(), logs)
+				t.Errorf("%s: token %s still works after destroy\n%s\nrefresher:\n%s", p, sandboxtoken.SHA(v), f.out.String(), logs)
 			}
-			if !strings.Contains(f.out.String(), "revoked token "+tokenstore.SHA(v)) {
-				t.Errorf("destroy output does not name the revoked token %s", tokenstore.SHA(v))
+			if !strings.Contains(f.out.String(), "revoked token "+sandboxtoken.SHA(v)) {
+				t.Errorf("destroy output does not name the revoked token %s", sandboxtoken.SHA(v))
 			}
 		}
 	}
@@ -397,7 +396,7 @@ func TestApplyVerifiesTheGrantBeforeStoring(t *testing.T) {
 	for _, tok := range issued {
 		// my-org/* asks for every repository anyway: only my-user's grant differs.
 		if tok.InstallationID == f.written.UserInst && f.sim.TokenLive(tok.Token) {
-			t.Errorf("an unverified token (%s) is still live", tokenstore.SHA(tok.Token))
+			t.Errorf("an unverified token (%s) is still live", sandboxtoken.SHA(tok.Token))
 		}
 	}
 }
@@ -465,7 +464,7 @@ func TestRetirementWaitsForTheRefresherUpdate(t *testing.T) {
 	f.apply()
 	out := f.out.String()
 	fnDone := strings.Index(out, "aws_lambda_function.refresher: Modifications complete")
-	revoked := strings.Index(out, "revoked token "+tokenstore.SHA(old["/sandbox/"+f.id("sb-waitfn")+"/github-token"]))
+	revoked := strings.Index(out, "revoked token "+sandboxtoken.SHA(old["/sandbox/"+f.id("sb-waitfn")+"/github-token"]))
 	if fnDone < 0 || revoked < 0 || revoked < fnDone {
 		t.Fatalf("function update at %d, revocation at %d: the revocation must come after the update\n%s", fnDone, revoked, out)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/workflow"
-	"github.com/klankermaker/km/profiles"
+	"github.com/klankermaker/km/profiles/kmyaml"
 	"github.com/klankermaker/km/reconcile"
 )
 
@@ -25,7 +25,7 @@ func TestMassDestroyNeedsAllowDestroy(t *testing.T) {
 	ctx := context.Background()
 	n := names.New(f.prefix)
 	for _, id := range ids[2:] {
-		if _, err := profiles.RemoveSandbox(f.written.ConfigPath, id); err != nil {
+		if _, err := kmyaml.RemoveSandbox(f.written.ConfigPath, id); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,0 +1,6 @@
+package reconcile
+
+// Internals the external tests (package reconcile_test) check.
+const SealedPrefix = sealedPrefix
+
+func SealValue(s string) string { return sealValue(s) }

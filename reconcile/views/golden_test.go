@@ -1,0 +1,59 @@
+package views
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/klankermaker/km/reconcile"
+	"github.com/klankermaker/km/reconcile/plantest"
+)
+
+// go test ./reconcile/views -run TestRenderGolden -update rewrites testdata/golden.
+var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+func TestRenderGolden(t *testing.T) {
+	renderers := []struct {
+		ext    string
+		render func(*bytes.Buffer, *reconcile.Plan) error
+	}{
+		{"txt", func(b *bytes.Buffer, p *reconcile.Plan) error { return RenderText(b, p, TextOptions{}) }},
+		{"json", func(b *bytes.Buffer, p *reconcile.Plan) error { return RenderJSON(b, p, plantest.Meta()) }},
+		{"md", func(b *bytes.Buffer, p *reconcile.Plan) error {
+			return RenderMarkdown(b, p, MarkdownOptions{PlanMeta: plantest.Meta()})
+		}},
+	}
+	for name, p := range plantest.Plans() {
+		for _, r := range renderers {
+			t.Run(name+"."+r.ext, func(t *testing.T) {
+				var got bytes.Buffer
+				if err := r.render(&got, p); err != nil {
+					t.Fatal(err)
+				}
+				checkGolden(t, filepath.Join("testdata", "golden", name+"."+r.ext), got.Bytes())
+			})
+		}
+	}
+}
+
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *updateGolden {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./reconcile/views -run TestRenderGolden -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the rendered output (if the change is intended, run with -update)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+	}
+}
