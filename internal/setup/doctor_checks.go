@@ -49,10 +49,11 @@ func (d *doctor) checkAWS(ctx context.Context) bool {
 }
 
 // checkAppConfig: the App client id and private key in SSM, present, matching
-// km.yaml, and a key that parses.
+// km.yaml. The key is compared through the fingerprint km writes in its
+// description and never decrypted: only the refresher may (docs/security.md).
 func (d *doctor) checkAppConfig(ctx context.Context) {
 	n, g := d.n, d.cfg.GitHub
-	params, err := d.aws.GetParameters(ctx, []string{n.AppClientIDParam(), n.PrivateKeyParam()}, true)
+	params, err := d.aws.GetParameters(ctx, []string{n.AppClientIDParam()}, false)
 	if err != nil {
 		d.add("github.app-client-id", Fail, "reading "+n.ConfigPath()+" from SSM: "+oneLine(err.Error()), "grant ssm:GetParameters on "+n.ConfigPath()+"/* to these credentials")
 		return
@@ -73,30 +74,36 @@ func (d *doctor) checkAppConfig(ctx context.Context) {
 		d.add("github.app-client-id", Pass, "SSM "+n.AppClientIDParam()+" = "+cid.Value+matchNote(g.AppClientID != "", d.cfg.Path), "")
 	}
 
-	key, ok := params[n.PrivateKeyParam()]
 	d.pem = g.PrivateKeyPEM
 	yamlFP := ""
 	if g.PrivateKeyPEM != nil {
 		yamlFP, _ = githubapp.KeyFingerprint(g.PrivateKeyPEM)
 	}
-	switch {
-	case !ok && g.PrivateKeyPEM == nil:
-		d.add("github.private-key", Fail, "no App private key in SSM "+n.PrivateKeyParam()+" nor in "+d.cfg.Path+" (github.privateKeyFile)", fixKeyFile)
+	metas, err := d.aws.DescribeParameters(ctx, n.ConfigPath())
+	if err != nil {
+		d.add("github.private-key", Fail, "reading the metadata of "+n.ConfigPath()+" from SSM: "+oneLine(err.Error()), "grant ssm:DescribeParameters to these credentials")
 		return
-	case !ok:
+	}
+	var key *state.Parameter
+	for i := range metas {
+		if metas[i].Name == n.PrivateKeyParam() {
+			key = &metas[i]
+		}
+	}
+	switch {
+	case key == nil && g.PrivateKeyPEM == nil:
+		d.add("github.private-key", Fail, "no App private key in SSM "+n.PrivateKeyParam()+" nor in "+d.cfg.Path+" (github.privateKeyFile)", fixKeyFile)
+	case key == nil:
 		d.add("github.private-key", Fail, "SSM "+n.PrivateKeyParam()+" is missing ("+d.cfg.Path+" has the key "+yamlFP+")", fixApply)
 	default:
-		fp, err := githubapp.KeyFingerprint([]byte(key.Value))
+		fp, ok := reconcile.PrivateKeyFingerprint(key.Description)
 		switch {
-		case err != nil:
-			d.add("github.private-key", Fail, "SSM "+n.PrivateKeyParam()+" does not parse as an RSA private key: "+oneLine(err.Error()), fixKeyFile)
+		case !ok:
+			d.add("github.private-key", Fail, "SSM "+n.PrivateKeyParam()+" has no fingerprint in its description (not written by km apply)", fixApply)
 		case yamlFP != "" && fp != yamlFP:
 			d.add("github.private-key", Fail, fmt.Sprintf("SSM %s holds the key %s but %s has %s", n.PrivateKeyParam(), fp, d.cfg.Path, yamlFP),
 				fixApply+", or point github.privateKeyFile at the right .pem")
 		default:
-			if d.pem == nil {
-				d.pem = []byte(key.Value)
-			}
 			d.add("github.private-key", Pass, "SSM "+n.PrivateKeyParam()+" holds an RSA key "+fp+matchNote(yamlFP != "", d.cfg.Path), "")
 		}
 	}
@@ -112,8 +119,13 @@ func matchNote(inYAML bool, path string) string {
 // checkGitHubApp: GitHub accepts the App's JWT (GET /app).
 func (d *doctor) checkGitHubApp(ctx context.Context) {
 	const name = "github.app"
-	if d.clientID == "" || d.pem == nil {
-		d.add(name, Fail, "cannot ask GitHub about the App: its client ID or private key is missing (see above)", fixSetup)
+	if d.clientID == "" {
+		d.add(name, Fail, "cannot ask GitHub about the App: its client ID is missing (see above)", fixSetup)
+		return
+	}
+	if d.pem == nil {
+		d.add(name, Warn, "cannot ask GitHub about the App without its private key: km.yaml names no github.privateKeyFile, and only the refresher may decrypt the copy in SSM (docs/security.md)",
+			"run km doctor where github.privateKeyFile points at the App's .pem")
 		return
 	}
 	c, err := appClient(d.e, d.cfg, d.clientID, d.pem)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
 	"github.com/klankermaker/km/internal/demo"
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
@@ -216,5 +218,51 @@ func TestDoctorBadConfig(t *testing.T) {
 	wantCheck(t, r, "config", setup.Fail, "km.yaml", "km validate")
 	if len(r.Checks) != 1 {
 		t.Errorf("%d checks after a config failure, want 1", len(r.Checks))
+	}
+}
+
+// km doctor never decrypts the App private key: on AWS only the refresher
+// may (docs/security.md), so an operator's doctor compares fingerprints from
+// the parameter's description and asks GitHub with the key file it has.
+// Without a key file, the GitHub check is a warning naming why.
+func TestDoctorNeverDecryptsTheAppKey(t *testing.T) {
+	a := newApplied(t)
+	decrypted := func() []string {
+		var out []string
+		for _, c := range a.rec.Calls() {
+			switch in := c.Input.(type) {
+			case *ssm.GetParameterInput:
+				if in.WithDecryption != nil && *in.WithDecryption {
+					out = append(out, c.Operation+" "+*in.Name)
+				}
+			case *ssm.GetParametersInput:
+				if in.WithDecryption != nil && *in.WithDecryption {
+					out = append(out, c.Operation+" "+strings.Join(in.Names, ","))
+				}
+			}
+		}
+		return out
+	}
+	a.rec.Reset()
+	r := a.doctor(nil)
+	wantCheck(t, r, "github.private-key", setup.Pass, "holds an RSA key")
+	wantCheck(t, r, "github.app", setup.Pass)
+	for _, d := range decrypted() {
+		if strings.Contains(d, "/config/github/private-key") {
+			t.Errorf("doctor decrypted the App key: %s", d)
+		}
+	}
+
+	// The key file gone: the fingerprint still compares; GitHub is not asked.
+	if err := os.Rename(a.w.KeyPath, a.w.KeyPath+".away"); err != nil {
+		t.Fatal(err)
+	}
+	a.rec.Reset()
+	r = a.doctor(nil)
+	wantCheck(t, r, "github.app", setup.Warn, "only the refresher may decrypt", "github.privateKeyFile")
+	for _, d := range decrypted() {
+		if strings.Contains(d, "/config/github/private-key") {
+			t.Errorf("doctor without a key file decrypted the App key: %s", d)
+		}
 	}
 }

@@ -145,7 +145,10 @@ func (m appMinter) RevokeMinted(ctx context.Context, tok githubapp.Token) error 
 }
 
 // AppClient returns a GitHub client authenticated as the App, with the private
-// key from km.yaml's privateKeyFile or, when omitted, from SSM.
+// key from km.yaml's privateKeyFile or, when omitted, from SSM. The App key's
+// KMS key lets only the refresher decrypt it (docs/security.md), so on AWS
+// the SSM fallback succeeds only for a principal that policy was changed for;
+// against an emulator it serves local runs without a key file.
 func (s *Session) AppClient(ctx context.Context) (*githubapp.Client, error) {
 	cfg := s.Config
 	if cfg.GitHub.AppClientID == "" {
@@ -155,7 +158,7 @@ func (s *Session) AppClient(ctx context.Context) (*githubapp.Client, error) {
 	if pem == nil {
 		p, err := s.AWS.GetParameter(ctx, s.Names.PrivateKeyParam(), true)
 		if err != nil {
-			return nil, fmt.Errorf("reading the App private key from SSM %s: %w; set github.privateKeyFile in km.yaml or run `km configure github --private-key-file F`", s.Names.PrivateKeyParam(), err)
+			return nil, fmt.Errorf("reading the App private key from SSM %s: %w; on AWS only the refresher may decrypt it (docs/security.md): set github.privateKeyFile in km.yaml to the App's .pem, or run `km configure github --private-key-file F`", s.Names.PrivateKeyParam(), err)
 		}
 		pem = []byte(p.Value)
 	}
