@@ -20,11 +20,21 @@ import (
 // point at it); every other one is planned for deletion as
 // sandbox["ID"].aws_kms_key.unaliased["KEY-ID"].
 
+// The App key (aws_kms_key.github_app) is created before its alias too; an
+// App key no alias names is never adopted (a new one is cheap and the private
+// key is written again with it) and is planned for deletion as
+// aws_kms_key.github_app_unaliased["KEY-ID"].
+
 // leakedKey is the Extra of an unaliased key planned for deletion.
 type leakedKey struct {
 	Key      state.Key
 	Declared bool // its sandbox is declared (and has another key)
+	App      bool // an App key, not a sandbox's
 }
+
+const appLeakedKeyPart = "aws_kms_key.github_app_unaliased["
+
+func addrLeakedAppKey(keyID string) string { return appLeakedKeyPart + `"` + keyID + `"]` }
 
 func addrLeakedKey(sandbox, keyID string) string {
 	return SandboxAddr(sandbox) + leakedKeyPart + `"` + keyID + `"]`
@@ -32,7 +42,9 @@ func addrLeakedKey(sandbox, keyID string) string {
 
 const leakedKeyPart = ".aws_kms_key.unaliased["
 
-func isLeakedKeyAddr(addr string) bool { return strings.Contains(addr, leakedKeyPart) }
+func isLeakedKeyAddr(addr string) bool {
+	return strings.Contains(addr, leakedKeyPart) || strings.HasPrefix(addr, appLeakedKeyPart)
+}
 
 // scanUnaliasedKeys adopts or lists km's sandbox keys that no alias names.
 // keys holds what the alias reads found (declared sandboxes and orphan
@@ -43,6 +55,13 @@ func scanUnaliasedKeys(ctx context.Context, rt *Runtime, keys map[string]*sandbo
 		if sk.Key.KeyID != "" {
 			known[sk.Key.KeyID] = true
 		}
+	}
+	app, err := readAppKey(ctx, rt)
+	if err != nil {
+		return nil, err
+	}
+	if app.Found {
+		known[app.Key.KeyID] = true
 	}
 	all, err := rt.AWS.ListKeys(ctx)
 	if err != nil {
@@ -62,7 +81,8 @@ func scanUnaliasedKeys(ctx context.Context, rt *Runtime, keys map[string]*sandbo
 			return nil, fmt.Errorf("reading the tags of KMS key %s: %w", kid, err)
 		}
 		id := tags[names.TagSandbox]
-		if id == "" || tags[names.TagPrefix] != rt.Names.Prefix {
+		isApp := id == "" && tags[tagPurpose] == "github-app"
+		if (id == "" && !isApp) || tags[names.TagPrefix] != rt.Names.Prefix {
 			continue
 		}
 		k, err := rt.AWS.DescribeKey(ctx, kid)
@@ -96,6 +116,15 @@ func scanUnaliasedKeys(ctx context.Context, rt *Runtime, keys map[string]*sandbo
 	var leaked []*Resource
 	for _, k := range cands {
 		id := candSandbox[k.KeyID]
+		if id == "" {
+			leaked = append(leaked, &Resource{
+				Address: addrLeakedAppKey(k.KeyID), Type: TypeKey, ID: k.KeyID,
+				Attrs:       map[string]string{"key_id": k.KeyID, "key_state": k.State, "description": k.Description},
+				Fingerprint: "state=" + k.State,
+				Extra:       leakedKey{Key: k, App: true},
+			})
+			continue
+		}
 		if sk := keys[id]; declared[id] && sk != nil && !sk.Found {
 			pol, err := rt.AWS.GetKeyPolicy(ctx, k.KeyID)
 			if err != nil {
@@ -119,6 +148,10 @@ func scanUnaliasedKeys(ctx context.Context, rt *Runtime, keys map[string]*sandbo
 
 // diffLeaked is the plan of an unaliased key nothing adopts.
 func diffLeaked(l leakedKey, sandbox string) (Action, string) {
+	if l.App {
+		return Delete, fmt.Sprintf("leaked: a GitHub App key that no alias names (left by an interrupted apply); "+
+			"the key is scheduled for deletion in %d days", keyDeletionDays)
+	}
 	if l.Declared {
 		return Delete, fmt.Sprintf("leaked: tagged for sandbox %s, which has another key, and no alias names it "+
 			"(left by an interrupted apply); the key is scheduled for deletion in %d days", sandbox, keyDeletionDays)

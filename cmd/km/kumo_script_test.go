@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +46,8 @@ func TestKumoScripts(t *testing.T) {
 			if len(tag) > 8 {
 				tag = tag[:8]
 			}
+			// kumo's store outlives this run (go test -count=2): a run tag too.
+			tag += fmt.Sprintf("%04x", rand.IntN(1<<16))
 			prefix := "ks" + tag
 			var ids []string
 			for i := 1; i <= 5; i++ {

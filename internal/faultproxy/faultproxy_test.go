@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"testing"
@@ -92,10 +93,11 @@ func TestPacedClientIsNotThrottled(t *testing.T) {
 	defer p.Close()
 	a, _ := statetest.Client(t, p.URL, state.Options{Quotas: &q})
 	ctx := context.Background()
+	run := runTag() // kumo's store outlives a run (go test -count=2)
 	const n = 150
 	start := time.Now()
 	for i := range n {
-		if _, err := a.PutParameter(ctx, state.PutParameterInput{Name: fmt.Sprintf("/fp/paced/%d", i), Type: "String", Value: "v"}); err != nil {
+		if _, err := a.PutParameter(ctx, state.PutParameterInput{Name: fmt.Sprintf("/fp/paced/%s/%d", run, i), Type: "String", Value: "v"}); err != nil {
 			t.Fatalf("PutParameter %d: %v", i, err)
 		}
 	}
@@ -120,8 +122,9 @@ func TestFaultShares(t *testing.T) {
 	a, _ := statetest.Client(t, p.URL, state.Options{MaxAttempts: 1})
 	ctx := context.Background()
 	failed, written := 0, 0
+	run := runTag()
 	for i := range 400 {
-		name := fmt.Sprintf("/fp/shares/%d", i)
+		name := fmt.Sprintf("/fp/shares/%s/%d", run, i)
 		if _, err := a.PutParameter(ctx, state.PutParameterInput{Name: name, Type: "String", Value: "v"}); err != nil {
 			failed++
 		}
@@ -138,7 +141,7 @@ func TestFaultShares(t *testing.T) {
 	// Written: what the client saw succeed plus the lost answers.
 	direct, _ := statetest.Client(t, kumoURL, state.Options{})
 	for i := range 400 {
-		if _, err := direct.GetParameter(ctx, fmt.Sprintf("/fp/shares/%d", i), false); err == nil {
+		if _, err := direct.GetParameter(ctx, fmt.Sprintf("/fp/shares/%s/%d", run, i), false); err == nil {
 			written++
 		}
 	}
@@ -190,3 +193,6 @@ func TestGitHubFaults(t *testing.T) {
 		t.Fatalf("mints past a budget of 1: %v", mints)
 	}
 }
+
+// runTag names one run's parameters: kumo keeps one store per process.
+func runTag() string { return fmt.Sprintf("%08x", rand.Uint32()) }

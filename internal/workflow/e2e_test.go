@@ -64,7 +64,63 @@ func newFixture(t *testing.T, prefix string, sandboxes []string) *fixture {
 	if err := os.WriteFile(zip, []byte("zip-v1"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { sweep(aws, prefix, run, sandboxes) })
 	return &fixture{t: t, sim: sim, aws: aws, rec: rec, written: w, dir: dir, zip: zip, prefix: prefix, run: run, kumoURL: kumoURL}
+}
+
+// sweep removes what a test left in kumo under its prefix and run tag.
+// kumo keeps one store per process, and past 100 aliases or schedules its
+// listings return a random subset (DESIGN's measured gaps), so a crowded
+// store makes later tests' orphan scans see only part of it: each test
+// leaves the store as small as it found it. Errors are ignored: the sweep
+// is hygiene, not an assertion.
+func sweep(aws *state.AWS, prefix, run string, sandboxes []string) {
+	ctx := context.Background()
+	n := names.New(prefix)
+	mine := func(id string) bool { return strings.HasSuffix(id, "-"+run) }
+	aliases := map[string]bool{"alias/" + prefix + "-github-app": true}
+	for _, id := range sandboxes {
+		aliases[n.KeyAlias(id)] = true
+	}
+	if as, err := aws.ListAliases(ctx, "alias/"+prefix+"-"); err == nil {
+		for _, a := range as {
+			aliases[a.Name] = true
+		}
+	}
+	for a := range aliases {
+		if k, err := aws.DescribeKey(ctx, a); err == nil {
+			_, _ = aws.ScheduleKeyDeletion(ctx, k.KeyID, 7)
+		}
+		_ = aws.DeleteAlias(ctx, a)
+	}
+	schedules := map[string]bool{}
+	for _, id := range sandboxes {
+		schedules[n.Schedule(id)] = true
+	}
+	if ss, err := aws.ListSchedules(ctx, n.ScheduleGroup(), ""); err == nil {
+		for _, sc := range ss {
+			if sc.Group == n.ScheduleGroup() {
+				schedules[sc.Name] = true
+			}
+		}
+	}
+	for sc := range schedules {
+		_ = aws.DeleteSchedule(ctx, n.ScheduleGroup(), sc)
+	}
+	var params []string
+	for _, path := range []string{"/" + prefix, "/sandbox"} {
+		ps, err := aws.DescribeParameters(ctx, path)
+		if err != nil {
+			continue
+		}
+		for _, p := range ps {
+			parts := strings.Split(p.Name, "/")
+			if strings.HasPrefix(p.Name, "/"+prefix+"/") || (len(parts) > 2 && parts[1] == "sandbox" && mine(parts[2])) {
+				params = append(params, p.Name)
+			}
+		}
+	}
+	_ = aws.DeleteParameters(ctx, params)
 }
 
 // id is sandbox id sb as tagged for this run.

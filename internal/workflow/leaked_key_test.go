@@ -85,3 +85,30 @@ func TestLeakedKeysAdoptedOrDeleted(t *testing.T) {
 		t.Errorf("another prefix's key was touched: %s", k.State)
 	}
 }
+
+// An App key created by an apply killed before its alias (found by the crash
+// test) is planned for deletion, never left enabled beside the aliased one.
+func TestLeakedAppKeyDeleted(t *testing.T) {
+	f := newFixture(t, "kmleakapp", []string{"sb-lapp1"})
+	f.apply()
+	ctx := context.Background()
+	tags := map[string]string{names.TagManaged: "true", names.TagPrefix: f.prefix, "km:purpose": "github-app"}
+	leak, err := f.aws.CreateKey(ctx, "km GitHub App private key", "", tags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := `aws_kms_key.github_app_unaliased["` + leak.KeyID + `"]`
+	if got := actions(f.plan()); len(got) != 1 || got[addr] != reconcile.Delete {
+		t.Fatalf("plan %v, want only %s deleted", got, addr)
+	}
+	f.apply()
+	if k, err := f.aws.DescribeKey(ctx, leak.KeyID); err != nil || k.State != "PendingDeletion" {
+		t.Fatalf("leaked App key %+v (%v), want PendingDeletion", k, err)
+	}
+	if k, err := f.aws.DescribeKey(ctx, "alias/"+f.prefix+"-github-app"); err != nil || k.State != "Enabled" || k.KeyID == leak.KeyID {
+		t.Fatalf("the aliased App key %+v (%v) should stay enabled", k, err)
+	}
+	if p := f.plan(); p.HasChanges() {
+		t.Fatalf("after apply: %v", actions(p))
+	}
+}
