@@ -310,3 +310,116 @@ func findKeysByTag(ctx context.Context, rt *Runtime, ids []string, out map[strin
 	}
 	return nil
 }
+
+func addrKey(id string) string { return SandboxAddr(id) + ".aws_kms_key.token" }
+
+// DependsOn: a key's policy names the refresher role.
+func (keyKind) DependsOn() []string { return []string{TypeRole} }
+
+// Desired declares the App key and one key per sandbox.
+func (keyKind) Desired(d *decl) ([]*Resource, error) {
+	out := []*Resource{desiredAppKey(d.rt, d.pe)}
+	for _, sb := range d.sandboxes {
+		out = append(out, &Resource{
+			Address: addrKey(sb.ID), Type: TypeKey, Sandbox: sb.ID,
+			Attrs: map[string]string{
+				"description": "km GitHub token key for sandbox " + sb.ID,
+				"policy":      keyPolicy(d.pe, sb.ID, sb.Principal, ref(addrRefresherRole, "arn")),
+				"key_state":   "Enabled",
+				"key_id":      Unknown,
+			},
+			DependsOn: []string{addrRefresherRole},
+		})
+	}
+	return out, nil
+}
+
+// ReadTouched reads the touched keys and aliases of the App key and of the
+// sandboxes they belong to only (readTouchedKeys).
+func (keyKind) ReadTouched(ctx context.Context, rt *Runtime, touched map[string]string, desiredBy map[string]*Resource) ([]*Resource, error) {
+	return readTouchedKeys(ctx, rt, touched, desiredBy, TypeKey)
+}
+
+// readTouchedKeys returns the live resources of type typ (key or alias) among
+// touched: the App key's, read through its alias, and those of the sandboxes
+// whose key or alias is touched, read once for both kinds (readKeysOf).
+func readTouchedKeys(ctx context.Context, rt *Runtime, touched map[string]string, desiredBy map[string]*Resource, typ string) ([]*Resource, error) {
+	appKey := false
+	seen := map[string]bool{}
+	var ids []string
+	for addr, t := range touched {
+		switch {
+		case isAppKey(addr):
+			appKey = true
+		case t == TypeKey || t == TypeAlias:
+			if sb := sandboxOfAddress(addr); sb != "" && !seen[sb] {
+				seen[sb] = true
+				ids = append(ids, sb)
+			}
+		}
+	}
+	var out []*Resource
+	if appKey {
+		k, a, err := liveAppKey(ctx, rt)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range []*Resource{k, a} {
+			if r != nil && r.Type == typ {
+				out = append(out, r)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	sort.Strings(ids)
+	v, err := rt.memo.get(ctx, "touched keys", func(ctx context.Context) (any, error) {
+		return readKeysOf(ctx, rt, ids, desiredBy)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range v.([]*Resource) {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// sandboxOfAddress returns the id in sandbox["id"].… or "".
+func sandboxOfAddress(addr string) string {
+	rest, ok := strings.CutPrefix(addr, `sandbox["`)
+	if !ok {
+		return ""
+	}
+	id, _, ok := strings.Cut(rest, `"]`)
+	if !ok {
+		return ""
+	}
+	return id
+}
+
+// readKeysOf reads the KMS key and alias of the given sandboxes only, the way
+// the key and alias kinds read them during a plan (a declared sandbox's key
+// with its policy; an undeclared one's without), so that the fingerprints
+// compare.
+func readKeysOf(ctx context.Context, rt *Runtime, ids []string, desiredBy map[string]*Resource) ([]*Resource, error) {
+	declared := func(id string) bool { return desiredBy[addrKey(id)] != nil || desiredBy[addrAlias(id)] != nil }
+	out, err := readKeysByAlias(ctx, rt, ids, declared)
+	if err != nil {
+		return nil, err
+	}
+	var rs []*Resource
+	for _, id := range ids {
+		sk := out[id]
+		if sk.Found {
+			rs = append(rs, liveKey(sk))
+		}
+		if sk.Found && !sk.AliasMissing {
+			rs = append(rs, liveAlias(sk))
+		}
+	}
+	return rs, nil
+}

@@ -56,3 +56,24 @@ func (logGroupKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[stri
 	}
 	return nil, rt.AWS.PutRetentionPolicy(ctx, d.ID, int32(days))
 }
+
+const addrLogGroup = "aws_cloudwatch_log_group.refresher"
+
+// DependsOn: the log group depends on nothing km manages.
+func (logGroupKind) DependsOn() []string { return nil }
+
+// Desired declares the refresher's log group.
+func (logGroupKind) Desired(d *decl) ([]*Resource, error) {
+	n := d.rt.Names
+	return []*Resource{{
+		Address: addrLogGroup, Type: TypeLogGroup, ID: n.LogGroup(),
+		Attrs: map[string]string{
+			"name": n.LogGroup(), "retention_in_days": strconv.Itoa(int(d.cfg.Refresher.LogRetentionDays)),
+		},
+	}}, nil
+}
+
+// ReadTouched reads the touched log group (readTouchedDeclared).
+func (k logGroupKind) ReadTouched(ctx context.Context, rt *Runtime, touched map[string]string, desiredBy map[string]*Resource) ([]*Resource, error) {
+	return readTouchedDeclared(ctx, k, rt, touched, desiredBy)
+}

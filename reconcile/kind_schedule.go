@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"maps"
 	"strconv"
 	"strings"
@@ -130,4 +131,57 @@ func (scheduleKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[stri
 		}
 	}
 	return nil, rt.AWS.UpdateSchedule(ctx, s)
+}
+
+func addrSchedule(id string) string { return SandboxAddr(id) + ".aws_scheduler_schedule.refresh" }
+
+// DependsOn: a schedule invokes the function as the scheduler role, in the
+// group, and names its sandbox's tokens in its payload.
+func (scheduleKind) DependsOn() []string {
+	return []string{TypeFunction, TypeRole, TypeScheduleGroup, TypeToken}
+}
+
+// Desired declares one refresh schedule per sandbox, its payload naming the
+// sandbox's token parameters.
+func (scheduleKind) Desired(d *decl) ([]*Resource, error) {
+	n := d.rt.Names
+	var out []*Resource
+	for _, sb := range d.sandboxes {
+		p := sb.profile
+		pl := sandboxtoken.Payload{SandboxID: sb.ID, Prefix: n.Prefix, KeyAlias: n.KeyAlias(sb.ID), Permissions: p.GitHubPermissions()}
+		var tokenAddrs []string
+		for i, o := range sb.owners {
+			tokenAddrs = append(tokenAddrs, addrToken(sb.ID, o.owner))
+			pl.Owners = append(pl.Owners, sandboxtoken.Owner{Owner: o.owner, InstallationID: o.inst.ID, Repositories: o.repos, Permissions: p.GitHubPermissions(), Parameter: o.param})
+			if i == 0 {
+				pl.InstallationID = o.inst.ID
+				for _, rp := range p.AllowedRepos {
+					if rp.Owner == "*" || strings.EqualFold(rp.Owner, o.owner) {
+						pl.AllowedRepos = append(pl.AllowedRepos, rp.Owner+"/"+rp.Repo)
+					}
+				}
+				if pl.AllowedRepos != nil && len(pl.AllowedRepos) == 1 && pl.AllowedRepos[0] == "*/*" {
+					pl.AllowedRepos = []string{"*"}
+				}
+			}
+		}
+		out = append(out, &Resource{
+			Address: addrSchedule(sb.ID), Type: TypeSchedule, Sandbox: sb.ID, ID: n.Schedule(sb.ID),
+			Attrs: map[string]string{
+				"name": n.Schedule(sb.ID), "group": n.ScheduleGroup(),
+				"schedule_expression": d.cfg.Refresher.Schedule, "state": "ENABLED",
+				"target_arn": ref(addrFunction, "arn"), "role_arn": ref(addrSchedulerRole, "arn"),
+				"input":                  pl.Encode(),
+				"retry_maximum_attempts": "3", "retry_maximum_event_age": "600",
+				"start_offset": spreadAttr(sb.ID, d.cfg.Refresher.Schedule), // schedule_spread.go
+			},
+			DependsOn: append([]string{addrFunction, addrSchedulerRole, addrScheduleGroup}, tokenAddrs...),
+		})
+	}
+	return out, nil
+}
+
+// ReadTouched reads the touched schedules (readTouchedDeclared).
+func (k scheduleKind) ReadTouched(ctx context.Context, rt *Runtime, touched map[string]string, desiredBy map[string]*Resource) ([]*Resource, error) {
+	return readTouchedDeclared(ctx, k, rt, touched, desiredBy)
 }

@@ -47,3 +47,22 @@ func (scheduleGroupKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map
 	}
 	return map[string]string{"arn": arn}, nil
 }
+
+const addrScheduleGroup = "aws_scheduler_schedule_group.refresh"
+
+// DependsOn: the group depends on nothing km manages.
+func (scheduleGroupKind) DependsOn() []string { return nil }
+
+// Desired declares km's schedule group.
+func (scheduleGroupKind) Desired(d *decl) ([]*Resource, error) {
+	n := d.rt.Names
+	return []*Resource{{
+		Address: addrScheduleGroup, Type: TypeScheduleGroup, ID: n.ScheduleGroup(),
+		Attrs: map[string]string{"name": n.ScheduleGroup()},
+	}}, nil
+}
+
+// ReadTouched reads the touched schedule group (readTouchedDeclared).
+func (k scheduleGroupKind) ReadTouched(ctx context.Context, rt *Runtime, touched map[string]string, desiredBy map[string]*Resource) ([]*Resource, error) {
+	return readTouchedDeclared(ctx, k, rt, touched, desiredBy)
+}
