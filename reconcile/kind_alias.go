@@ -11,6 +11,14 @@ type aliasKind struct{}
 
 func (aliasKind) Type() string { return TypeAlias }
 
+// AliasAPI is the KMS slice the aliases use; they are read with the keys
+// (KeyAPI).
+type AliasAPI interface {
+	CreateAlias(ctx context.Context, alias, keyID string) error
+	UpdateAlias(ctx context.Context, alias, keyID string) error
+	DeleteAlias(ctx context.Context, alias string) error
+}
+
 func (aliasKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	keys, err := readSandboxKeys(ctx, rt, rt.sandboxIDs)
 	if err != nil {

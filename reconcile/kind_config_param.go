@@ -16,6 +16,14 @@ type configParamKind struct{}
 
 func (configParamKind) Type() string { return TypeConfigParam }
 
+// ConfigParamAPI is the SSM slice the App configuration parameters use.
+type ConfigParamAPI interface {
+	DescribeParameters(ctx context.Context, path string) ([]state.Parameter, error)
+	GetParameters(ctx context.Context, names []string, decrypt bool) (map[string]state.Parameter, error)
+	PutParameter(ctx context.Context, in state.PutParameterInput) (int64, error)
+	DeleteParameter(ctx context.Context, name string) error
+}
+
 func (configParamKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	n := rt.Names
 	params, err := rt.AWS.DescribeParameters(ctx, n.ConfigPath())

@@ -16,6 +16,16 @@ type functionKind struct{}
 
 func (functionKind) Type() string { return TypeFunction }
 
+// FunctionAPI is the Lambda slice the refresher function uses.
+type FunctionAPI interface {
+	GetFunction(ctx context.Context, name string) (state.Function, error)
+	CreateFunction(ctx context.Context, f state.Function, zip []byte) (state.Function, error)
+	UpdateFunctionCode(ctx context.Context, name string, zip []byte, architecture, revisionID string) (state.Function, error)
+	FunctionRecursion(ctx context.Context, name string) (string, error)
+	PutFunctionRecursion(ctx context.Context, name, mode string) error
+	UpdateFunctionConfiguration(ctx context.Context, f state.Function, revisionID string) (state.Function, error)
+}
+
 func (functionKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	var out []*Resource
 	for _, d := range desired {

@@ -22,6 +22,24 @@ type keyKind struct{}
 
 func (keyKind) Type() string { return TypeKey }
 
+// KeyAPI is the KMS slice the keys use (the App key's and the sandboxes');
+// ListKeys and ListResourceTags only when an alias went missing. Reading a
+// sandbox's key also asks the token kind whether its token exists (TokenAPI).
+type KeyAPI interface {
+	DescribeKey(ctx context.Context, keyIDOrAlias string) (state.Key, error)
+	GetKeyPolicy(ctx context.Context, keyID string) (string, error)
+	ListAliases(ctx context.Context, prefix string) ([]state.Alias, error)
+	CreateKey(ctx context.Context, description, policy string, tags map[string]string) (state.Key, error)
+	PutKeyPolicy(ctx context.Context, keyID, policy string) error
+	ScheduleKeyDeletion(ctx context.Context, keyID string, days int32) (time.Time, error)
+	CancelKeyDeletion(ctx context.Context, keyID string) error
+	ListKeys(ctx context.Context) ([]string, error)
+	ListResourceTags(ctx context.Context, keyID string) (map[string]string, error)
+	CreateAlias(ctx context.Context, alias, keyID string) error
+	UpdateAlias(ctx context.Context, alias, keyID string) error
+	DeleteAlias(ctx context.Context, alias string) error
+}
+
 // sandboxKey is what was found for one sandbox's alias.
 type sandboxKey struct {
 	Sandbox string

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"github.com/klankermaker/km/state"
 	"strconv"
 )
 
@@ -12,6 +13,13 @@ const TypeLogGroup = "aws_cloudwatch_log_group"
 type logGroupKind struct{}
 
 func (logGroupKind) Type() string { return TypeLogGroup }
+
+// LogGroupAPI is the CloudWatch Logs slice the log group uses.
+type LogGroupAPI interface {
+	DescribeLogGroup(ctx context.Context, name string) (state.LogGroup, error)
+	CreateLogGroup(ctx context.Context, name string, tags map[string]string) error
+	PutRetentionPolicy(ctx context.Context, name string, days int32) error
+}
 
 func (logGroupKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	var out []*Resource

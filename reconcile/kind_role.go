@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"github.com/klankermaker/km/state"
 )
 
 const TypeRole = "aws_iam_role"
@@ -14,6 +15,14 @@ const inlinePolicyName = "km"
 type roleKind struct{}
 
 func (roleKind) Type() string { return TypeRole }
+
+// RoleAPI is the IAM slice the roles use.
+type RoleAPI interface {
+	GetRole(ctx context.Context, name string) (state.Role, error)
+	CreateRole(ctx context.Context, name, assumePolicy, description string, tags map[string]string) (state.Role, error)
+	UpdateAssumeRolePolicy(ctx context.Context, name, policy string) error
+	PutRolePolicy(ctx context.Context, role, policyName, doc string) error
+}
 
 func (roleKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	var out []*Resource

@@ -20,6 +20,15 @@ type scheduleKind struct{}
 
 func (scheduleKind) Type() string { return TypeSchedule }
 
+// ScheduleAPI is the EventBridge Scheduler slice the schedules use.
+type ScheduleAPI interface {
+	ListSchedules(ctx context.Context, group, namePrefix string) ([]state.ScheduleSummary, error)
+	GetSchedule(ctx context.Context, group, name string) (state.Schedule, error)
+	CreateSchedule(ctx context.Context, s state.Schedule) (string, error)
+	UpdateSchedule(ctx context.Context, s state.Schedule) error
+	DeleteSchedule(ctx context.Context, group, name string) error
+}
+
 func (scheduleKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	group := rt.Names.ScheduleGroup()
 	var mu sync.Mutex

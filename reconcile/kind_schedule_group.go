@@ -12,6 +12,12 @@ type scheduleGroupKind struct{}
 
 func (scheduleGroupKind) Type() string { return TypeScheduleGroup }
 
+// ScheduleGroupAPI is the EventBridge Scheduler slice the group uses.
+type ScheduleGroupAPI interface {
+	GetScheduleGroup(ctx context.Context, name string) (string, error)
+	CreateScheduleGroup(ctx context.Context, name string, tags map[string]string) (string, error)
+}
+
 func (scheduleGroupKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	var out []*Resource
 	for _, d := range desired {

@@ -22,6 +22,14 @@ type tokenKind struct{}
 
 func (tokenKind) Type() string { return TypeToken }
 
+// TokenAPI is the SSM slice the token parameters use (the write goes through
+// sandboxtoken.WriteVersion).
+type TokenAPI interface {
+	DescribeParameters(ctx context.Context, path string) ([]state.Parameter, error)
+	PutParameter(ctx context.Context, in state.PutParameterInput) (int64, error)
+	DeleteParameter(ctx context.Context, name string) error
+}
+
 // tokenParams reads every parameter under /sandbox once (DescribeParameters, 50 a
 // page) and keeps km's token parameters by name.
 func (rt *Runtime) tokenParams(ctx context.Context) (map[string]state.Parameter, error) {
