@@ -10,7 +10,7 @@ import (
 
 // fakeSchedules implements ScheduleAPI over a map of schedules by name.
 type fakeSchedules struct {
-	AWS   // nil: a call outside ScheduleAPI panics
+	AWS    // nil: a call outside ScheduleAPI panics
 	byName map[string]state.Schedule
 	calls  calls
 }
