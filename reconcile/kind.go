@@ -175,6 +175,22 @@ func (rt *Runtime) now() time.Time {
 	return time.Now()
 }
 
+// diffPresence decides what needs no attribute compared, for a per-sandbox
+// resource: an undeclared live one is an orphan of its sandbox and deleted, a
+// declared one not live is created ("<what> missing"). done is false when both
+// exist and the kind compares attributes.
+func diffPresence(desired, live *Resource, what string) (act Action, why string, done bool) {
+	switch {
+	case desired == nil && live == nil:
+		return NoOp, "", true
+	case desired == nil:
+		return Delete, "orphaned: sandbox " + live.Sandbox + " is not in km.yaml", true
+	case live == nil:
+		return Create, what + " missing", true
+	}
+	return NoOp, "", false
+}
+
 // diffAttrs compares the attributes of desired and live. It returns Update with
 // the names of changed attributes, or Replace when one of forceNew changed.
 func diffAttrs(desired, live *Resource, forceNew ...string) (Action, string) {

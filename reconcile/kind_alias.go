@@ -42,13 +42,8 @@ func (aliasKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]
 }
 
 func (aliasKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
-	switch {
-	case desired == nil && live == nil:
-		return NoOp, ""
-	case desired == nil:
-		return Delete, "orphaned: sandbox " + live.Sandbox + " is not in km.yaml"
-	case live == nil:
-		return Create, "alias missing"
+	if act, why, done := diffPresence(desired, live, "alias"); done {
+		return act, why
 	}
 	return diffAttrs(desired, live)
 }

@@ -88,13 +88,8 @@ func liveSchedule(addr, sandbox string, s state.Schedule) *Resource {
 }
 
 func (scheduleKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
-	switch {
-	case desired == nil && live == nil:
-		return NoOp, ""
-	case desired == nil:
-		return Delete, "orphaned: sandbox " + live.Sandbox + " is not in km.yaml"
-	case live == nil:
-		return Create, "schedule missing"
+	if act, why, done := diffPresence(desired, live, "schedule"); done {
+		return act, why
 	}
 	if live.Attrs["start_offset"] == "" && desired.Attrs["start_offset"] != "" {
 		// A schedule without a start date (written before schedules were

@@ -68,13 +68,8 @@ func (k topicKind) ReadTouched(ctx context.Context, rt *Runtime, touched map[str
 }
 
 func (topicKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
-	switch {
-	case desired == nil && live == nil:
-		return NoOp, ""
-	case desired == nil:
-		return Delete, "orphaned: sandbox " + live.Sandbox + " is not in km.yaml"
-	case live == nil:
-		return Create, "topic missing"
+	if act, why, done := diffPresence(desired, live, "topic"); done {
+		return act, why
 	}
 	return diffAttrs(desired, live)
 }
