@@ -171,10 +171,21 @@ func readTouchedKeys(ctx context.Context, rt *Runtime, touched map[string]string
 	appKey := false
 	seen := map[string]bool{}
 	var ids []string
+	var out []*Resource
 	for addr, t := range touched {
 		switch {
 		case isAppKey(addr):
 			appKey = true
+		case isLeakedKeyAddr(addr):
+			if typ == TypeKey {
+				r, err := readLeakedKey(ctx, rt, addr)
+				if err != nil {
+					return nil, err
+				}
+				if r != nil {
+					out = append(out, r)
+				}
+			}
 		case t == TypeKey || t == TypeAlias:
 			if sb := sandboxOfAddress(addr); sb != "" && !seen[sb] {
 				seen[sb] = true
@@ -182,7 +193,6 @@ func readTouchedKeys(ctx context.Context, rt *Runtime, touched map[string]string
 			}
 		}
 	}
-	var out []*Resource
 	if appKey {
 		k, a, err := liveAppKey(ctx, rt)
 		if err != nil {
