@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"sort"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ type fakeKeys struct {
 	keys     map[string]state.Key
 	policy   map[string]string
 	aliases  map[string]string
+	tags     map[string]map[string]string
 	noCancel bool
 	calls    calls
 }
@@ -81,10 +83,19 @@ func (f *fakeKeys) CancelKeyDeletion(_ context.Context, id string) error {
 	return nil
 }
 
-func (f *fakeKeys) ListKeys(context.Context) ([]string, error) { return nil, nil }
+func (f *fakeKeys) ListKeys(context.Context) ([]string, error) {
+	f.calls.add("ListKeys")
+	var ids []string
+	for id := range f.keys {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
 
-func (f *fakeKeys) ListResourceTags(context.Context, string) (map[string]string, error) {
-	return nil, nil
+func (f *fakeKeys) ListResourceTags(_ context.Context, id string) (map[string]string, error) {
+	f.calls.add("ListResourceTags", id)
+	return f.tags[id], nil
 }
 
 func (f *fakeKeys) CreateAlias(_ context.Context, alias, id string) error {
@@ -162,6 +173,34 @@ func TestKeyApply(t *testing.T) {
 			}
 			if tc.keyID != "" && f.policy[tc.keyID] != `{"p":1}` {
 				t.Errorf("policy of %s: %q", tc.keyID, f.policy[tc.keyID])
+			}
+		})
+	}
+}
+
+// TestAppKeyCreateAdoptsUnaliasedKey: an App key an interrupted apply created
+// (tagged as the App key's, no alias) is adopted, not created a second time.
+func TestAppKeyCreateAdoptsUnaliasedKey(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		purpose string // km:purpose of the key already there
+		want    string
+		keyID   string
+	}{
+		{"adopts the App key", "github-app", "ListKeys; ListResourceTags k1; DescribeKey k1; PutKeyPolicy k1", "k1"},
+		{"a sandbox key is not adopted", "github-token", "ListKeys; ListResourceTags k1; CreateKey k2", "k2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeKeys()
+			rt := fakeRuntime(f)
+			f.keys["k1"] = state.Key{KeyID: "k1", State: "Enabled"}
+			f.tags = map[string]map[string]string{"k1": rt.tags("")}
+			f.tags["k1"][tagPurpose] = tc.purpose
+			d := res(TypeKey, addrAppKey, "", "description", "km GitHub App private key", "policy", `{"p":1}`, "key_state", "Enabled", "key_id", Unknown)
+			out, err := keyKind{}.Apply(ctx, rt, changeFor(d, nil, Create))
+			if err != nil || out["key_id"] != tc.keyID || f.calls.String() != tc.want || f.policy[tc.keyID] != `{"p":1}` {
+				t.Fatalf("Apply: %v %v, calls %q want %q, policy %q", out, err, f.calls, tc.want, f.policy[tc.keyID])
 			}
 		})
 	}
