@@ -166,7 +166,7 @@ var verbs = map[Action][3]string{
 
 func applyOne(ctx context.Context, rt *Runtime, pl *Planned, c *Change, lookup func(string, string) (string, bool),
 	say func(string, ...any), record func(map[string]string)) error {
-	k := kindOf(c.Type)
+	k := rt.kindOf(c.Type)
 	if k == nil {
 		return fmt.Errorf("%s: unknown resource type %q", c.Address, c.Type)
 	}

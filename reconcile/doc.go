@@ -3,12 +3,12 @@
 // diffs them into a Plan (one change-set type), and applies it in dependency order.
 // Rendering a plan belongs to reconcile/views.
 //
-// Each resource kind's Read, Diff and Apply live in one kind_*.go file implementing
-// Kind, with its exported type name (TypeToken, ...), registered in kinds(). A new
-// kind still touches more than that today: its desired resources and
-// dependencies in desired.go, its AWS calls' interface in aws.go, deleteRank in
-// plan.go, precheck.go when a saved plan must re-read it, its names in
-// internal/names, its calls in state, and the schema's type enum
+// Each resource kind owns its whole lifecycle in one kind_*.go file
+// implementing Kind: its exported type name (TypeToken, ...), its desired
+// resources, its dependencies (delete order is derived from them), its reads,
+// Diff and Apply, and the small interface its AWS calls go through. It is
+// registered in kinds(). README.md walks through adding one; outside this
+// package a new kind needs its calls in state and the schema's type enum
 // (docs/plan-json.schema.json; reconcile/views' test checks it against
 // ResourceTypes). Other packages read a sandbox's status and a token's metadata
 // through FoldSandboxStatus and LiveTokenMeta, never a kind's Extra or reasons.

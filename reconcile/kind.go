@@ -14,14 +14,27 @@ import (
 	"github.com/klankermaker/km/state"
 )
 
-// Kind reconciles one resource type: it reads the live resources of its type in
-// bulk, diffs one desired resource against its live counterpart, and applies one
-// change. Adding a kind is one file and one line in kinds().
+// Kind owns one resource type's whole lifecycle: it builds its desired
+// resources from the declaration, names the kinds it depends on (delete order
+// is derived from them), reads the live resources of its type (in bulk for a
+// plan, or only given addresses for a saved plan), diffs one desired resource
+// against its live counterpart, and applies one change. Its AWS calls go
+// through one small interface declared in its file. Adding a kind is one file
+// and one line in kinds(); README.md walks through it.
 type Kind interface {
 	Type() string
+	// Desired builds the resources of this type the declaration asks for.
+	Desired(d *decl) ([]*Resource, error)
+	// DependsOn lists the types this kind's resources may reference or need
+	// first; deletions run in the reverse order (deleteRanks).
+	DependsOn() []string
 	// Read returns the live resources of this type: those matching desired and, in
 	// km's own namespace, any others (orphans).
 	Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error)
+	// ReadTouched returns the live resources of this type among touched
+	// (address -> type of everything a saved plan touches or references),
+	// reading no more than those need (precheck.go).
+	ReadTouched(ctx context.Context, rt *Runtime, touched map[string]string, desiredBy map[string]*Resource) ([]*Resource, error)
 	// Diff decides the action for a desired/live pair (either may be nil).
 	Diff(rt *Runtime, desired, live *Resource) (Action, string)
 	// Apply executes one change and returns the resulting live attributes (at
@@ -29,6 +42,7 @@ type Kind interface {
 	Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error)
 }
 
+// kinds is the registration: every kind km plans, in dependency order.
 func kinds() []Kind {
 	return []Kind{
 		configParamKind{},
@@ -43,13 +57,57 @@ func kinds() []Kind {
 	}
 }
 
-func kindOf(typ string) Kind {
-	for _, k := range kinds() {
+func kindOf(typ string) Kind { return kindIn(kinds(), typ) }
+
+func kindIn(ks []Kind, typ string) Kind {
+	for _, k := range ks {
 		if k.Type() == typ {
 			return k
 		}
 	}
 	return nil
+}
+
+// kinds are the registered kinds plus any a test added (extraKinds).
+func (rt *Runtime) kinds() []Kind { return append(kinds(), rt.extraKinds...) }
+
+func (rt *Runtime) kindOf(typ string) Kind { return kindIn(rt.kinds(), typ) }
+
+// deleteRanks orders deletions by the kinds' dependencies: a kind's rank is one
+// more than the highest rank of the kinds depending on it, 0 when none does,
+// so dependents are deleted first (the reverse topological order).
+func deleteRanks(ks []Kind) map[string]int {
+	rank := map[string]int{}
+	for range ks {
+		for _, k := range ks {
+			for _, dep := range k.DependsOn() {
+				rank[dep] = max(rank[dep], rank[k.Type()]+1)
+			}
+		}
+	}
+	return rank
+}
+
+// readTouchedDeclared is ReadTouched for a kind whose Read reads exactly the
+// desired resources it is given: it reads the touched ones of typ, and nothing
+// when none is touched.
+func readTouchedDeclared(ctx context.Context, k Kind, rt *Runtime, touched map[string]string, desiredBy map[string]*Resource) ([]*Resource, error) {
+	var ds []*Resource
+	hit := false
+	for addr, typ := range touched {
+		if typ != k.Type() {
+			continue
+		}
+		hit = true
+		if d := desiredBy[addr]; d != nil {
+			ds = append(ds, d)
+		}
+	}
+	if !hit {
+		return nil, nil
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i].Address < ds[j].Address })
+	return k.Read(ctx, rt, ds)
 }
 
 // Minter mints installation tokens (githubapp.Client implements it).
@@ -90,6 +148,8 @@ type Runtime struct {
 	sandboxIDs []string
 	planned    map[string]Action
 	unrevoked  *unrevokedLog
+	// extraKinds are registered after kinds() (tests only: kind_walkthrough_test.go).
+	extraKinds []Kind
 }
 
 func (rt *Runtime) readParallelism() int {
@@ -113,6 +173,22 @@ func (rt *Runtime) now() time.Time {
 		return rt.Now()
 	}
 	return time.Now()
+}
+
+// diffPresence decides what needs no attribute compared, for a per-sandbox
+// resource: an undeclared live one is an orphan of its sandbox and deleted, a
+// declared one not live is created ("<what> missing"). done is false when both
+// exist and the kind compares attributes.
+func diffPresence(desired, live *Resource, what string) (act Action, why string, done bool) {
+	switch {
+	case desired == nil && live == nil:
+		return NoOp, "", true
+	case desired == nil:
+		return Delete, "orphaned: sandbox " + live.Sandbox + " is not in km.yaml", true
+	case live == nil:
+		return Create, what + " missing", true
+	}
+	return NoOp, "", false
 }
 
 // diffAttrs compares the attributes of desired and live. It returns Update with

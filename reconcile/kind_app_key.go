@@ -23,25 +23,27 @@ func appKeyAlias(rt *Runtime) string { return "alias/" + rt.Names.Prefix + "-git
 // isAppKey reports whether a key or alias address is the App key's.
 func isAppKey(addr string) bool { return addr == addrAppKey || addr == addrAppAlias }
 
-// desiredAppKey declares the App key and its alias.
-func desiredAppKey(rt *Runtime, pe policyEnv) []*Resource {
+// desiredAppKey declares the App key.
+func desiredAppKey(rt *Runtime, pe policyEnv) *Resource {
+	return &Resource{
+		Address: addrAppKey, Type: TypeKey,
+		Attrs: map[string]string{
+			"description": "km GitHub App private key (" + rt.Names.PrivateKeyParam() + ")",
+			"policy":      appKeyPolicy(pe, ref(addrRefresherRole, "arn")),
+			"key_state":   "Enabled",
+			"key_id":      Unknown,
+		},
+		DependsOn: []string{addrRefresherRole},
+	}
+}
+
+// desiredAppAlias declares the App key's alias.
+func desiredAppAlias(rt *Runtime) *Resource {
 	alias := appKeyAlias(rt)
-	return []*Resource{
-		{
-			Address: addrAppKey, Type: TypeKey,
-			Attrs: map[string]string{
-				"description": "km GitHub App private key (" + rt.Names.PrivateKeyParam() + ")",
-				"policy":      appKeyPolicy(pe, ref(addrRefresherRole, "arn")),
-				"key_state":   "Enabled",
-				"key_id":      Unknown,
-			},
-			DependsOn: []string{addrRefresherRole},
-		},
-		{
-			Address: addrAppAlias, Type: TypeAlias, ID: alias,
-			Attrs:     map[string]string{"name": alias, "target_key_id": ref(addrAppKey, "key_id")},
-			DependsOn: []string{addrAppKey},
-		},
+	return &Resource{
+		Address: addrAppAlias, Type: TypeAlias, ID: alias,
+		Attrs:     map[string]string{"name": alias, "target_key_id": ref(addrAppKey, "key_id")},
+		DependsOn: []string{addrAppKey},
 	}
 }
 

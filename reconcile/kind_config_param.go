@@ -16,6 +16,14 @@ type configParamKind struct{}
 
 func (configParamKind) Type() string { return TypeConfigParam }
 
+// ConfigParamAPI is the SSM slice the App configuration parameters use.
+type ConfigParamAPI interface {
+	DescribeParameters(ctx context.Context, path string) ([]state.Parameter, error)
+	GetParameters(ctx context.Context, names []string, decrypt bool) (map[string]state.Parameter, error)
+	PutParameter(ctx context.Context, in state.PutParameterInput) (int64, error)
+	DeleteParameter(ctx context.Context, name string) error
+}
+
 func (configParamKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	n := rt.Names
 	params, err := rt.AWS.DescribeParameters(ctx, n.ConfigPath())
@@ -162,4 +170,67 @@ func (configParamKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[s
 		}
 	}
 	return nil, nil
+}
+
+// Addresses of the App configuration parameters.
+const (
+	addrAppClientID = "aws_ssm_parameter.app_client_id"
+	addrPrivateKey  = "aws_ssm_parameter.private_key"
+	addrLegacyInst  = "aws_ssm_parameter.installation_id"
+)
+
+func addrInstallation(account string) string {
+	return `aws_ssm_parameter.installation["` + strings.ToLower(account) + `"]`
+}
+
+// DependsOn: the private key parameter is encrypted with the App key's alias.
+func (configParamKind) DependsOn() []string { return []string{TypeAlias} }
+
+// Desired declares the App client id, private key and installation parameters.
+func (configParamKind) Desired(d *decl) ([]*Resource, error) {
+	cfg, rt, n := d.cfg, d.rt, d.rt.Names
+	var out []*Resource
+	if id := cfg.GitHub.AppClientID; id != "" {
+		out = append(out, stringParam(addrAppClientID, n.AppClientIDParam(), id))
+	}
+	if pem := cfg.GitHub.PrivateKeyPEM; pem != nil {
+		fp := d.keyFingerprint
+		out = append(out, &Resource{
+			Address: addrPrivateKey, Type: TypeConfigParam, ID: n.PrivateKeyParam(),
+			Attrs: map[string]string{
+				"name": n.PrivateKeyParam(), "type": "SecureString",
+				"value":       sensitiveMarker(fp),
+				"description": privateKeyDescription(fp),
+				"key_id":      appKeyAlias(rt),
+			},
+			Sensitive: map[string]bool{"value": true},
+			Extra:     pem,
+			DependsOn: []string{addrAppAlias},
+		})
+	}
+	for _, inst := range cfg.GitHub.Installations {
+		out = append(out, stringParam(addrInstallation(inst.Account), n.InstallationParam(inst.Account), strconv.FormatInt(inst.ID, 10)))
+	}
+	if def, ok := cfg.InstallationFor(cfg.GitHub.DefaultInstallation); ok && len(cfg.GitHub.Installations) > 0 {
+		out = append(out, stringParam(addrLegacyInst, n.LegacyInstallationParam(), strconv.FormatInt(def.ID, 10)))
+	}
+	return out, nil
+}
+
+func stringParam(addr, name, value string) *Resource {
+	return &Resource{
+		Address: addr, Type: TypeConfigParam, ID: name,
+		Attrs: map[string]string{"name": name, "type": "String", "value": value},
+	}
+}
+
+const keyDescPrefix = "km App private key "
+
+func privateKeyDescription(fp string) string { return keyDescPrefix + fp }
+
+func sensitiveMarker(fp string) string { return "sensitive:" + fp }
+
+// ReadTouched reads the touched parameters (readTouchedDeclared).
+func (k configParamKind) ReadTouched(ctx context.Context, rt *Runtime, touched map[string]string, desiredBy map[string]*Resource) ([]*Resource, error) {
+	return readTouchedDeclared(ctx, k, rt, touched, desiredBy)
 }

@@ -16,6 +16,16 @@ type functionKind struct{}
 
 func (functionKind) Type() string { return TypeFunction }
 
+// FunctionAPI is the Lambda slice the refresher function uses.
+type FunctionAPI interface {
+	GetFunction(ctx context.Context, name string) (state.Function, error)
+	CreateFunction(ctx context.Context, f state.Function, zip []byte) (state.Function, error)
+	UpdateFunctionCode(ctx context.Context, name string, zip []byte, architecture, revisionID string) (state.Function, error)
+	FunctionRecursion(ctx context.Context, name string) (string, error)
+	PutFunctionRecursion(ctx context.Context, name, mode string) error
+	UpdateFunctionConfiguration(ctx context.Context, f state.Function, revisionID string) (state.Function, error)
+}
+
 func (functionKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	var out []*Resource
 	for _, d := range desired {
@@ -151,4 +161,44 @@ func functionFrom(d *Resource) (state.Function, error) {
 		MemoryMB: int32(mem), TimeoutSeconds: int32(to), Env: env,
 		Description: "km GitHub token refresher",
 	}, nil
+}
+
+const addrFunction = "aws_lambda_function.refresher"
+
+// DependsOn: the function runs as a role and logs to the log group.
+func (functionKind) DependsOn() []string { return []string{TypeRole, TypeLogGroup} }
+
+// Desired declares the refresher function.
+func (functionKind) Desired(d *decl) ([]*Resource, error) {
+	cfg, rt, n := d.cfg, d.rt, d.rt.Names
+	env := map[string]string{
+		"KM_PREFIX":         n.Prefix,
+		"KM_REGION":         rt.Region,
+		"KM_GITHUB_API_URL": cfg.GitHub.APIURL,
+	}
+	return []*Resource{{
+		Address: addrFunction, Type: TypeFunction, ID: n.Function(),
+		Attrs: map[string]string{
+			"function_name":    n.Function(),
+			"runtime":          "provided.al2023",
+			"handler":          "bootstrap",
+			"architecture":     cfg.Refresher.Architecture,
+			"memory_size":      strconv.Itoa(int(cfg.Refresher.MemoryMB)),
+			"timeout":          strconv.Itoa(int(cfg.Refresher.TimeoutSeconds)),
+			"role":             ref(addrRefresherRole, "arn"),
+			"environment":      mustJSON(env),
+			"source_code_hash": ZipSHA256(rt.Zip),
+			// The relay (lambda/relay.go) invokes the function from itself
+			// on purpose; Lambda's recursive loop detection would stop a
+			// relay after 16 invocations. The relay bounds itself.
+			"recursive_loop": "Allow",
+			"arn":            Unknown,
+		},
+		DependsOn: []string{addrRefresherRole, addrLogGroup},
+	}}, nil
+}
+
+// ReadTouched reads the touched function (readTouchedDeclared).
+func (k functionKind) ReadTouched(ctx context.Context, rt *Runtime, touched map[string]string, desiredBy map[string]*Resource) ([]*Resource, error) {
+	return readTouchedDeclared(ctx, k, rt, touched, desiredBy)
 }

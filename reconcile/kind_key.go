@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/klankermaker/km/state"
@@ -22,114 +20,22 @@ type keyKind struct{}
 
 func (keyKind) Type() string { return TypeKey }
 
-// sandboxKey is what was found for one sandbox's alias.
-type sandboxKey struct {
-	Sandbox string
-	Alias   string
-	Key     state.Key
-	Policy  string
-	Found   bool
-	// AliasMissing: the key was found by its tags, its alias is gone.
-	AliasMissing bool
-}
-
-// readSandboxKeys resolves each desired sandbox's alias to its key (DescribeKey
-// accepts the alias) and reads the key policy: two calls a sandbox, shared by the
-// key and alias kinds. Orphan aliases in km's namespace come from ListAliases.
-func readSandboxKeys(ctx context.Context, rt *Runtime, ids []string) (map[string]*sandboxKey, error) {
-	keys, _, err := readAllSandboxKeys(ctx, rt, ids)
-	return keys, err
-}
-
-// sandboxKeys is what readAllSandboxKeys found: keys by sandbox, and keys
-// tagged for a sandbox that no alias names and nothing adopted.
-type sandboxKeys struct {
-	keys   map[string]*sandboxKey
-	leaked []*Resource
-}
-
-func readAllSandboxKeys(ctx context.Context, rt *Runtime, ids []string) (map[string]*sandboxKey, []*Resource, error) {
-	v, err := rt.memo.get(ctx, "keys", func(ctx context.Context) (any, error) {
-		out, err := readKeysByAlias(ctx, rt, ids, func(string) bool { return true })
-		if err != nil {
-			return nil, err
-		}
-		// Orphans: aliases in km's namespace whose sandbox is not declared.
-		aliases, err := rt.AWS.ListAliases(ctx, rt.Names.KeyAliasPrefix())
-		if err != nil {
-			return nil, fmt.Errorf("listing KMS aliases %s*: %w", rt.Names.KeyAliasPrefix(), err)
-		}
-		for _, a := range aliases {
-			id := strings.TrimPrefix(a.Name, rt.Names.KeyAliasPrefix())
-			if _, ok := out[id]; ok || id == "" || a.TargetKeyID == "" {
-				continue
-			}
-			sk := &sandboxKey{Sandbox: id, Alias: a.Name}
-			k, err := rt.AWS.DescribeKey(ctx, a.TargetKeyID)
-			if err != nil && !isNotFound(err) {
-				return nil, fmt.Errorf("reading orphaned KMS key %s: %w", a.Name, err)
-			}
-			if err == nil {
-				sk.Key, sk.Found = k, true
-			} else {
-				sk.Key.KeyID = a.TargetKeyID
-			}
-			out[id] = sk
-		}
-		leaked, err := scanUnaliasedKeys(ctx, rt, out)
-		if err != nil {
-			return nil, err
-		}
-		return sandboxKeys{keys: out, leaked: leaked}, nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	sk := v.(sandboxKeys)
-	return sk.keys, sk.leaked, nil
-}
-
-// readKeysByAlias reads each sandbox's key through its alias, with the key
-// policy when declared(id). An alias deleted out of band while a declared
-// sandbox's token still exists is resolved by the key's tags instead of
-// planning a new key.
-func readKeysByAlias(ctx context.Context, rt *Runtime, ids []string, declared func(string) bool) (map[string]*sandboxKey, error) {
-	out := map[string]*sandboxKey{}
-	var mu sync.Mutex
-	err := forEach(ctx, len(ids), rt.readParallelism(), func(ctx context.Context, i int) error {
-		sk := &sandboxKey{Sandbox: ids[i], Alias: rt.Names.KeyAlias(ids[i])}
-		k, err := rt.AWS.DescribeKey(ctx, sk.Alias)
-		switch {
-		case err == nil:
-			sk.Key, sk.Found = k, true
-			if declared(sk.Sandbox) {
-				if sk.Policy, err = rt.AWS.GetKeyPolicy(ctx, k.KeyID); err != nil {
-					return fmt.Errorf("reading the key policy of %s (%s): %w", sk.Alias, k.KeyID, err)
-				}
-			}
-		case !isNotFound(err):
-			return fmt.Errorf("reading KMS key %s: %w", sk.Alias, err)
-		}
-		mu.Lock()
-		out[sk.Sandbox] = sk
-		mu.Unlock()
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	var lost []string
-	for _, id := range ids {
-		if !out[id].Found && declared(id) && rt.tokenParamExists(ctx, id) {
-			lost = append(lost, id)
-		}
-	}
-	if len(lost) > 0 {
-		if err := findKeysByTag(ctx, rt, lost, out); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+// KeyAPI is the KMS slice the keys use (the App key's and the sandboxes');
+// ListKeys and ListResourceTags only when an alias went missing. Reading a
+// sandbox's key also asks the token kind whether its token exists (TokenAPI).
+type KeyAPI interface {
+	DescribeKey(ctx context.Context, keyIDOrAlias string) (state.Key, error)
+	GetKeyPolicy(ctx context.Context, keyID string) (string, error)
+	ListAliases(ctx context.Context, prefix string) ([]state.Alias, error)
+	CreateKey(ctx context.Context, description, policy string, tags map[string]string) (state.Key, error)
+	PutKeyPolicy(ctx context.Context, keyID, policy string) error
+	ScheduleKeyDeletion(ctx context.Context, keyID string, days int32) (time.Time, error)
+	CancelKeyDeletion(ctx context.Context, keyID string) error
+	ListKeys(ctx context.Context) ([]string, error)
+	ListResourceTags(ctx context.Context, keyID string) (map[string]string, error)
+	CreateAlias(ctx context.Context, alias, keyID string) error
+	UpdateAlias(ctx context.Context, alias, keyID string) error
+	DeleteAlias(ctx context.Context, alias string) error
 }
 
 func desiredSandboxIDs(desired []*Resource) []string {
@@ -251,6 +157,21 @@ func (keyKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]st
 
 func createKey(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error) {
 	tags := keyTags(rt, c)
+	if c.Address == addrAppKey && c.Action == Create {
+		// An apply killed between CreateKey and CreateAlias left an App key
+		// no alias names (a sandbox's is found by plan, kind_key_leaked.go):
+		// adopt it rather than create a second one.
+		id, err := findCreatedKey(ctx, rt, tags)
+		if err != nil {
+			return nil, fmt.Errorf("looking for an App key an interrupted apply created: %w", err)
+		}
+		if id != "" {
+			if err := rt.AWS.PutKeyPolicy(ctx, id, c.desired.Attrs["policy"]); err != nil {
+				return nil, err
+			}
+			return map[string]string{"key_id": id}, nil
+		}
+	}
 	for attempt := 1; ; attempt++ {
 		k, err := rt.AWS.CreateKey(ctx, c.desired.Attrs["description"], c.desired.Attrs["policy"], tags)
 		if err == nil {
@@ -271,42 +192,31 @@ func createKey(ctx context.Context, rt *Runtime, c *Change) (map[string]string, 
 	}
 }
 
-// findKeysByTag scans the account's keys for km's sandbox tags (ListKeys and
-// ListResourceTags): only used when an alias went missing, never on a normal plan.
-func findKeysByTag(ctx context.Context, rt *Runtime, ids []string, out map[string]*sandboxKey) error {
-	want := map[string]bool{}
-	for _, id := range ids {
-		want[id] = true
+func addrKey(id string) string { return SandboxAddr(id) + ".aws_kms_key.token" }
+
+// DependsOn: a key's policy names the refresher role.
+func (keyKind) DependsOn() []string { return []string{TypeRole} }
+
+// Desired declares the App key and one key per sandbox.
+func (keyKind) Desired(d *decl) ([]*Resource, error) {
+	out := []*Resource{desiredAppKey(d.rt, d.pe)}
+	for _, sb := range d.sandboxes {
+		out = append(out, &Resource{
+			Address: addrKey(sb.ID), Type: TypeKey, Sandbox: sb.ID,
+			Attrs: map[string]string{
+				"description": "km GitHub token key for sandbox " + sb.ID,
+				"policy":      keyPolicy(d.pe, sb.ID, sb.Principal, ref(addrRefresherRole, "arn")),
+				"key_state":   "Enabled",
+				"key_id":      Unknown,
+			},
+			DependsOn: []string{addrRefresherRole},
+		})
 	}
-	keyIDs, err := rt.AWS.ListKeys(ctx)
-	if err != nil {
-		return fmt.Errorf("listing KMS keys to find a key whose alias is missing: %w", err)
-	}
-	for _, kid := range keyIDs {
-		tags, err := rt.AWS.ListResourceTags(ctx, kid)
-		if err != nil {
-			if isNotFound(err) {
-				continue
-			}
-			return fmt.Errorf("reading tags of KMS key %s: %w", kid, err)
-		}
-		id := tags["km:sandbox"]
-		if !want[id] || tags["km:prefix"] != rt.Names.Prefix {
-			continue
-		}
-		k, err := rt.AWS.DescribeKey(ctx, kid)
-		if err != nil {
-			return fmt.Errorf("reading KMS key %s: %w", kid, err)
-		}
-		if k.State == "PendingDeletion" && out[id].Found {
-			continue // prefer a live key over one awaiting deletion
-		}
-		pol, err := rt.AWS.GetKeyPolicy(ctx, kid)
-		if err != nil {
-			return fmt.Errorf("reading the key policy of %s: %w", kid, err)
-		}
-		out[id].Key, out[id].Policy, out[id].Found = k, pol, true
-		out[id].AliasMissing = true
-	}
-	return nil
+	return out, nil
+}
+
+// ReadTouched reads the touched keys and aliases of the App key and of the
+// sandboxes they belong to only (readTouchedKeys).
+func (keyKind) ReadTouched(ctx context.Context, rt *Runtime, touched map[string]string, desiredBy map[string]*Resource) ([]*Resource, error) {
+	return readTouchedKeys(ctx, rt, touched, desiredBy, TypeKey)
 }

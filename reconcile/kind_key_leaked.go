@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -133,17 +134,40 @@ func scanUnaliasedKeys(ctx context.Context, rt *Runtime, keys map[string]*sandbo
 			sk.Key, sk.Policy, sk.Found, sk.AliasMissing = k, pol, true, true
 			continue
 		}
-		leaked = append(leaked, &Resource{
-			Address: addrLeakedKey(id, k.KeyID), Type: TypeKey, Sandbox: id, ID: k.KeyID,
-			Attrs: map[string]string{
-				"key_id": k.KeyID, "key_state": k.State, "description": k.Description,
-			},
-			Fingerprint: "state=" + k.State,
-			Extra:       leakedKey{Key: k, Declared: declared[id]},
-		})
+		leaked = append(leaked, leakedResource(id, k, declared[id]))
 	}
 	sort.Slice(leaked, func(i, j int) bool { return leaked[i].Address < leaked[j].Address })
 	return leaked, nil
+}
+
+// readLeakedKey re-reads one unaliased key a saved plan deletes, as
+// scanUnaliasedKeys found it (nil when it is gone or already pending
+// deletion).
+func readLeakedKey(ctx context.Context, rt *Runtime, addr string) (*Resource, error) {
+	_, rest, _ := strings.Cut(addr, leakedKeyPart+`"`)
+	kid, _, _ := strings.Cut(rest, `"]`)
+	sb := sandboxOfAddress(addr)
+	k, err := rt.AWS.DescribeKey(ctx, kid)
+	switch {
+	case isNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading KMS key %s (tagged for sandbox %s): %w", kid, sb, err)
+	case k.State == "PendingDeletion" || k.State == "PendingReplicaDeletion":
+		return nil, nil
+	}
+	return leakedResource(sb, k, slices.Contains(rt.sandboxIDs, sb)), nil
+}
+
+func leakedResource(sandbox string, k state.Key, declared bool) *Resource {
+	return &Resource{
+		Address: addrLeakedKey(sandbox, k.KeyID), Type: TypeKey, Sandbox: sandbox, ID: k.KeyID,
+		Attrs: map[string]string{
+			"key_id": k.KeyID, "key_state": k.State, "description": k.Description,
+		},
+		Fingerprint: "state=" + k.State,
+		Extra:       leakedKey{Key: k, Declared: declared},
+	}
 }
 
 // diffLeaked is the plan of an unaliased key nothing adopts.

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"github.com/klankermaker/km/state"
 	"strconv"
 )
 
@@ -12,6 +13,13 @@ const TypeLogGroup = "aws_cloudwatch_log_group"
 type logGroupKind struct{}
 
 func (logGroupKind) Type() string { return TypeLogGroup }
+
+// LogGroupAPI is the CloudWatch Logs slice the log group uses.
+type LogGroupAPI interface {
+	DescribeLogGroup(ctx context.Context, name string) (state.LogGroup, error)
+	CreateLogGroup(ctx context.Context, name string, tags map[string]string) error
+	PutRetentionPolicy(ctx context.Context, name string, days int32) error
+}
 
 func (logGroupKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	var out []*Resource
@@ -55,4 +63,25 @@ func (logGroupKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[stri
 		return nil, fmt.Errorf("retention_in_days %q: %w", d.Attrs["retention_in_days"], err)
 	}
 	return nil, rt.AWS.PutRetentionPolicy(ctx, d.ID, int32(days))
+}
+
+const addrLogGroup = "aws_cloudwatch_log_group.refresher"
+
+// DependsOn: the log group depends on nothing km manages.
+func (logGroupKind) DependsOn() []string { return nil }
+
+// Desired declares the refresher's log group.
+func (logGroupKind) Desired(d *decl) ([]*Resource, error) {
+	n := d.rt.Names
+	return []*Resource{{
+		Address: addrLogGroup, Type: TypeLogGroup, ID: n.LogGroup(),
+		Attrs: map[string]string{
+			"name": n.LogGroup(), "retention_in_days": strconv.Itoa(int(d.cfg.Refresher.LogRetentionDays)),
+		},
+	}}, nil
+}
+
+// ReadTouched reads the touched log group (readTouchedDeclared).
+func (k logGroupKind) ReadTouched(ctx context.Context, rt *Runtime, touched map[string]string, desiredBy map[string]*Resource) ([]*Resource, error) {
+	return readTouchedDeclared(ctx, k, rt, touched, desiredBy)
 }

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"github.com/klankermaker/km/state"
 )
 
 const TypeRole = "aws_iam_role"
@@ -14,6 +15,14 @@ const inlinePolicyName = "km"
 type roleKind struct{}
 
 func (roleKind) Type() string { return TypeRole }
+
+// RoleAPI is the IAM slice the roles use.
+type RoleAPI interface {
+	GetRole(ctx context.Context, name string) (state.Role, error)
+	CreateRole(ctx context.Context, name, assumePolicy, description string, tags map[string]string) (state.Role, error)
+	UpdateAssumeRolePolicy(ctx context.Context, name, policy string) error
+	PutRolePolicy(ctx context.Context, role, policyName, doc string) error
+}
 
 func (roleKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	var out []*Resource
@@ -82,4 +91,36 @@ func (roleKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]s
 		arn = role.ARN
 	}
 	return map[string]string{"arn": arn}, nil
+}
+
+// Addresses of the roles.
+const (
+	addrRefresherRole = "aws_iam_role.refresher"
+	addrSchedulerRole = "aws_iam_role.scheduler"
+)
+
+// DependsOn: roles depend on nothing km manages.
+func (roleKind) DependsOn() []string { return nil }
+
+// Desired declares the refresher's and the scheduler's roles.
+func (roleKind) Desired(d *decl) ([]*Resource, error) {
+	n, pe := d.rt.Names, d.pe
+	return []*Resource{{
+		Address: addrRefresherRole, Type: TypeRole, ID: n.RefresherRole(),
+		Attrs: map[string]string{
+			"name": n.RefresherRole(), "assume_role_policy": refresherTrust(),
+			"inline_policy": refresherPolicy(pe), "arn": Unknown,
+		},
+	}, {
+		Address: addrSchedulerRole, Type: TypeRole, ID: n.SchedulerRole(),
+		Attrs: map[string]string{
+			"name": n.SchedulerRole(), "assume_role_policy": schedulerTrust(pe),
+			"inline_policy": schedulerPolicy(pe), "arn": Unknown,
+		},
+	}}, nil
+}
+
+// ReadTouched reads the touched roles (readTouchedDeclared).
+func (k roleKind) ReadTouched(ctx context.Context, rt *Runtime, touched map[string]string, desiredBy map[string]*Resource) ([]*Resource, error) {
+	return readTouchedDeclared(ctx, k, rt, touched, desiredBy)
 }

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"github.com/klankermaker/km/internal/sandboxtoken"
 	"maps"
 	"strconv"
 	"strings"
@@ -18,6 +19,15 @@ const TypeSchedule = "aws_scheduler_schedule"
 type scheduleKind struct{}
 
 func (scheduleKind) Type() string { return TypeSchedule }
+
+// ScheduleAPI is the EventBridge Scheduler slice the schedules use.
+type ScheduleAPI interface {
+	ListSchedules(ctx context.Context, group, namePrefix string) ([]state.ScheduleSummary, error)
+	GetSchedule(ctx context.Context, group, name string) (state.Schedule, error)
+	CreateSchedule(ctx context.Context, s state.Schedule) (string, error)
+	UpdateSchedule(ctx context.Context, s state.Schedule) error
+	DeleteSchedule(ctx context.Context, group, name string) error
+}
 
 func (scheduleKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	group := rt.Names.ScheduleGroup()
@@ -78,13 +88,8 @@ func liveSchedule(addr, sandbox string, s state.Schedule) *Resource {
 }
 
 func (scheduleKind) Diff(rt *Runtime, desired, live *Resource) (Action, string) {
-	switch {
-	case desired == nil && live == nil:
-		return NoOp, ""
-	case desired == nil:
-		return Delete, "orphaned: sandbox " + live.Sandbox + " is not in km.yaml"
-	case live == nil:
-		return Create, "schedule missing"
+	if act, why, done := diffPresence(desired, live, "schedule"); done {
+		return act, why
 	}
 	if live.Attrs["start_offset"] == "" && desired.Attrs["start_offset"] != "" {
 		// A schedule without a start date (written before schedules were
@@ -130,4 +135,57 @@ func (scheduleKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[stri
 		}
 	}
 	return nil, rt.AWS.UpdateSchedule(ctx, s)
+}
+
+func addrSchedule(id string) string { return SandboxAddr(id) + ".aws_scheduler_schedule.refresh" }
+
+// DependsOn: a schedule invokes the function as the scheduler role, in the
+// group, and names its sandbox's tokens in its payload.
+func (scheduleKind) DependsOn() []string {
+	return []string{TypeFunction, TypeRole, TypeScheduleGroup, TypeToken}
+}
+
+// Desired declares one refresh schedule per sandbox, its payload naming the
+// sandbox's token parameters.
+func (scheduleKind) Desired(d *decl) ([]*Resource, error) {
+	n := d.rt.Names
+	var out []*Resource
+	for _, sb := range d.sandboxes {
+		p := sb.profile
+		pl := sandboxtoken.Payload{SandboxID: sb.ID, Prefix: n.Prefix, KeyAlias: n.KeyAlias(sb.ID), Permissions: p.GitHubPermissions()}
+		var tokenAddrs []string
+		for i, o := range sb.owners {
+			tokenAddrs = append(tokenAddrs, addrToken(sb.ID, o.owner))
+			pl.Owners = append(pl.Owners, sandboxtoken.Owner{Owner: o.owner, InstallationID: o.inst.ID, Repositories: o.repos, Permissions: p.GitHubPermissions(), Parameter: o.param})
+			if i == 0 {
+				pl.InstallationID = o.inst.ID
+				for _, rp := range p.AllowedRepos {
+					if rp.Owner == "*" || strings.EqualFold(rp.Owner, o.owner) {
+						pl.AllowedRepos = append(pl.AllowedRepos, rp.Owner+"/"+rp.Repo)
+					}
+				}
+				if pl.AllowedRepos != nil && len(pl.AllowedRepos) == 1 && pl.AllowedRepos[0] == "*/*" {
+					pl.AllowedRepos = []string{"*"}
+				}
+			}
+		}
+		out = append(out, &Resource{
+			Address: addrSchedule(sb.ID), Type: TypeSchedule, Sandbox: sb.ID, ID: n.Schedule(sb.ID),
+			Attrs: map[string]string{
+				"name": n.Schedule(sb.ID), "group": n.ScheduleGroup(),
+				"schedule_expression": d.cfg.Refresher.Schedule, "state": "ENABLED",
+				"target_arn": ref(addrFunction, "arn"), "role_arn": ref(addrSchedulerRole, "arn"),
+				"input":                  pl.Encode(),
+				"retry_maximum_attempts": "3", "retry_maximum_event_age": "600",
+				"start_offset": spreadAttr(sb.ID, d.cfg.Refresher.Schedule), // schedule_spread.go
+			},
+			DependsOn: append([]string{addrFunction, addrSchedulerRole, addrScheduleGroup}, tokenAddrs...),
+		})
+	}
+	return out, nil
+}
+
+// ReadTouched reads the touched schedules (readTouchedDeclared).
+func (k scheduleKind) ReadTouched(ctx context.Context, rt *Runtime, touched map[string]string, desiredBy map[string]*Resource) ([]*Resource, error) {
+	return readTouchedDeclared(ctx, k, rt, touched, desiredBy)
 }

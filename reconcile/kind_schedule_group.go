@@ -12,6 +12,12 @@ type scheduleGroupKind struct{}
 
 func (scheduleGroupKind) Type() string { return TypeScheduleGroup }
 
+// ScheduleGroupAPI is the EventBridge Scheduler slice the group uses.
+type ScheduleGroupAPI interface {
+	GetScheduleGroup(ctx context.Context, name string) (string, error)
+	CreateScheduleGroup(ctx context.Context, name string, tags map[string]string) (string, error)
+}
+
 func (scheduleGroupKind) Read(ctx context.Context, rt *Runtime, desired []*Resource) ([]*Resource, error) {
 	var out []*Resource
 	for _, d := range desired {
@@ -46,4 +52,23 @@ func (scheduleGroupKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map
 		return nil, err
 	}
 	return map[string]string{"arn": arn}, nil
+}
+
+const addrScheduleGroup = "aws_scheduler_schedule_group.refresh"
+
+// DependsOn: the group depends on nothing km manages.
+func (scheduleGroupKind) DependsOn() []string { return nil }
+
+// Desired declares km's schedule group.
+func (scheduleGroupKind) Desired(d *decl) ([]*Resource, error) {
+	n := d.rt.Names
+	return []*Resource{{
+		Address: addrScheduleGroup, Type: TypeScheduleGroup, ID: n.ScheduleGroup(),
+		Attrs: map[string]string{"name": n.ScheduleGroup()},
+	}}, nil
+}
+
+// ReadTouched reads the touched schedule group (readTouchedDeclared).
+func (k scheduleGroupKind) ReadTouched(ctx context.Context, rt *Runtime, touched map[string]string, desiredBy map[string]*Resource) ([]*Resource, error) {
+	return readTouchedDeclared(ctx, k, rt, touched, desiredBy)
 }

@@ -22,6 +22,14 @@ type tokenKind struct{}
 
 func (tokenKind) Type() string { return TypeToken }
 
+// TokenAPI is the SSM slice the token parameters use (the write goes through
+// sandboxtoken.WriteVersion).
+type TokenAPI interface {
+	DescribeParameters(ctx context.Context, path string) ([]state.Parameter, error)
+	PutParameter(ctx context.Context, in state.PutParameterInput) (int64, error)
+	DeleteParameter(ctx context.Context, name string) error
+}
+
 // tokenParams reads every parameter under /sandbox once (DescribeParameters, 50 a
 // page) and keeps km's token parameters by name.
 func (rt *Runtime) tokenParams(ctx context.Context) (map[string]state.Parameter, error) {
@@ -259,4 +267,61 @@ func (tokenKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]
 	}
 	rt.retire(ctx, say, c, sandboxtoken.RevokeParam{Name: spec.Parameter, BelowVersion: version})
 	return nil, nil
+}
+
+func addrToken(id, owner string) string {
+	return SandboxAddr(id) + `.km_github_token["` + strings.ToLower(owner) + `"]`
+}
+
+// DependsOn: a token is encrypted with its sandbox's alias and minted with
+// the App private key.
+func (tokenKind) DependsOn() []string { return []string{TypeAlias, TypeConfigParam} }
+
+// Desired declares one token per sandbox and owner.
+func (tokenKind) Desired(d *decl) ([]*Resource, error) {
+	var out []*Resource
+	for _, sb := range d.sandboxes {
+		alias := d.rt.Names.KeyAlias(sb.ID)
+		for _, o := range sb.owners {
+			perms := sb.profile.GitHubPermissions()
+			scope := githubapp.ScopeFingerprint(o.inst.ID, o.repos, perms)
+			tok := &Resource{
+				Address: addrToken(sb.ID, o.owner), Type: TypeToken, Sandbox: sb.ID, ID: o.param,
+				Attrs: map[string]string{
+					"name": o.param, "type": "SecureString", "key_id": alias,
+					"owner": o.owner, "installation_id": strconv.FormatInt(o.inst.ID, 10),
+					"repositories": o.reposAttr(), "permissions": sandboxtoken.PermString(perms),
+					"scope": scope, "value": "(minted at apply)",
+				},
+				Sensitive: map[string]bool{"value": true},
+				DependsOn: []string{addrAlias(sb.ID)},
+				Extra: tokenSpec{
+					Owner: o.owner, InstallationID: o.inst.ID, Repositories: o.repos, Permissions: perms,
+					Scope: scope, Parameter: o.param, KeyAlias: alias, Sandbox: sb.ID,
+				},
+			}
+			if d.cfg.GitHub.PrivateKeyPEM != nil {
+				tok.DependsOn = append(tok.DependsOn, addrPrivateKey)
+			}
+			out = append(out, tok)
+		}
+	}
+	return out, nil
+}
+
+// tokenSpec is what the token kind needs to mint and write.
+type tokenSpec struct {
+	Sandbox        string
+	Owner          string
+	InstallationID int64
+	Repositories   []string
+	Permissions    map[string]string
+	Scope          string
+	Parameter      string
+	KeyAlias       string
+}
+
+// ReadTouched reads the touched token parameters (readTouchedDeclared).
+func (k tokenKind) ReadTouched(ctx context.Context, rt *Runtime, touched map[string]string, desiredBy map[string]*Resource) ([]*Resource, error) {
+	return readTouchedDeclared(ctx, k, rt, touched, desiredBy)
 }

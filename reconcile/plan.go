@@ -50,7 +50,7 @@ func planFrom(ctx context.Context, rt *Runtime, desired []*Resource, hash string
 		desiredBy[d.Address] = d
 	}
 	liveBy := map[string]*Resource{}
-	for _, k := range kinds() {
+	for _, k := range rt.kinds() {
 		live, err := k.Read(ctx, rt, byType[k.Type()])
 		if err != nil {
 			return nil, err
@@ -68,7 +68,7 @@ func planFrom(ctx context.Context, rt *Runtime, desired []*Resource, hash string
 	for _, d := range order {
 		live := liveBy[d.Address]
 		resolved, pending := resolveRefs(d, liveBy, rt.planned)
-		k := kindOf(d.Type)
+		k := rt.kindOf(d.Type)
 		act, why := k.Diff(rt, resolved, live)
 		if act == NoOp && live != nil && len(pending) > 0 {
 			act, why = Update, "depends on "+strings.Join(pending, ", ")+", which will change"
@@ -83,24 +83,25 @@ func planFrom(ctx context.Context, rt *Runtime, desired []*Resource, hash string
 			orphans = append(orphans, l)
 		}
 	}
+	rank := deleteRanks(rt.kinds())
 	sort.Slice(orphans, func(i, j int) bool {
 		if orphans[i].Sandbox != orphans[j].Sandbox {
 			return orphans[i].Sandbox < orphans[j].Sandbox
 		}
-		if deleteRank(orphans[i].Type) != deleteRank(orphans[j].Type) {
-			return deleteRank(orphans[i].Type) < deleteRank(orphans[j].Type)
+		if rank[orphans[i].Type] != rank[orphans[j].Type] {
+			return rank[orphans[i].Type] < rank[orphans[j].Type]
 		}
 		return orphans[i].Address < orphans[j].Address
 	})
 	for _, l := range orphans {
-		act, why := kindOf(l.Type).Diff(rt, nil, l)
+		act, why := rt.kindOf(l.Type).Diff(rt, nil, l)
 		if act == NoOp {
 			continue
 		}
 		c := newChange(nil, nil, l, act, why)
-		// Deletions run dependents first: schedule, token, alias, then key.
+		// Deletions run dependents first (deleteRanks): schedule, token, alias, then key.
 		for _, o := range orphans {
-			if o.Sandbox == l.Sandbox && deleteRank(o.Type) < deleteRank(l.Type) {
+			if o.Sandbox == l.Sandbox && rank[o.Type] < rank[l.Type] {
 				c.DependsOn = append(c.DependsOn, o.Address)
 			}
 		}
@@ -121,20 +122,6 @@ func planFrom(ctx context.Context, rt *Runtime, desired []*Resource, hash string
 	}
 	plan.Changes = kept
 	return &Planned{Plan: plan, Desired: desiredBy, Live: liveBy}, nil
-}
-
-func deleteRank(typ string) int {
-	switch typ {
-	case TypeSchedule:
-		return 0
-	case TypeToken:
-		return 1
-	case TypeAlias:
-		return 2
-	case TypeKey:
-		return 3
-	}
-	return 4
 }
 
 func newChange(d, resolved, live *Resource, act Action, why string) Change {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/klankermaker/km/profiles"
@@ -199,111 +198,20 @@ func sameAttrsExcept(a, b map[string]string, skip ...string) bool {
 	return true
 }
 
-// readTouched reads the live state of the resources in need (address -> type).
+// readTouched reads the live state of the resources in need (address -> type):
+// each kind reads its own.
 func readTouched(ctx context.Context, rt *Runtime, desiredBy map[string]*Resource, need map[string]string) (map[string]*Resource, error) {
-	types := map[string][]*Resource{}
-	var keySandboxes []string
-	seenSandbox := map[string]bool{}
-	appKey := false
-	for addr, typ := range need {
-		if isAppKey(addr) {
-			appKey = true
-			continue
-		}
-		if typ == TypeKey || typ == TypeAlias {
-			sb := sandboxOfAddress(addr)
-			if sb != "" && !seenSandbox[sb] {
-				seenSandbox[sb] = true
-				keySandboxes = append(keySandboxes, sb)
-			}
-			continue
-		}
-		if _, ok := types[typ]; !ok {
-			types[typ] = nil
-		}
-		if d := desiredBy[addr]; d != nil {
-			types[typ] = append(types[typ], d)
-		}
-	}
 	live := map[string]*Resource{}
-	for _, k := range kinds() {
-		ds, ok := types[k.Type()]
-		if !ok {
-			continue
-		}
-		sort.Slice(ds, func(i, j int) bool { return ds[i].Address < ds[j].Address })
-		rs, err := k.Read(ctx, rt, ds)
+	for _, k := range rt.kinds() {
+		rs, err := k.ReadTouched(ctx, rt, need, desiredBy)
 		if err != nil {
 			return nil, err
 		}
 		for _, r := range rs {
-			if _, ok := need[r.Address]; ok {
-				live[r.Address] = r
-			}
-		}
-	}
-	if appKey {
-		k, a, err := liveAppKey(ctx, rt)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range []*Resource{k, a} {
-			if _, ok := need[addrOf(r)]; ok && r != nil {
-				live[r.Address] = r
-			}
-		}
-	}
-	if len(keySandboxes) > 0 {
-		sort.Strings(keySandboxes)
-		rs, err := readKeysOf(ctx, rt, keySandboxes, desiredBy)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rs {
-			if _, ok := need[r.Address]; ok {
+			if _, ok := need[addrOf(r)]; ok {
 				live[r.Address] = r
 			}
 		}
 	}
 	return live, nil
-}
-
-// sandboxOfAddress returns the id in sandbox["id"].… or "".
-func sandboxOfAddress(addr string) string {
-	rest, ok := strings.CutPrefix(addr, `sandbox["`)
-	if !ok {
-		return ""
-	}
-	id, _, ok := strings.Cut(rest, `"]`)
-	if !ok {
-		return ""
-	}
-	return id
-}
-
-// readKeysOf reads the KMS key and alias of the given sandboxes only, the way
-// the key and alias kinds read them during a plan (a declared sandbox's key
-// with its policy; an undeclared one's without), so that the fingerprints
-// compare.
-func readKeysOf(ctx context.Context, rt *Runtime, ids []string, desiredBy map[string]*Resource) ([]*Resource, error) {
-	declared := func(id string) bool { return desiredBy[addrKey(id)] != nil || desiredBy[addrAlias(id)] != nil }
-	out, err := readKeysByAlias(ctx, rt, ids, declared)
-	if err != nil {
-		return nil, err
-	}
-	var rs []*Resource
-	for _, id := range ids {
-		sk := out[id]
-		if sk.Found {
-			rs = append(rs, liveKey(sk))
-		}
-		if sk.Found && !sk.AliasMissing {
-			rs = append(rs, &Resource{
-				Address: addrAlias(sk.Sandbox), Type: TypeAlias, Sandbox: sk.Sandbox, ID: sk.Alias,
-				Attrs:       map[string]string{"name": sk.Alias, "target_key_id": sk.Key.KeyID},
-				Fingerprint: "target=" + sk.Key.KeyID,
-			})
-		}
-	}
-	return rs, nil
 }

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"encoding/json"
 	"errors"
+	"github.com/klankermaker/km/internal/names"
 	"os"
 	"reflect"
 	"strings"
@@ -462,4 +463,25 @@ func inputField(in any, name string) string {
 		return ""
 	}
 	return f.Elem().String()
+}
+
+// TestSavedPlanDeletesLeakedKey: a saved plan that deletes a key no alias names
+// (left by an interrupted apply) re-reads that key by its id and applies.
+func TestSavedPlanDeletesLeakedKey(t *testing.T) {
+	e := newSavedPlanEnv(t, "kmleak", "sb-leak-a")
+	e.applyAll()
+	sb := e.ids[0]
+	k, err := e.aws.CreateKey(e.ctx, "leaked", "", map[string]string{names.TagManaged: "true", names.TagSandbox: sb, names.TagPrefix: e.prefix})
+	must(t, err)
+	f := e.save(PlanOptions{})
+	if own := e.ownChanges(f.Plan()); len(own) != 1 || own[0].Address != addrLeakedKey(sb, k.KeyID) || own[0].Action != Delete {
+		t.Fatalf("plan: %+v", own)
+	}
+	if _, err := e.applyFile(f); err != nil {
+		t.Fatalf("apply of the saved plan: %v", err)
+	}
+	got, err := e.aws.DescribeKey(e.ctx, k.KeyID)
+	if err != nil || got.State != "PendingDeletion" {
+		t.Fatalf("leaked key after apply: %+v %v", got, err)
+	}
 }

@@ -21,6 +21,15 @@ type Result struct {
 	IDs  []int64
 }
 
+// Comment size limits. GitHub refuses a comment body longer than
+// MaxCommentRunes characters; MarkerHeadroom is kept free for the hidden
+// marker line UpsertStickyComment puts on top of every part (reconcile/views'
+// SplitComment cuts a body into parts that leave it).
+const (
+	MaxCommentRunes = 65536
+	MarkerHeadroom  = 256
+)
+
 var (
 	markerPattern     = regexp.MustCompile(`^[A-Za-z0-9._:/-]{1,100}$`)
 	markerLinePattern = regexp.MustCompile(`^<!-- km:plan marker=(\S+) part=(\d+) -->`)
@@ -34,7 +43,7 @@ func MarkerLine(marker string, part int) string {
 }
 
 // UpsertStickyComment makes the pull request's sticky comment marked marker
-// read bodies, one comment per body (see SplitComment). It lists every
+// read bodies, one comment per body (see reconcile/views.SplitComment). It lists every
 // comment, takes those that start with the marker line, in order, as the
 // current parts, edits the ones whose text changed in place, leaves identical
 // ones alone (no request), posts missing parts and deletes surplus ones.
@@ -54,7 +63,7 @@ func (c *Client) UpsertStickyComment(ctx context.Context, owner, repo string, pr
 	for i, b := range bodies {
 		texts[i] = MarkerLine(marker, i+1) + "\n" + b
 		if n := utf8.RuneCountInString(texts[i]); n > MaxCommentRunes {
-			return Result{}, fmt.Errorf("sticky comment on %s: part %d is %d characters, GitHub allows %d; split the body with SplitComment(body, DefaultPartRunes)", where, i+1, n, MaxCommentRunes)
+			return Result{}, fmt.Errorf("sticky comment on %s: part %d is %d characters, GitHub allows %d; split the body with views.SplitComment(body, views.DefaultPartRunes) (reconcile/views)", where, i+1, n, MaxCommentRunes)
 		}
 	}
 

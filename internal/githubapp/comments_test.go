@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/klankermaker/km/internal/githubsim"
 )
@@ -109,7 +110,7 @@ func TestSimStickyCommentLargePlan(t *testing.T) {
 	c := NewTokenClient(commentToken, e.options())
 	ctx := context.Background()
 
-	big := SplitComment(planBody(400), DefaultPartRunes)
+	big := commentParts(9)
 	res, err := c.UpsertStickyComment(ctx, "acme", "app", 7, "km.yaml", big)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +122,7 @@ func TestSimStickyCommentLargePlan(t *testing.T) {
 		t.Fatalf("stored parts differ from the split plan (%d vs %d parts)", len(got), len(big))
 	}
 
-	small := SplitComment(planBody(60), DefaultPartRunes)
+	small := commentParts(2)
 	res, err = c.UpsertStickyComment(ctx, "acme", "app", 7, "km.yaml", small)
 	if err != nil {
 		t.Fatal(err)
@@ -176,4 +177,16 @@ func TestSimStickyCommentErrors(t *testing.T) {
 			e.assertClean(t, err.Error())
 		})
 	}
+}
+
+// commentParts is n comment parts as reconcile/views.SplitComment cuts a large
+// plan: each just under MaxCommentRunes with its marker line, multi-byte text
+// included (GitHub counts characters).
+func commentParts(n int) []string {
+	parts := make([]string, n)
+	for i := range parts {
+		line := fmt.Sprintf("+ sandbox[\"sb-%03d\"] attribute = \"ünïcödé-✓\"\n", i)
+		parts[i] = strings.Repeat(line, (MaxCommentRunes-MarkerHeadroom)/utf8.RuneCountInString(line))
+	}
+	return parts
 }

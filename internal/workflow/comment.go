@@ -121,7 +121,7 @@ func optionalConfig(e Env) (*profiles.Config, error) {
 }
 
 // commentParts renders the plan as Markdown and splits it into comment bodies
-// of at most githubapp.DefaultPartRunes characters (room left for the marker
+// of at most views.DefaultPartRunes characters (room left for the marker
 // line), keeping fences and <details> balanced. When more than maxComments
 // parts would be needed, the diff is cut short.
 func commentParts(p *reconcile.Plan, meta reconcile.PlanMeta, maxComments int) ([]string, error) {
@@ -134,13 +134,13 @@ func commentParts(p *reconcile.Plan, meta reconcile.PlanMeta, maxComments int) (
 		if err := views.RenderMarkdown(&b, p, opts); err != nil {
 			return nil, err
 		}
-		parts := githubapp.SplitComment(b.String(), githubapp.DefaultPartRunes)
+		parts := views.SplitComment(b.String(), views.DefaultPartRunes)
 		if len(parts) <= maxComments {
 			return parts, nil
 		}
 		// Budget the diff to what fits, leaving each part room for the
 		// reopened fence and <details>; shrink until it fits.
-		budget := maxComments*(githubapp.DefaultPartRunes-1024) - 8192
+		budget := maxComments*(views.DefaultPartRunes-1024) - 8192
 		if opts.MaxDiffRunes > 0 {
 			budget = opts.MaxDiffRunes * 9 / 10
 		}

@@ -1,17 +1,17 @@
-package githubapp
+package views
 
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/klankermaker/km/internal/githubapp"
 )
 
-// Comment size limits. GitHub refuses a comment body longer than 65536
-// characters; MarkerHeadroom is kept free for the hidden marker line
-// UpsertStickyComment puts on top of every part.
+// Comment part sizes. GitHub refuses a comment body longer than
+// githubapp.MaxCommentRunes characters; githubapp.MarkerHeadroom is kept free
+// for the hidden marker line UpsertStickyComment puts on top of every part.
 const (
-	MaxCommentRunes  = 65536
-	MarkerHeadroom   = 256
-	DefaultPartRunes = MaxCommentRunes - MarkerHeadroom
+	DefaultPartRunes = githubapp.MaxCommentRunes - githubapp.MarkerHeadroom
 	// MinPartRunes is the smallest part size SplitComment honours; a smaller
 	// max is raised to it (the re-opened <details> and fences need room).
 	MinPartRunes = 1024

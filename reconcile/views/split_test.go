@@ -1,4 +1,4 @@
-package githubapp
+package views
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/klankermaker/km/internal/githubapp"
 )
 
 // planBody renders a plan comment for n sandboxes, shaped like the markdown
@@ -97,8 +99,8 @@ func TestSplitCommentPlan400(t *testing.T) {
 		if n := utf8.RuneCountInString(p); n > DefaultPartRunes {
 			t.Errorf("part %d is %d runes, max %d", i, n, DefaultPartRunes)
 		}
-		if n := utf8.RuneCountInString(MarkerLine("km.yaml", i+1) + "\n" + p); n > MaxCommentRunes {
-			t.Errorf("part %d with its marker is %d runes, GitHub allows %d", i, n, MaxCommentRunes)
+		if n := utf8.RuneCountInString(githubapp.MarkerLine("km.yaml", i+1) + "\n" + p); n > githubapp.MaxCommentRunes {
+			t.Errorf("part %d with its marker is %d runes, GitHub allows %d", i, n, githubapp.MaxCommentRunes)
 		}
 		if !utf8.ValidString(p) {
 			t.Errorf("part %d is not valid UTF-8", i)
