@@ -157,21 +157,6 @@ func (keyKind) Apply(ctx context.Context, rt *Runtime, c *Change) (map[string]st
 
 func createKey(ctx context.Context, rt *Runtime, c *Change) (map[string]string, error) {
 	tags := keyTags(rt, c)
-	if c.Address == addrAppKey && c.Action == Create {
-		// An apply killed between CreateKey and CreateAlias left an App key
-		// no alias names (a sandbox's is found by plan, kind_key_leaked.go):
-		// adopt it rather than create a second one.
-		id, err := findCreatedKey(ctx, rt, tags)
-		if err != nil {
-			return nil, fmt.Errorf("looking for an App key an interrupted apply created: %w", err)
-		}
-		if id != "" {
-			if err := rt.AWS.PutKeyPolicy(ctx, id, c.desired.Attrs["policy"]); err != nil {
-				return nil, err
-			}
-			return map[string]string{"key_id": id}, nil
-		}
-	}
 	for attempt := 1; ; attempt++ {
 		k, err := rt.AWS.CreateKey(ctx, c.desired.Attrs["description"], c.desired.Attrs["policy"], tags)
 		if err == nil {

@@ -177,31 +177,3 @@ func TestKeyApply(t *testing.T) {
 		})
 	}
 }
-
-// TestAppKeyCreateAdoptsUnaliasedKey: an App key an interrupted apply created
-// (tagged as the App key's, no alias) is adopted, not created a second time.
-func TestAppKeyCreateAdoptsUnaliasedKey(t *testing.T) {
-	ctx := context.Background()
-	for _, tc := range []struct {
-		name    string
-		purpose string // km:purpose of the key already there
-		want    string
-		keyID   string
-	}{
-		{"adopts the App key", "github-app", "ListKeys; ListResourceTags k1; DescribeKey k1; PutKeyPolicy k1", "k1"},
-		{"a sandbox key is not adopted", "github-token", "ListKeys; ListResourceTags k1; CreateKey k2", "k2"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeKeys()
-			rt := fakeRuntime(f)
-			f.keys["k1"] = state.Key{KeyID: "k1", State: "Enabled"}
-			f.tags = map[string]map[string]string{"k1": rt.tags("")}
-			f.tags["k1"][tagPurpose] = tc.purpose
-			d := res(TypeKey, addrAppKey, "", "description", "km GitHub App private key", "policy", `{"p":1}`, "key_state", "Enabled", "key_id", Unknown)
-			out, err := keyKind{}.Apply(ctx, rt, changeFor(d, nil, Create))
-			if err != nil || out["key_id"] != tc.keyID || f.calls.String() != tc.want || f.policy[tc.keyID] != `{"p":1}` {
-				t.Fatalf("Apply: %v %v, calls %q want %q, policy %q", out, err, f.calls, tc.want, f.policy[tc.keyID])
-			}
-		})
-	}
-}
