@@ -88,7 +88,7 @@ func start(backend string, cfg Config, github bool) *Server {
 		panic(fmt.Sprintf("faultproxy: backend URL %q: %v", backend, err))
 	}
 	s := &Server{
-		rp: httputil.NewSingleHostReverseProxy(u), github: github, cfg: cfg,
+		rp: ownTransport(httputil.NewSingleHostReverseProxy(u)), github: github, cfg: cfg,
 		rng: rand.New(rand.NewPCG(cfg.Seed, 0x6b6d)), limiters: map[string]*rate.Limiter{},
 		stats: Stats{Calls: map[string]int64{}},
 	}
@@ -242,4 +242,12 @@ func reset(w http.ResponseWriter) {
 		_ = tc.SetLinger(0)
 	}
 	_ = conn.Close()
+}
+
+// ownTransport gives a reverse proxy connections of its own: every
+// httptest.Server.Close in a test process closes http.DefaultTransport's idle
+// connections, and a request sent on one as it closes fails mid-answer.
+func ownTransport(rp *httputil.ReverseProxy) *httputil.ReverseProxy {
+	rp.Transport = http.DefaultTransport.(*http.Transport).Clone()
+	return rp
 }

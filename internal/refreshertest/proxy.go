@@ -35,6 +35,11 @@ func NewProxy(t testing.TB, kumoURL string) *Proxy {
 	}
 	p := &Proxy{polled: map[string]chan struct{}{}}
 	rp := httputil.NewSingleHostReverseProxy(target)
+	// Its own connections: every httptest.Server.Close in the process
+	// closes http.DefaultTransport's idle connections, and a POST sent on
+	// one of them as it closes fails mid-body (seen as a truncated kumo
+	// answer under go test -count=2).
+	rp.Transport = http.DefaultTransport.(*http.Transport).Clone()
 	rp.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
 		if !errors.Is(err, context.Canceled) { // a killed refresher drops its long poll
 			http.Error(w, err.Error(), http.StatusBadGateway)

@@ -110,6 +110,7 @@ func TestKillMidApply(t *testing.T) {
 	_, _, kumoURL := statetest.NewKumo(t)
 	target, _ := url.Parse(kumoURL)
 	proxy := &killProxy{rp: httputil.NewSingleHostReverseProxy(target)}
+	proxy.rp.Transport = http.DefaultTransport.(*http.Transport).Clone() // not shared with httptest.Server.Close's idle-connection sweep
 	srv := httptest.NewServer(proxy)
 	t.Cleanup(srv.Close)
 	aws, _ := statetest.Client(t, kumoURL, state.Options{})
@@ -167,6 +168,7 @@ func TestKillMidApply(t *testing.T) {
 		// The killed apply, through a fresh transport (no connection of a
 		// killed run is reused).
 		rp := httputil.NewSingleHostReverseProxy(target)
+		rp.Transport = http.DefaultTransport.(*http.Transport).Clone()
 		rp.Transport = &http.Transport{}
 		proxy.mu.Lock()
 		proxy.rp = rp
