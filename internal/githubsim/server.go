@@ -56,20 +56,31 @@ func NewOn(addr string, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	ln, hostPort, err := s.listen(addr)
+	if err != nil {
+		return nil, err
+	}
+	s.URL = "http://" + hostPort
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
+	go func() { _ = s.srv.Serve(ln) }()
+	return s, nil
+}
+
+// listen opens addr for NewOn and NewOnTLS and returns the host:port to
+// advertise (an unspecified host as 127.0.0.1); on failure it removes the
+// server's git root.
+func (s *Server) listen(addr string) (net.Listener, string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		s.removeGitRoot()
-		return nil, fmt.Errorf("githubsim: listen on %s: %w (choose a free address)", addr, err)
+		return nil, "", fmt.Errorf("githubsim: listen on %s: %w (choose a free address)", addr, err)
 	}
 	tcp := ln.Addr().(*net.TCPAddr)
 	host := tcp.IP.String()
 	if tcp.IP.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	s.URL = "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port))
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
-	go func() { _ = s.srv.Serve(ln) }()
-	return s, nil
+	return ln, net.JoinHostPort(host, fmt.Sprint(tcp.Port)), nil
 }
 
 func newServer(opts []Option) (*Server, error) {

@@ -55,18 +55,12 @@ func NewOnTLS(addr string, opts ...Option) (*Server, error) {
 		s.removeGitRoot()
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, hostPort, err := s.listen(addr)
 	if err != nil {
-		s.removeGitRoot()
-		return nil, fmt.Errorf("githubsim: listen on %s: %w (choose a free address)", addr, err)
-	}
-	tcp := ln.Addr().(*net.TCPAddr)
-	host := tcp.IP.String()
-	if tcp.IP.IsUnspecified() {
-		host = "127.0.0.1"
+		return nil, err
 	}
 	s.caPEM = caPEM
-	s.URL = "https://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+	s.URL = "https://" + hostPort
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	tl := tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12})
 	go func() { _ = s.srv.Serve(tl) }()

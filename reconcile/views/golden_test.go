@@ -3,10 +3,10 @@ package views
 import (
 	"bytes"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/klankermaker/km/internal/schematest"
 	"github.com/klankermaker/km/reconcile"
 	"github.com/klankermaker/km/reconcile/plantest"
 )
@@ -32,28 +32,8 @@ func TestRenderGolden(t *testing.T) {
 				if err := r.render(&got, p); err != nil {
 					t.Fatal(err)
 				}
-				checkGolden(t, filepath.Join("testdata", "golden", name+"."+r.ext), got.Bytes())
+				schematest.Golden(t, filepath.Join("testdata", "golden", name+"."+r.ext), got.Bytes(), *updateGolden)
 			})
 		}
-	}
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *updateGolden {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./reconcile/views -run TestRenderGolden -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the rendered output (if the change is intended, run with -update)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
 	}
 }

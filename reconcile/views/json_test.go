@@ -12,6 +12,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/klankermaker/km/internal/schematest"
 	"github.com/klankermaker/km/reconcile"
 	"github.com/klankermaker/km/reconcile/plantest"
 )
@@ -81,7 +82,7 @@ func TestRenderJSONRedactsSecrets(t *testing.T) {
 // against docs/plan-json.schema.json, and checks the schema rejects a
 // document that breaks it.
 func TestRenderJSONMatchesSchema(t *testing.T) {
-	sch := compilePlanSchema(t)
+	sch := schematest.Compile(t, "plan-json.schema.json")
 	for name, p := range plantest.Plans() {
 		var buf bytes.Buffer
 		if err := RenderJSON(&buf, p, plantest.Meta()); err != nil {
@@ -177,30 +178,4 @@ func TestNameAndIndex(t *testing.T) {
 			t.Errorf("%s: name %q index %q, want %q %q", tc.c.Address, name, got, tc.name, tc.index)
 		}
 	}
-}
-
-func compilePlanSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	path, err := filepath.Abs(filepath.Join("..", "..", "docs", "plan-json.schema.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource(path, doc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile(path)
-	if err != nil {
-		t.Fatalf("compiling %s: %v", path, err)
-	}
-	return sch
 }
