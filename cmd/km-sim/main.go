@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/signal"
@@ -23,6 +22,7 @@ import (
 	"github.com/klankermaker/km/internal/atomicfile"
 	"github.com/klankermaker/km/internal/demo"
 	"github.com/klankermaker/km/internal/githubsim"
+	"github.com/klankermaker/km/internal/revproxy"
 )
 
 func main() {
@@ -52,7 +52,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("listening on %s for the AWS emulator: %w (is another km-sim running?)", *awsAddr, err)
 	}
-	proxy := &http.Server{Handler: httputil.NewSingleHostReverseProxy(target), ReadHeaderTimeout: 10 * time.Second}
+	proxy := &http.Server{Handler: revproxy.New(target), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = proxy.Serve(ln) }()
 	defer proxy.Close()
 

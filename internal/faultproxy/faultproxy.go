@@ -19,7 +19,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -28,6 +27,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/klankermaker/km/internal/quota"
+	"github.com/klankermaker/km/internal/revproxy"
 )
 
 // Faults are the shares (0 to 1) of requests that fail, drawn from a seeded
@@ -65,7 +65,7 @@ type Server struct {
 	URL string
 
 	srv    *httptest.Server
-	rp     *httputil.ReverseProxy
+	rp     *revproxy.Proxy
 	github bool
 	cfg    Config
 
@@ -88,7 +88,7 @@ func start(backend string, cfg Config, github bool) *Server {
 		panic(fmt.Sprintf("faultproxy: backend URL %q: %v", backend, err))
 	}
 	s := &Server{
-		rp: ownTransport(httputil.NewSingleHostReverseProxy(u)), github: github, cfg: cfg,
+		rp: revproxy.New(u), github: github, cfg: cfg,
 		rng: rand.New(rand.NewPCG(cfg.Seed, 0x6b6d)), limiters: map[string]*rate.Limiter{},
 		stats: Stats{Calls: map[string]int64{}},
 	}
@@ -242,12 +242,4 @@ func reset(w http.ResponseWriter) {
 		_ = tc.SetLinger(0)
 	}
 	_ = conn.Close()
-}
-
-// ownTransport gives a reverse proxy connections of its own: every
-// httptest.Server.Close in a test process closes http.DefaultTransport's idle
-// connections, and a request sent on one as it closes fails mid-answer.
-func ownTransport(rp *httputil.ReverseProxy) *httputil.ReverseProxy {
-	rp.Transport = http.DefaultTransport.(*http.Transport).Clone()
-	return rp
 }

@@ -34,7 +34,7 @@ var floors = map[string]int{
 	"internal/names": 0, "internal/pemkey": 0, "internal/atomicfile": 0, "internal/lambdazip": 0,
 	"internal/policyeval": 0, "internal/githubsim": 0, "internal/testkeys": 0, "internal/schematest": 0,
 	"internal/repocheck": 0, "internal/layering": 0, "internal/planpolicy": 0,
-	"internal/quota": 0, "internal/faultproxy": 0,
+	"internal/quota": 0, "internal/faultproxy": 0, "internal/revproxy": 0,
 }
 
 // testHelpers exist for tests: no other package may import them.

@@ -64,6 +64,7 @@ func importRules() []importRule {
 		{"internal/repocheck", false, []string{mod}, nil, "the repository checks stand alone"},
 		{"internal/quota", false, []string{awsSDK, "net/http", mod}, nil, "the quota table is numbers and their sources"},
 		{"internal/faultproxy", false, []string{mod + "state", mod + "reconcile", mod + "cmd/"}, nil, "the fault proxy stands in front of the emulators, not km"},
+		{"internal/revproxy", false, []string{mod, awsSDK}, []string{mod + "internal/revproxy"}, "the reverse proxy is a leaf"},
 		{"internal/completion", false, []string{mod}, nil, "the completion scripts are a leaf"},
 		{"internal/githubsim", false, []string{mod}, nil, "the simulator is the GitHub km is tested against"},
 		{"internal/version", false, []string{awsSDK, github, mod}, []string{mod + "internal/version", mod + "internal/lambdazip"}, "km version reads build information and a file, nothing remote"},

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/klankermaker/km/internal/revproxy"
 )
 
 // Proxy sits between refresher processes and kumo: it forwards every
@@ -34,12 +35,7 @@ func NewProxy(t testing.TB, kumoURL string) *Proxy {
 		t.Fatal(err)
 	}
 	p := &Proxy{polled: map[string]chan struct{}{}}
-	rp := httputil.NewSingleHostReverseProxy(target)
-	// Its own connections: every httptest.Server.Close in the process
-	// closes http.DefaultTransport's idle connections, and a POST sent on
-	// one of them as it closes fails mid-body (seen as a truncated kumo
-	// answer under go test -count=2).
-	rp.Transport = http.DefaultTransport.(*http.Transport).Clone()
+	rp := revproxy.New(target)
 	rp.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
 		if !errors.Is(err, context.Canceled) { // a killed refresher drops its long poll
 			http.Error(w, err.Error(), http.StatusBadGateway)

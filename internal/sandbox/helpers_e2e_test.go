@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/klankermaker/km/internal/revproxy"
 )
 
 // buildKM builds the real cmd/km: the installed wrapper and hook exec it, so
@@ -53,7 +54,7 @@ func randomHex(t *testing.T, n int) string {
 // readable /proc/*/environ and /proc/*/cmdline is scanned for the secrets.
 type front struct {
 	srv     *httptest.Server
-	proxy   *httputil.ReverseProxy
+	proxy   *revproxy.Proxy
 	canary  string // in git's environment: proves the scan reads git's environ
 	mu      sync.Mutex
 	secrets []string
@@ -80,7 +81,7 @@ func newFront(t *testing.T, target, canary string) *front {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &front{proxy: httputil.NewSingleHostReverseProxy(u), canary: canary}
+	f := &front{proxy: revproxy.New(u), canary: canary}
 	f.srv = httptest.NewServer(f)
 	t.Cleanup(f.srv.Close)
 	return f

@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -23,6 +22,7 @@ import (
 	"github.com/klankermaker/km/internal/demo"
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/revproxy"
 	"github.com/klankermaker/km/state"
 	"github.com/klankermaker/km/state/statetest"
 )
@@ -64,7 +64,7 @@ func buildKM(t *testing.T) string {
 // request: before the request reaches kumo, or after kumo did it and before
 // km hears the answer (a lost write).
 type killProxy struct {
-	rp      *httputil.ReverseProxy
+	rp      *revproxy.Proxy
 	n       atomic.Int64
 	killAt  atomic.Int64 // 0: never
 	after   atomic.Bool
@@ -109,8 +109,7 @@ func TestKillMidApply(t *testing.T) {
 	km := buildKM(t)
 	_, _, kumoURL := statetest.NewKumo(t)
 	target, _ := url.Parse(kumoURL)
-	proxy := &killProxy{rp: httputil.NewSingleHostReverseProxy(target)}
-	proxy.rp.Transport = http.DefaultTransport.(*http.Transport).Clone() // not shared with httptest.Server.Close's idle-connection sweep
+	proxy := &killProxy{rp: revproxy.New(target)}
 	srv := httptest.NewServer(proxy)
 	t.Cleanup(srv.Close)
 	aws, _ := statetest.Client(t, kumoURL, state.Options{})
@@ -167,9 +166,7 @@ func TestKillMidApply(t *testing.T) {
 
 		// The killed apply, through a fresh transport (no connection of a
 		// killed run is reused).
-		rp := httputil.NewSingleHostReverseProxy(target)
-		rp.Transport = http.DefaultTransport.(*http.Transport).Clone()
-		rp.Transport = &http.Transport{}
+		rp := revproxy.New(target)
 		proxy.mu.Lock()
 		proxy.rp = rp
 		proxy.mu.Unlock()
