@@ -69,15 +69,7 @@ func (a *AWS) CreateFunction(ctx context.Context, f Function, zip []byte) (Funct
 	if f.Architecture != "" {
 		in.Architectures = []lambdatypes.Architecture{lambdatypes.Architecture(f.Architecture)}
 	}
-	if f.MemoryMB > 0 {
-		in.MemorySize = aws.Int32(f.MemoryMB)
-	}
-	if f.TimeoutSeconds > 0 {
-		in.Timeout = aws.Int32(f.TimeoutSeconds)
-	}
-	if f.LogGroup != "" {
-		in.LoggingConfig = &lambdatypes.LoggingConfig{LogGroup: aws.String(f.LogGroup)}
-	}
+	in.MemorySize, in.Timeout, in.LoggingConfig = optionalSettings(f)
 	if _, err := a.lambda.CreateFunction(ctx, in, a.withRoleRetry); err != nil {
 		return Function{}, wrapErr("lambda", "CreateFunction", f.Name, err)
 	}
@@ -127,19 +119,27 @@ func (a *AWS) UpdateFunctionConfiguration(ctx context.Context, f Function, revis
 		Environment:  &lambdatypes.Environment{Variables: env},
 		RevisionId:   optString(revisionID),
 	}
-	if f.MemoryMB > 0 {
-		in.MemorySize = aws.Int32(f.MemoryMB)
-	}
-	if f.TimeoutSeconds > 0 {
-		in.Timeout = aws.Int32(f.TimeoutSeconds)
-	}
-	if f.LogGroup != "" {
-		in.LoggingConfig = &lambdatypes.LoggingConfig{LogGroup: aws.String(f.LogGroup)}
-	}
+	in.MemorySize, in.Timeout, in.LoggingConfig = optionalSettings(f)
 	if _, err := a.lambda.UpdateFunctionConfiguration(ctx, in, a.withRoleRetry); err != nil {
 		return Function{}, wrapErr("lambda", "UpdateFunctionConfiguration", f.Name, err)
 	}
 	return a.waitUpdated(ctx, f.Name, "UpdateFunctionConfiguration")
+}
+
+// optionalSettings are the memory, timeout and log group CreateFunction and
+// UpdateFunctionConfiguration send only when f sets them (nil: AWS's default
+// on create, unchanged on update).
+func optionalSettings(f Function) (memory, timeout *int32, logging *lambdatypes.LoggingConfig) {
+	if f.MemoryMB > 0 {
+		memory = aws.Int32(f.MemoryMB)
+	}
+	if f.TimeoutSeconds > 0 {
+		timeout = aws.Int32(f.TimeoutSeconds)
+	}
+	if f.LogGroup != "" {
+		logging = &lambdatypes.LoggingConfig{LogGroup: aws.String(f.LogGroup)}
+	}
+	return memory, timeout, logging
 }
 
 func (a *AWS) waitUpdated(ctx context.Context, name, op string) (Function, error) {

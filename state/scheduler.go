@@ -108,16 +108,8 @@ func startDateRefused(err error) bool {
 }
 
 func (a *AWS) createSchedule(ctx context.Context, s Schedule) (string, error) {
-	res, err := a.scheduler.CreateSchedule(ctx, &scheduler.CreateScheduleInput{
-		Name:               aws.String(s.Name),
-		GroupName:          optString(s.Group),
-		ScheduleExpression: aws.String(s.Expression),
-		FlexibleTimeWindow: &schedtypes.FlexibleTimeWindow{Mode: schedtypes.FlexibleTimeWindowModeOff},
-		Target:             scheduleTarget(s),
-		State:              schedtypes.ScheduleState(s.State),
-		Description:        optString(s.Description),
-		StartDate:          optTime(s.StartDate),
-	})
+	in := scheduler.CreateScheduleInput(scheduleInput(s))
+	res, err := a.scheduler.CreateSchedule(ctx, &in)
 	if err != nil {
 		return "", wrapErr("scheduler", "CreateSchedule", s.Group+"/"+s.Name, err)
 	}
@@ -136,7 +128,16 @@ func (a *AWS) UpdateSchedule(ctx context.Context, s Schedule) error {
 }
 
 func (a *AWS) updateSchedule(ctx context.Context, s Schedule) error {
-	_, err := a.scheduler.UpdateSchedule(ctx, &scheduler.UpdateScheduleInput{
+	in := scheduleInput(s)
+	_, err := a.scheduler.UpdateSchedule(ctx, &in)
+	return wrapErr("scheduler", "UpdateSchedule", s.Group+"/"+s.Name, err)
+}
+
+// scheduleInput is the whole schedule as CreateSchedule and UpdateSchedule
+// both take it (the two inputs have the same fields; UpdateSchedule resets
+// whatever is not sent).
+func scheduleInput(s Schedule) scheduler.UpdateScheduleInput {
+	return scheduler.UpdateScheduleInput{
 		Name:               aws.String(s.Name),
 		GroupName:          optString(s.Group),
 		ScheduleExpression: aws.String(s.Expression),
@@ -145,8 +146,7 @@ func (a *AWS) updateSchedule(ctx context.Context, s Schedule) error {
 		State:              schedtypes.ScheduleState(s.State),
 		Description:        optString(s.Description),
 		StartDate:          optTime(s.StartDate),
-	})
-	return wrapErr("scheduler", "UpdateSchedule", s.Group+"/"+s.Name, err)
+	}
 }
 
 // DeleteSchedule deletes a schedule; ErrNotFound when it does not exist.

@@ -157,21 +157,40 @@ func (s *Server) commentJSON(c *comment) map[string]any {
 	}
 }
 
-func issueNumber(r *http.Request) (int, bool) {
+// issueTarget is commentTarget and the issue number in the path; on failure
+// it writes the 4xx and returns a nil repository.
+func (s *Server) issueTarget(w http.ResponseWriter, r *http.Request, write bool) (*repo, *account, int) {
+	rp, actor := s.commentTarget(w, r, write)
+	if rp == nil {
+		return nil, nil, 0
+	}
 	n, err := strconv.Atoi(r.PathValue("issue_number"))
-	return n, err == nil && n > 0
+	if err != nil || n <= 0 {
+		writeError(w, http.StatusNotFound, "Not Found")
+		return nil, nil, 0
+	}
+	return rp, actor, n
+}
+
+// existingComment is commentTarget (for a write) and the comment the path
+// names; on failure it writes the 4xx and returns nil.
+func (s *Server) existingComment(w http.ResponseWriter, r *http.Request) *comment {
+	rp, _ := s.commentTarget(w, r, true)
+	if rp == nil {
+		return nil
+	}
+	c := s.findComment(r, rp)
+	if c == nil {
+		writeError(w, http.StatusNotFound, "Not Found")
+	}
+	return c
 }
 
 func (s *Server) handleListComments(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp, _ := s.commentTarget(w, r, false)
+	rp, _, n := s.issueTarget(w, r, false)
 	if rp == nil {
-		return
-	}
-	n, ok := issueNumber(r)
-	if !ok {
-		writeError(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	all := s.st.issueComments(rp.Owner.Login, rp.Name, n)
@@ -229,13 +248,8 @@ func (s *Server) handleCreateComment(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp, actor := s.commentTarget(w, r, true)
+	rp, actor, n := s.issueTarget(w, r, true)
 	if rp == nil {
-		return
-	}
-	n, ok := issueNumber(r)
-	if !ok {
-		writeError(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	c := s.addCommentLocked(rp, n, actor, body)
@@ -266,13 +280,8 @@ func (s *Server) handleUpdateComment(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp, _ := s.commentTarget(w, r, true)
-	if rp == nil {
-		return
-	}
-	c := s.findComment(r, rp)
+	c := s.existingComment(w, r)
 	if c == nil {
-		writeError(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	c.Body, c.Updated = body, s.now()
@@ -282,13 +291,8 @@ func (s *Server) handleUpdateComment(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleDeleteComment(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp, _ := s.commentTarget(w, r, true)
-	if rp == nil {
-		return
-	}
-	c := s.findComment(r, rp)
+	c := s.existingComment(w, r)
 	if c == nil {
-		writeError(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	for i, have := range s.st.comments {

@@ -140,78 +140,58 @@ func (s *Server) handleListInstallations(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) handleGetInstallation(w http.ResponseWriter, r *http.Request) {
-	app := s.requireJWT(w, r)
-	if app == nil {
-		return
-	}
-	id, err := strconv.ParseInt(r.PathValue("installation_id"), 10, 64)
-	s.mu.Lock()
-	var in *installation
-	if err == nil {
-		in = s.st.liveInstallation(id)
-	}
-	var body map[string]any
-	if in != nil {
-		body = s.installationJSON(in, app)
-	}
-	s.mu.Unlock()
-	if in == nil {
-		writeError(w, http.StatusNotFound, "Not Found")
-		return
-	}
-	writeJSON(w, http.StatusOK, body)
+	s.serveInstallation(w, r, func() *installation {
+		id, err := strconv.ParseInt(r.PathValue("installation_id"), 10, 64)
+		if err != nil {
+			return nil
+		}
+		return s.st.liveInstallation(id)
+	})
 }
 
 func (s *Server) handleOrgInstallation(w http.ResponseWriter, r *http.Request) {
-	s.serveAccountInstallation(w, r, r.PathValue("org"), true)
+	s.serveInstallation(w, r, func() *installation {
+		in := s.st.accountInstallation(r.PathValue("org"))
+		if in != nil && in.Account.Type != "Organization" {
+			return nil
+		}
+		return in
+	})
 }
 
 func (s *Server) handleUserInstallation(w http.ResponseWriter, r *http.Request) {
-	s.serveAccountInstallation(w, r, r.PathValue("username"), false)
+	s.serveInstallation(w, r, func() *installation { return s.st.accountInstallation(r.PathValue("username")) })
 }
 
-func (s *Server) serveAccountInstallation(w http.ResponseWriter, r *http.Request, login string, orgOnly bool) {
+func (s *Server) handleRepoInstallation(w http.ResponseWriter, r *http.Request) {
+	s.serveInstallation(w, r, func() *installation {
+		var found *installation
+		if rp := s.st.findRepo(r.PathValue("owner"), r.PathValue("repo")); rp != nil {
+			for _, in := range s.st.installationsSorted() {
+				if s.st.installationHasRepo(in, rp) {
+					found = in
+				}
+			}
+		}
+		return found
+	})
+}
+
+// serveInstallation answers one installation for an App's JWT: find runs
+// under the lock and returns nil for 404.
+func (s *Server) serveInstallation(w http.ResponseWriter, r *http.Request, find func() *installation) {
 	app := s.requireJWT(w, r)
 	if app == nil {
 		return
 	}
 	s.mu.Lock()
-	in := s.st.accountInstallation(login)
-	if in != nil && orgOnly && in.Account.Type != "Organization" {
-		in = nil
-	}
+	in := find()
 	var body map[string]any
 	if in != nil {
 		body = s.installationJSON(in, app)
 	}
 	s.mu.Unlock()
 	if in == nil {
-		writeError(w, http.StatusNotFound, "Not Found")
-		return
-	}
-	writeJSON(w, http.StatusOK, body)
-}
-
-func (s *Server) handleRepoInstallation(w http.ResponseWriter, r *http.Request) {
-	app := s.requireJWT(w, r)
-	if app == nil {
-		return
-	}
-	s.mu.Lock()
-	var found *installation
-	if rp := s.st.findRepo(r.PathValue("owner"), r.PathValue("repo")); rp != nil {
-		for _, in := range s.st.installationsSorted() {
-			if s.st.installationHasRepo(in, rp) {
-				found = in
-			}
-		}
-	}
-	var body map[string]any
-	if found != nil {
-		body = s.installationJSON(found, app)
-	}
-	s.mu.Unlock()
-	if found == nil {
 		writeError(w, http.StatusNotFound, "Not Found")
 		return
 	}
