@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-github/v62/github"
+	"golang.org/x/time/rate"
 )
 
 // DefaultAPIURL is github.com's REST API.
@@ -30,6 +31,10 @@ type Options struct {
 	MaxRetryWait time.Duration
 	Now          func() time.Time                                 // nil: time.Now
 	Sleep        func(ctx context.Context, d time.Duration) error // nil: SleepContext
+	// Mints paces CreateToken to the App's mint budget (the github:mints
+	// row of the quota table); nil: unpaced. Share one limiter between the
+	// clients of one App.
+	Mints *rate.Limiter
 }
 
 // Client talks to one GitHub API as the App, as a token, or anonymously.
@@ -38,6 +43,7 @@ type Client struct {
 	gh      *github.Client
 	auth    authKind
 	now     func() time.Time
+	mints   *rate.Limiter
 	initErr error
 }
 
@@ -106,7 +112,7 @@ func newClient(o Options, kind authKind, withAuth func(http.RoundTripper) http.R
 		ua = "km"
 	}
 	gh.UserAgent = ua
-	c := &Client{gh: gh, auth: kind, now: now}
+	c := &Client{gh: gh, auth: kind, now: now, mints: o.Mints}
 	apiURL := o.APIURL
 	if apiURL == "" {
 		apiURL = DefaultAPIURL

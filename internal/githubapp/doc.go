@@ -4,7 +4,8 @@
 // pull request. It is built on google/go-github/v62 and golang-jwt/jwt/v5.
 //
 // Every request goes through a retrying transport (5xx, 429 and secondary rate
-// limits, within the context deadline) and every failure is returned as an
+// limits, within the context deadline), token mints wait on the App's mint
+// budget when Options.Mints is set, and every failure is returned as an
 // *APIError that names the cause and the fix and matches sentinel kinds with
 // errors.Is (ErrUnauthorized, ErrSuspended, ErrInstallationNotFound, ...).
 //

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/internal/githubsim"
+
+	"golang.org/x/time/rate"
 )
 
 // simEnv is a GitHub simulator with an App, and an App client for it whose
@@ -526,5 +528,37 @@ func TestSimManifestConversion(t *testing.T) {
 	}
 	if _, err := anon.ConvertManifest(context.Background(), "../app"); err == nil || e.sent.count("POST", "/app-manifests/") != 2 {
 		t.Errorf("malformed code: %v (requests %d, want no new one)", err, e.sent.count("POST", "/app-manifests/"))
+	}
+}
+
+// Mints wait on the App's budget: with room for two and no refill, the
+// third waits, and under a deadline gives up before any request leaves.
+func TestMintsWaitForTheBudget(t *testing.T) {
+	e := newSimEnv(t)
+	id := e.sim.AddInstallation("acme", "Organization", []string{"api"}, contentsRW)
+	key, err := ParsePrivateKey(e.pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := e.options()
+	o.Mints = rate.NewLimiter(rate.Limit(1e-6), 2)
+	c := NewAppClient(AppAuth{ClientID: e.app.ClientID, Signer: NewRSASigner(key)}, o)
+	req := TokenRequest{InstallationID: id, Repositories: []string{"api"}, Permissions: contentsRW}
+	for i := range 2 {
+		tok, err := c.CreateToken(context.Background(), req)
+		if err != nil {
+			t.Fatalf("mint %d within the budget: %v", i+1, err)
+		}
+		e.secrets = append(e.secrets, tok.Value)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err = c.CreateToken(ctx, req)
+	if err == nil || !strings.Contains(err.Error(), "mint budget") || !strings.Contains(err.Error(), "github:mints") {
+		t.Fatalf("third mint past the budget: %v; want an error naming the mint budget and its quota", err)
+	}
+	e.assertClean(t, err.Error())
+	if n := e.sent.count(http.MethodPost, "/app/installations/"); n != 2 {
+		t.Errorf("%d mint requests sent, want 2: the third must wait before sending", n)
 	}
 }

@@ -137,6 +137,11 @@ func (c *Client) CreateToken(ctx context.Context, req TokenRequest) (Token, erro
 	if err != nil {
 		return Token{}, fmt.Errorf("%s: %w", op, err)
 	}
+	if c.mints != nil {
+		if err := c.mints.Wait(ctx); err != nil {
+			return Token{}, fmt.Errorf("%s for installation %d: waiting for the App's mint budget (%.2f per second, quotas github:mints in km.yaml): %w", op, req.InstallationID, float64(c.mints.Limit()), err)
+		}
+	}
 	var out struct {
 		Token        string            `json:"token"`
 		ExpiresAt    time.Time         `json:"expires_at"`

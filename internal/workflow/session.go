@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/lambdazip"
 	"github.com/klankermaker/km/internal/names"
@@ -170,9 +172,14 @@ func (s *Session) AppClient(ctx context.Context) (*githubapp.Client, error) {
 	if now == nil {
 		now = time.Now
 	}
+	o := githubapp.Options{APIURL: cfg.GitHub.APIURL, UserAgent: "km"}
+	if qt, err := QuotaTable(cfg); err == nil { // checked by OpenWith
+		if l, ok := qt.Lookup("github:CreateInstallationToken"); ok {
+			o.Mints = rate.NewLimiter(rate.Limit(l.PerSecond), l.Burst)
+		}
+	}
 	return githubapp.NewAppClient(
-		githubapp.AppAuth{ClientID: cfg.GitHub.AppClientID, Signer: githubapp.NewRSASigner(key), Now: now},
-		githubapp.Options{APIURL: cfg.GitHub.APIURL, UserAgent: "km"},
+		githubapp.AppAuth{ClientID: cfg.GitHub.AppClientID, Signer: githubapp.NewRSASigner(key), Now: now}, o,
 	), nil
 }
 
