@@ -212,7 +212,7 @@ func TestKillMidApply(t *testing.T) {
 		n := names.New(prefix)
 		enabled := map[string][]string{}
 		var appKeys []string // enabled App keys (aws_kms_key.github_app): exactly one
-		keys, err := aws.ListKeys(ctx)
+		keys, err := statetest.AllKeys(ctx, aws)
 		if err != nil {
 			t.Fatal(err)
 		}

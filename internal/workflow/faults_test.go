@@ -113,7 +113,7 @@ func TestApplyUnderFaults(t *testing.T) {
 		}
 		n := names.New(prefix)
 		keys := map[string]int{}
-		all, _ := direct.ListKeys(ctx)
+		all, _ := statetest.AllKeys(ctx, direct)
 		for _, kid := range all {
 			tags, err := direct.ListResourceTags(ctx, kid)
 			if err != nil || tags[names.TagPrefix] != prefix {
