@@ -212,10 +212,18 @@ func (a *AWS) UpdateAlias(ctx context.Context, alias, keyID string) error {
 	if !errors.Is(err, ErrUnsupported) {
 		return err
 	}
-	if err := a.DeleteAlias(ctx, alias); err != nil {
+	// Either step may be a retry of an attempt that happened but whose
+	// answer was lost: the alias already gone, or already re-created.
+	if err := a.DeleteAlias(ctx, alias); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	return a.CreateAlias(ctx, alias, keyID)
+	err = a.CreateAlias(ctx, alias, keyID)
+	if errors.Is(err, ErrAlreadyExists) {
+		if k, derr := a.DescribeKey(ctx, alias); derr == nil && k.KeyID == keyID {
+			return nil
+		}
+	}
+	return err
 }
 
 // DeleteAlias deletes an alias; ErrNotFound when it does not exist.

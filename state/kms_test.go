@@ -145,6 +145,18 @@ func TestAliasRoundTrip(t *testing.T) {
 		t.Errorf("GetAlias after UpdateAlias = %+v, %v", al, err)
 	}
 
+	// The fallback's DeleteAlias retried after its first attempt happened
+	// finds nothing: the alias is then created, not an error.
+	if err := a.DeleteAlias(ctx, prefix+"b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.UpdateAlias(ctx, prefix+"b", k2.KeyID); err != nil {
+		t.Fatalf("UpdateAlias after its delete happened: %v", err)
+	}
+	if al, err := a.GetAlias(ctx, prefix+"b"); err != nil || al.TargetKeyID != k2.KeyID {
+		t.Errorf("GetAlias after UpdateAlias of a deleted alias = %+v, %v", al, err)
+	}
+
 	if err := a.DeleteAlias(ctx, prefix+"a"); err != nil {
 		t.Fatal(err)
 	}
