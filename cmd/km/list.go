@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/internal/planapply"
 )
 
 // ListCmd is km list.
@@ -17,7 +17,7 @@ type ListCmd struct {
 
 // Run implements km list.
 func (c *ListCmd) Run(g *Globals) error {
-	s, err := workflow.Open(g.Ctx, g.env())
+	s, err := planapply.Open(g.Ctx, g.env())
 	if err != nil {
 		return err
 	}
@@ -26,7 +26,7 @@ func (c *ListCmd) Run(g *Globals) error {
 		if err != nil {
 			return err
 		}
-		return workflow.WriteListJSON(g.Stdout, r)
+		return planapply.WriteListJSON(g.Stdout, r)
 	}
 	rows, err := s.List(g.Ctx)
 	if err != nil {
@@ -58,7 +58,7 @@ func (c *ListCmd) Run(g *Globals) error {
 
 // owners are the owners whose tokens the sandbox holds, with the declared
 // ones when they differ (apply has not caught up yet).
-func owners(r workflow.SandboxStatus) string {
+func owners(r planapply.SandboxStatus) string {
 	live, declared := strings.Join(r.TokenOwners, ","), strings.Join(r.Owners, ",")
 	sorted := slices.Sorted(slices.Values(r.Owners))
 	switch {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/internal/planapply"
 )
 
 // RefreshCmd is km refresh.
@@ -16,7 +16,7 @@ type RefreshCmd struct {
 
 // Run implements km refresh.
 func (c *RefreshCmd) Run(g *Globals) error {
-	s, err := workflow.Open(g.Ctx, g.env())
+	s, err := planapply.Open(g.Ctx, g.env())
 	if err != nil {
 		return err
 	}

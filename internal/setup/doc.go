@@ -5,6 +5,6 @@
 //
 // It talks to AWS through the state package and to GitHub through
 // internal/githubapp, edits km.yaml only through profiles, and reconciles only
-// through internal/workflow and reconcile. It must not import cmd/* or the AWS
+// through internal/planapply and reconcile. It must not import cmd/* or the AWS
 // SDK, and it never prints, logs or returns the App private key.
 package setup

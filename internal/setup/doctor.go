@@ -12,7 +12,7 @@ import (
 
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/internal/planapply"
 	"github.com/klankermaker/km/profiles"
 	"github.com/klankermaker/km/state"
 )
@@ -148,7 +148,7 @@ func (r Report) WriteJSON(w io.Writer) error {
 
 // doctor holds what the checks share.
 type doctor struct {
-	e   workflow.Env
+	e   planapply.Env
 	cfg *profiles.Config
 	aws *state.AWS
 	n   names.Names
@@ -171,10 +171,10 @@ func (d *doctor) add(name string, s Status, msg, fix string) {
 // App configuration in SSM, GitHub's view of the App and of every installation,
 // the refresher, and every sandbox's tokens and schedule. It never returns an
 // error: every problem is a FAIL line with its fix.
-func Doctor(ctx context.Context, e workflow.Env) Report {
+func Doctor(ctx context.Context, e planapply.Env) Report {
 	d := &doctor{e: e, now: nowFunc(e)()}
 	d.r.At = d.now
-	cfg, err := workflow.LoadConfig(e)
+	cfg, err := planapply.LoadConfig(e)
 	if err != nil {
 		d.add("config", Fail, err.Error(), "fix "+e.ConfigPath+" (km validate shows every error with its line), or pass --config FILE")
 		return d.r

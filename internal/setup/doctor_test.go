@@ -15,10 +15,10 @@ import (
 	"github.com/klankermaker/km/internal/demo"
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/planapply"
 	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/internal/schematest"
 	"github.com/klankermaker/km/internal/setup"
-	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/state"
 )
 
@@ -38,17 +38,17 @@ func newApplied(t *testing.T) *applied {
 		t.Fatal(err)
 	}
 	f.cfg = w.ConfigPath
-	s, err := workflow.Open(context.Background(), f.env())
+	s, err := planapply.Open(context.Background(), f.env())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PlanAndApply(context.Background(), workflow.ApplyOptions{AutoApprove: true}); err != nil {
+	if err := s.PlanAndApply(context.Background(), planapply.ApplyOptions{AutoApprove: true}); err != nil {
 		t.Fatalf("full apply: %v\n%s", err, f.out.String())
 	}
 	return &applied{fixture: f, w: w, sandbox: sb}
 }
 
-func (a *applied) doctor(mod func(e *workflow.Env)) setup.Report {
+func (a *applied) doctor(mod func(e *planapply.Env)) setup.Report {
 	e := a.env()
 	if mod != nil {
 		mod(&e)
@@ -139,7 +139,7 @@ func TestDoctor(t *testing.T) {
 	})
 	t.Run("token expired", func(t *testing.T) {
 		later := time.Now().Add(3 * time.Hour)
-		r := a.doctor(func(e *workflow.Env) { e.Now = func() time.Time { return later } })
+		r := a.doctor(func(e *planapply.Env) { e.Now = func() time.Time { return later } })
 		wantCheck(t, r, "sandbox["+a.sandbox+"].token[my-user]", setup.Fail, "expired", "km otel "+a.sandbox+" --events")
 	})
 	t.Run("refresh failures in the last hour", func(t *testing.T) {
@@ -160,7 +160,7 @@ func TestDoctor(t *testing.T) {
 		wantCheck(t, a.doctor(nil), "tokens.unrevoked", setup.Warn, "0123456789ab", u.ExpiresAt.Format(time.RFC3339), "sb-gone")
 		// Once it expired the record no longer warns.
 		later := u.ExpiresAt.Add(time.Minute)
-		wantCheck(t, a.doctor(func(e *workflow.Env) { e.Now = func() time.Time { return later } }), "tokens.unrevoked", setup.Pass)
+		wantCheck(t, a.doctor(func(e *planapply.Env) { e.Now = func() time.Time { return later } }), "tokens.unrevoked", setup.Pass)
 		if _, err := sandboxtoken.ListUnrevoked(context.Background(), a.aws, n, later, true); err != nil {
 			t.Fatal(err)
 		}

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/klankermaker/km/internal/githubsim"
-	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/internal/planapply"
 	"github.com/klankermaker/km/state"
 	"github.com/klankermaker/km/state/statetest"
 )
@@ -73,8 +73,8 @@ func newFixture(t *testing.T, simOpts ...githubsim.Option) *fixture {
 		xdg: t.TempDir()}
 }
 
-func (f *fixture) env() workflow.Env {
-	return workflow.Env{
+func (f *fixture) env() planapply.Env {
+	return planapply.Env{
 		ConfigPath: f.cfg,
 		Getenv: func(k string) string {
 			switch k {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/internal/planapply"
 	"github.com/klankermaker/km/state"
 )
 
@@ -59,13 +59,13 @@ type EventLog struct {
 // Events returns the refresher's events for one sandbox, oldest first (newest
 // last), read from /aws/lambda/{prefix}-github-token-refresher with a term
 // pattern (the sandbox id in double quotes) and then checked field by field.
-func Events(ctx context.Context, e workflow.Env, o EventsOptions) ([]Event, error) {
+func Events(ctx context.Context, e planapply.Env, o EventsOptions) ([]Event, error) {
 	l, err := ReadEvents(ctx, e, o)
 	return l.Events, err
 }
 
 // ReadEvents is Events with the window it read.
-func ReadEvents(ctx context.Context, e workflow.Env, o EventsOptions) (EventLog, error) {
+func ReadEvents(ctx context.Context, e planapply.Env, o EventsOptions) (EventLog, error) {
 	l := EventLog{SandboxID: o.SandboxID}
 	if o.SandboxID == "" || strings.ContainsAny(o.SandboxID, "\" \t\r\n") {
 		return l, fmt.Errorf("sandbox id %q: expected an id like sb-7f3a9c", o.SandboxID)
@@ -73,7 +73,7 @@ func ReadEvents(ctx context.Context, e workflow.Env, o EventsOptions) (EventLog,
 	if o.Since <= 0 {
 		o.Since = time.Hour
 	}
-	cfg, err := workflow.LoadConfig(e)
+	cfg, err := planapply.LoadConfig(e)
 	if err != nil {
 		return l, err
 	}
