@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/internal/planapply"
+	"github.com/klankermaker/km/internal/sandboxes"
 )
 
 // CreateCmd is km create.
@@ -19,7 +20,7 @@ type CreateCmd struct {
 
 // Run implements km create.
 func (c *CreateCmd) Run(g *Globals) error {
-	id, err := planapply.Create(g.Ctx, g.env(), planapply.CreateOptions{
+	id, err := sandboxes.Create(g.Ctx, g.env(), sandboxes.CreateOptions{
 		Profile: c.Profile, ID: c.ID, Principal: c.Principal, AutoApprove: c.AutoApprove,
 		LockTimeout: c.LockTimeout, Color: g.color(),
 	})

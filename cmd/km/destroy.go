@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/internal/planapply"
+	"github.com/klankermaker/km/internal/sandboxes"
 )
 
 // DestroyCmd is km destroy.
@@ -17,7 +18,7 @@ type DestroyCmd struct {
 
 // Run implements km destroy.
 func (c *DestroyCmd) Run(g *Globals) error {
-	err := planapply.Destroy(g.Ctx, g.env(), planapply.DestroyOptions{ID: c.ID, AutoApprove: c.AutoApprove, LockTimeout: c.LockTimeout, Color: g.color()})
+	err := sandboxes.Destroy(g.Ctx, g.env(), sandboxes.DestroyOptions{ID: c.ID, AutoApprove: c.AutoApprove, LockTimeout: c.LockTimeout, Color: g.color()})
 	if errors.Is(err, planapply.ErrCancelled) {
 		return ExitError{Code: 1}
 	}

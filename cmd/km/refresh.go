@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/klankermaker/km/internal/planapply"
+	"github.com/klankermaker/km/internal/sandboxes"
 )
 
 // RefreshCmd is km refresh.
@@ -20,7 +21,7 @@ func (c *RefreshCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.Refresh(g.Ctx, c.ID)
+	res, err := sandboxes.Refresh(g.Ctx, s, c.ID)
 	if err != nil {
 		return err
 	}

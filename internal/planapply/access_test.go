@@ -22,31 +22,31 @@ import (
 // AWS decides (internal/policyeval; kumo itself evaluates no policy).
 func TestAccessMatrix(t *testing.T) {
 	f := newFixture(t, "kmacl", []string{"sb-acl-a", "sb-acl-b"})
-	a, b := f.id("sb-acl-a"), f.id("sb-acl-b")
+	a, b := f.ID("sb-acl-a"), f.ID("sb-acl-b")
 	ctx := context.Background()
-	who, err := f.aws.CallerIdentity(ctx)
+	who, err := f.AWS.CallerIdentity(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	acct, region := who.Account, f.aws.Region()
+	acct, region := who.Account, f.AWS.Region()
 	// The sandbox principals live in the key's account, so that a key policy
 	// delegating to the account would let their IAM policies count.
-	cfg, err := os.ReadFile(f.written.ConfigPath)
+	cfg, err := os.ReadFile(f.Written.ConfigPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg = []byte(strings.ReplaceAll(string(cfg), "arn:aws:iam::123456789012:", "arn:aws:iam::"+acct+":"))
-	if err := os.WriteFile(f.written.ConfigPath, cfg, 0o600); err != nil {
+	if err := os.WriteFile(f.Written.ConfigPath, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f.apply()
-	n := names.New(f.prefix)
+	f.Apply()
+	n := names.New(f.Prefix)
 
 	// kumo's IAM reports account 123456789012 where its other services
 	// report another id (docs: the measured gaps); AWS has one account, and
 	// the evaluator treats a principal of another account as cross-account.
 	// Map the IAM account onto the key's wherever the emulator shows it.
-	refresherRole, err := f.aws.GetRole(ctx, n.RefresherRole())
+	refresherRole, err := f.AWS.GetRole(ctx, n.RefresherRole())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,11 +56,11 @@ func TestAccessMatrix(t *testing.T) {
 	// Read back what km landed.
 	key := func(alias string) (string, *policyeval.Policy) {
 		t.Helper()
-		k, err := f.aws.DescribeKey(ctx, alias)
+		k, err := f.AWS.DescribeKey(ctx, alias)
 		if err != nil {
 			t.Fatalf("%s: %v", alias, err)
 		}
-		doc, err := f.aws.GetKeyPolicy(ctx, k.KeyID)
+		doc, err := f.AWS.GetKeyPolicy(ctx, k.KeyID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +72,7 @@ func TestAccessMatrix(t *testing.T) {
 	}
 	role := func(name string) policyeval.Identity {
 		t.Helper()
-		r, err := f.aws.GetRole(ctx, name)
+		r, err := f.AWS.GetRole(ctx, name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +96,7 @@ func TestAccessMatrix(t *testing.T) {
 			t.Fatal(err)
 		}
 		// docs/iam.md: replace km in the resource names for another prefix.
-		s := strings.NewReplacer("parameter/km/", "parameter/"+f.prefix+"/", "km-github-token-", f.prefix+"-github-token-").Replace(string(b))
+		s := strings.NewReplacer("parameter/km/", "parameter/"+f.Prefix+"/", "km-github-token-", f.Prefix+"-github-token-").Replace(string(b))
 		if s == string(b) {
 			t.Fatalf("docs/iam/%s names no km resource to re-prefix", file)
 		}
@@ -107,9 +107,9 @@ func TestAccessMatrix(t *testing.T) {
 		return p
 	}
 	param := func(name string) string { return "arn:aws:ssm:" + region + ":" + acct + ":parameter" + name }
-	appKeyARN, appKeyPolicy := key("alias/" + f.prefix + "-github-app")
+	appKeyARN, appKeyPolicy := key("alias/" + f.Prefix + "-github-app")
 	keyAARN, keyAPolicy := key(n.KeyAlias(a))
-	appKey := policyeval.SecureString{ARN: param(n.PrivateKeyParam()), KeyARN: appKeyARN, KeyPolicy: appKeyPolicy, KeyAliases: []string{"alias/" + f.prefix + "-github-app"}}
+	appKey := policyeval.SecureString{ARN: param(n.PrivateKeyParam()), KeyARN: appKeyARN, KeyPolicy: appKeyPolicy, KeyAliases: []string{"alias/" + f.Prefix + "-github-app"}}
 	tokenA := policyeval.SecureString{ARN: param(sandboxtoken.Param(a, "my-user", true)), KeyARN: keyAARN, KeyPolicy: keyAPolicy, KeyAliases: []string{n.KeyAlias(a)}}
 	tokenA2 := policyeval.SecureString{ARN: param(sandboxtoken.Param(a, "my-org", false)), KeyARN: keyAARN, KeyPolicy: keyAPolicy, KeyAliases: []string{n.KeyAlias(a)}}
 	// A parameter of sandbox B encrypted with A's key: the encryption

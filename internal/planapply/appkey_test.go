@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/klankermaker/km/internal/fleettest"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/planapply"
 	"github.com/klankermaker/km/internal/policyeval"
@@ -24,17 +25,17 @@ import (
 // sees a rotated or re-keyed App key without ever decrypting it.
 func TestAppKeyEncryptsThePrivateKey(t *testing.T) {
 	f := newFixture(t, "kmapk", []string{"sb-apk1"})
-	n := names.New(f.prefix)
-	alias := "alias/" + f.prefix + "-github-app"
-	pemBefore, err := os.ReadFile(f.written.KeyPath)
+	n := names.New(f.Prefix)
+	alias := "alias/" + f.Prefix + "-github-app"
+	pemBefore, err := os.ReadFile(f.Written.KeyPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.apply()
+	f.Apply()
 
 	// The key: created with km's tags and a policy naming the refresher.
 	var created []*kms.CreateKeyInput
-	for _, c := range f.rec.Operation("CreateKey") {
+	for _, c := range f.Rec.Operation("CreateKey") {
 		if in := c.Input.(*kms.CreateKeyInput); strings.Contains(aws.ToString(in.Description), "App private key") {
 			created = append(created, in)
 		}
@@ -46,7 +47,7 @@ func TestAppKeyEncryptsThePrivateKey(t *testing.T) {
 	for _, tg := range created[0].Tags {
 		tags[aws.ToString(tg.TagKey)] = aws.ToString(tg.TagValue)
 	}
-	if tags["km:purpose"] != "github-app" || tags["km:managed"] != "true" || tags["km:prefix"] != f.prefix || tags["km:sandbox"] != "" {
+	if tags["km:purpose"] != "github-app" || tags["km:managed"] != "true" || tags["km:prefix"] != f.Prefix || tags["km:sandbox"] != "" {
 		t.Errorf("App key tags = %v", tags)
 	}
 	pol, err := policyeval.Parse(aws.ToString(created[0].Policy))
@@ -60,7 +61,7 @@ func TestAppKeyEncryptsThePrivateKey(t *testing.T) {
 	if !sids["RefresherDecryptsViaSSM"] || !sids["OperatorsUploadViaSSM"] || !sids["KeyAdministration"] || len(sids) != 3 {
 		t.Errorf("App key policy statements = %v", sids)
 	}
-	if _, err := f.aws.DescribeKey(context.Background(), alias); err != nil {
+	if _, err := f.AWS.DescribeKey(context.Background(), alias); err != nil {
 		t.Fatalf("alias %s: %v", alias, err)
 	}
 
@@ -74,36 +75,36 @@ func TestAppKeyEncryptsThePrivateKey(t *testing.T) {
 			t.Errorf("PutParameter %s: KeyId %q type %s, want %s SecureString", n.PrivateKeyParam(), aws.ToString(in.KeyId), in.Type, alias)
 		}
 	}
-	if strings.Contains(f.out.String(), "PRIVATE KEY") || strings.Contains(f.out.String(), string(pemBefore[40:80])) {
+	if strings.Contains(f.Out.String(), "PRIVATE KEY") || strings.Contains(f.Out.String(), string(pemBefore[40:80])) {
 		t.Error("apply output shows the private key")
 	}
 
 	// A rotated key file: plan sees it through the fingerprint, without
 	// decrypting anything; apply writes it with the App key again.
-	if err := os.WriteFile(f.written.KeyPath, testkeys.NewPEM(t, false), 0o600); err != nil {
+	if err := os.WriteFile(f.Written.KeyPath, testkeys.NewPEM(t, false), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f.rec.Reset()
-	p := f.plan()
+	f.Rec.Reset()
+	p := f.Plan()
 	noDecryption(t, f, "plan after rotating the key file")
-	if got := actions(p)["aws_ssm_parameter.private_key"]; got != reconcile.Update {
-		t.Fatalf("plan after rotating the key file: private_key %q, want update (%v)", got, actions(p))
+	if got := fleettest.Actions(p)["aws_ssm_parameter.private_key"]; got != reconcile.Update {
+		t.Fatalf("plan after rotating the key file: private_key %q, want update (%v)", got, fleettest.Actions(p))
 	}
-	f.rec.Reset()
-	f.apply()
+	f.Rec.Reset()
+	f.Apply()
 	if puts := privateKeyPuts(t, f, n); len(puts) != 1 || aws.ToString(puts[0].KeyId) != alias || !aws.ToBool(puts[0].Overwrite) {
 		t.Fatalf("rotation wrote %d times (%+v)", len(puts), puts)
 	}
 
 	// The App key goes missing (an older deployment, or deleted out of
 	// band): plan creates it and re-encrypts the private key with it.
-	if err := f.aws.DeleteAlias(context.Background(), alias); err != nil {
+	if err := f.AWS.DeleteAlias(context.Background(), alias); err != nil {
 		t.Fatal(err)
 	}
-	f.rec.Reset()
-	p = f.plan()
+	f.Rec.Reset()
+	p = f.Plan()
 	noDecryption(t, f, "plan with the App key missing")
-	acts := actions(p)
+	acts := fleettest.Actions(p)
 	if acts["aws_kms_key.github_app"] != reconcile.Create || acts["aws_kms_alias.github_app"] != reconcile.Create || acts["aws_ssm_parameter.private_key"] != reconcile.Update {
 		t.Fatalf("plan with the App key missing: %v", acts)
 	}
@@ -112,20 +113,20 @@ func TestAppKeyEncryptsThePrivateKey(t *testing.T) {
 			t.Errorf("private key reason: %q", c.Reason)
 		}
 	}
-	f.rec.Reset()
-	f.apply()
+	f.Rec.Reset()
+	f.Apply()
 	if puts := privateKeyPuts(t, f, n); len(puts) != 1 || aws.ToString(puts[0].KeyId) != alias {
 		t.Fatalf("re-encryption wrote %d times (%+v)", len(puts), puts)
 	}
-	if p := f.plan(); p.HasChanges() {
-		t.Fatalf("plan after re-encrypting: %v", actions(p))
+	if p := f.Plan(); p.HasChanges() {
+		t.Fatalf("plan after re-encrypting: %v", fleettest.Actions(p))
 	}
 }
 
 func privateKeyPuts(t *testing.T, f *fixture, n names.Names) []*ssm.PutParameterInput {
 	t.Helper()
 	var out []*ssm.PutParameterInput
-	for _, c := range f.rec.Operation("PutParameter") {
+	for _, c := range f.Rec.Operation("PutParameter") {
 		if in, ok := c.Input.(*ssm.PutParameterInput); ok && aws.ToString(in.Name) == n.PrivateKeyParam() {
 			out = append(out, in)
 		}
@@ -136,7 +137,7 @@ func privateKeyPuts(t *testing.T, f *fixture, n names.Names) []*ssm.PutParameter
 // noDecryption fails if any recorded call asked SSM or KMS to decrypt.
 func noDecryption(t *testing.T, f *fixture, when string) {
 	t.Helper()
-	for _, c := range f.rec.Calls() {
+	for _, c := range f.Rec.Calls() {
 		switch in := c.Input.(type) {
 		case *ssm.GetParameterInput:
 			if aws.ToBool(in.WithDecryption) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/klankermaker/km/internal/demo"
 	"github.com/klankermaker/km/internal/faultproxy"
+	"github.com/klankermaker/km/internal/fleettest"
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/planapply"
@@ -108,7 +109,7 @@ func TestApplyUnderFaults(t *testing.T) {
 		}
 		if pl.Plan.HasChanges() {
 			orphans += len(pl.Plan.Changes)
-			t.Errorf("run %d: plan after convergence: %v", run, actions(pl.Plan))
+			t.Errorf("run %d: plan after convergence: %v", run, fleettest.Actions(pl.Plan))
 			continue
 		}
 		n := names.New(prefix)

@@ -10,8 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klankermaker/km/internal/fleettest"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/planapply"
+	"github.com/klankermaker/km/internal/sandboxes"
 	"github.com/klankermaker/km/state"
 )
 
@@ -114,97 +115,97 @@ func TestOperatorPolicies(t *testing.T) {
 	readOnly := map[string]bool{}
 	all := map[string]bool{}
 	collect := func(into ...map[string]bool) {
-		for _, c := range f.rec.Calls() {
+		for _, c := range f.Rec.Calls() {
 			if a := action(c); a != "" {
 				for _, m := range into {
 					m[a] = true
 				}
 			}
 		}
-		f.rec.Reset()
+		f.Rec.Reset()
 	}
 	// A key no km alias names: plan reads its tags to tell a leaked sandbox
 	// key from someone else's (the account is never empty in practice).
-	if _, err := f.aws.CreateKey(ctx, "not km's", "", nil); err != nil {
+	if _, err := f.AWS.CreateKey(ctx, "not km's", "", nil); err != nil {
 		t.Fatal(err)
 	}
-	f.rec.Reset()
-	f.plan()
+	f.Rec.Reset()
+	f.Plan()
 	collect(readOnly, all)
-	f.apply()
+	f.Apply()
 	collect(all)
-	f.plan()
-	if _, err := f.session().List(ctx); err != nil {
+	f.Plan()
+	if _, err := sandboxes.List(ctx, f.Session()); err != nil {
 		t.Fatal(err)
 	}
 	collect(readOnly, all)
 
 	// Out-of-band changes that apply repairs with update calls.
-	n := names.New(f.prefix)
-	if err := f.aws.PutRetentionPolicy(ctx, n.LogGroup(), 7); err != nil {
+	n := names.New(f.Prefix)
+	if err := f.AWS.PutRetentionPolicy(ctx, n.LogGroup(), 7); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.aws.UpdateFunctionCode(ctx, n.Function(), []byte("other"), "", ""); err != nil {
+	if _, err := f.AWS.UpdateFunctionCode(ctx, n.Function(), []byte("other"), "", ""); err != nil {
 		t.Fatal(err)
 	}
-	live, err := f.aws.GetFunction(ctx, n.Function())
+	live, err := f.AWS.GetFunction(ctx, n.Function())
 	if err != nil {
 		t.Fatal(err)
 	}
 	live.MemoryMB = 256
-	if _, err := f.aws.UpdateFunctionConfiguration(ctx, live, ""); err != nil {
+	if _, err := f.AWS.UpdateFunctionConfiguration(ctx, live, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.aws.DeleteRolePolicy(ctx, n.RefresherRole(), "km"); err != nil {
+	if err := f.AWS.DeleteRolePolicy(ctx, n.RefresherRole(), "km"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.aws.UpdateAssumeRolePolicy(ctx, n.SchedulerRole(), `{"Version":"2012-10-17","Statement":[]}`); err != nil {
+	if err := f.AWS.UpdateAssumeRolePolicy(ctx, n.SchedulerRole(), `{"Version":"2012-10-17","Statement":[]}`); err != nil {
 		t.Fatal(err)
 	}
-	sch, err := f.aws.GetSchedule(ctx, n.ScheduleGroup(), n.Schedule(f.id("sb-iam1")))
+	sch, err := f.AWS.GetSchedule(ctx, n.ScheduleGroup(), n.Schedule(f.ID("sb-iam1")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sch.State = "DISABLED"
-	if err := f.aws.UpdateSchedule(ctx, sch); err != nil {
+	if err := f.AWS.UpdateSchedule(ctx, sch); err != nil {
 		t.Fatal(err)
 	}
-	key, err := f.aws.DescribeKey(ctx, n.KeyAlias(f.id("sb-iam1")))
+	key, err := f.AWS.DescribeKey(ctx, n.KeyAlias(f.ID("sb-iam1")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.aws.PutKeyPolicy(ctx, key.KeyID, `{"Version":"2012-10-17","Statement":[{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"}]}`); err != nil {
+	if err := f.AWS.PutKeyPolicy(ctx, key.KeyID, `{"Version":"2012-10-17","Statement":[{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"}]}`); err != nil {
 		t.Fatal(err)
 	}
-	f.rec.Reset()
-	f.apply()
+	f.Rec.Reset()
+	f.Apply()
 	collect(all)
 
 	// A key scheduled for deletion out of band: apply cancels the deletion
 	// (kumo lacks CancelKeyDeletion and UpdateAlias; the attempts count).
-	key, err = f.aws.DescribeKey(ctx, n.KeyAlias(f.id("sb-iam1")))
+	key, err = f.AWS.DescribeKey(ctx, n.KeyAlias(f.ID("sb-iam1")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.aws.ScheduleKeyDeletion(ctx, key.KeyID, 7); err != nil {
+	if _, err := f.AWS.ScheduleKeyDeletion(ctx, key.KeyID, 7); err != nil {
 		t.Fatal(err)
 	}
-	f.rec.Reset()
-	f.apply()
+	f.Rec.Reset()
+	f.Apply()
 	collect(all)
-	if got, err := f.aws.DescribeKey(ctx, n.KeyAlias(f.id("sb-iam1"))); err != nil || got.State != "Enabled" {
+	if got, err := f.AWS.DescribeKey(ctx, n.KeyAlias(f.ID("sb-iam1"))); err != nil || got.State != "Enabled" {
 		t.Fatalf("after repairing a key pending deletion the alias points at %+v (%v)", got, err)
 	}
-	if p := f.plan(); p.HasChanges() {
-		t.Fatalf("plan after repairing the key: %v", actions(p))
+	if p := f.Plan(); p.HasChanges() {
+		t.Fatalf("plan after repairing the key: %v", fleettest.Actions(p))
 	}
-	f.rec.Reset()
+	f.Rec.Reset()
 
 	// The sandbox lifecycle.
-	if _, err := planapply.Create(ctx, f.env(), planapply.CreateOptions{Profile: "my-profile", ID: f.id("sb-iam2"), Principal: "arn:aws:iam::123456789012:role/km-sandbox-" + f.id("sb-iam2"), AutoApprove: true}); err != nil {
+	if _, err := sandboxes.Create(ctx, f.Env(), sandboxes.CreateOptions{Profile: "my-profile", ID: f.ID("sb-iam2"), Principal: "arn:aws:iam::123456789012:role/km-sandbox-" + f.ID("sb-iam2"), AutoApprove: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := planapply.Destroy(ctx, f.env(), planapply.DestroyOptions{ID: f.id("sb-iam2"), AutoApprove: true}); err != nil {
+	if err := sandboxes.Destroy(ctx, f.Env(), sandboxes.DestroyOptions{ID: f.ID("sb-iam2"), AutoApprove: true}); err != nil {
 		t.Fatal(err)
 	}
 

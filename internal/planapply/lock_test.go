@@ -67,16 +67,16 @@ func (g *gate) enter(ctx context.Context) {
 func TestConcurrentApplies(t *testing.T) {
 	ids := []string{"sb-conc1", "sb-conc2", "sb-conc3"}
 	f := newFixture(t, "kmconc", ids)
-	ids = f.ids(ids)
+	ids = f.IDs(ids)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	g := newGate()
 	sawHeld := make(chan struct{})
 	var sawOnce sync.Once
-	lockParam := names.New(f.prefix).LockParam()
+	lockParam := names.New(f.Prefix).LockParam()
 
 	client := func(waiter bool) *state.AWS {
-		a, _ := statetest.Client(t, f.kumoURL, state.Options{APIOptions: []func(*middleware.Stack) error{
+		a, _ := statetest.Client(t, f.KumoURL, state.Options{APIOptions: []func(*middleware.Stack) error{
 			hook(func(ctx context.Context, op string, in any, err error) {
 				var apiErr smithy.APIError
 				switch {
@@ -97,7 +97,7 @@ func TestConcurrentApplies(t *testing.T) {
 	}
 	run := func(a *state.AWS, o planapply.ApplyOptions) result {
 		var out bytes.Buffer
-		e := f.env()
+		e := f.Env()
 		e.AWS, e.Stdout, e.Stderr = a, &out, &out
 		s, err := planapply.Open(ctx, e)
 		if err == nil {
@@ -143,7 +143,7 @@ func TestConcurrentApplies(t *testing.T) {
 	}
 
 	// A plan during the apply fails fast with the same message...
-	ps := f.session()
+	ps := f.Session()
 	if _, err := ps.ComputePlan(ctx, "plan", planapply.PlanOptions{}); !errors.As(err, &held) || !strings.Contains(err.Error(), "Operation: apply") {
 		t.Fatalf("plan during apply: %v", err)
 	}
@@ -175,14 +175,14 @@ func TestConcurrentApplies(t *testing.T) {
 		t.Fatalf("the waiting apply: %v\n%s", w.err, w.out)
 	}
 	// One key per sandbox, no duplicate from the applies that lost.
-	keys, err := f.aws.ListKeys(ctx)
+	keys, err := f.AWS.ListKeys(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	per := map[string]int{}
 	for _, k := range keys {
-		tags, err := f.aws.ListResourceTags(ctx, k)
-		if err == nil && tags[names.TagPrefix] == f.prefix {
+		tags, err := f.AWS.ListResourceTags(ctx, k)
+		if err == nil && tags[names.TagPrefix] == f.Prefix {
 			per[tags[names.TagSandbox]]++
 		}
 	}
@@ -205,10 +205,10 @@ func TestDeadHolderLock(t *testing.T) {
 	}
 	host, _ := os.Hostname()
 	info := state.LockInfo{ID: "dead-holder-1", Operation: "apply", Who: "ci@" + host, PID: dead.Process.Pid, Created: time.Now().Add(-90 * time.Minute)}
-	if _, err := f.aws.AcquireLock(ctx, names.New(f.prefix).LockParam(), info, 0); err != nil {
+	if _, err := f.AWS.AcquireLock(ctx, names.New(f.Prefix).LockParam(), info, 0); err != nil {
 		t.Fatal(err)
 	}
-	err := f.session().PlanAndApply(ctx, planapply.ApplyOptions{AutoApprove: true})
+	err := f.Session().PlanAndApply(ctx, planapply.ApplyOptions{AutoApprove: true})
 	gone := fmt.Sprintf("process %d on %s, which took it, no longer runs", dead.Process.Pid, host)
 	for _, want := range []string{"dead-holder-1", fmt.Sprintf("ci@%s (pid %d)", host, dead.Process.Pid), "(1h30m0s ago)", "The holder is gone: " + gone} {
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -221,7 +221,7 @@ func TestDeadHolderLock(t *testing.T) {
 		freed  bool
 	}{{"no\n", false, false}, {"", false, false}, {"yes\n", false, true}} {
 		var out bytes.Buffer
-		e := f.env()
+		e := f.Env()
 		e.Stdout, e.Stdin = &out, strings.NewReader(tc.answer)
 		s, err := planapply.Open(ctx, e)
 		if err != nil {
@@ -233,7 +233,7 @@ func TestDeadHolderLock(t *testing.T) {
 				t.Errorf("answer %q: force-unlock prompt lacks %q:\n%s", tc.answer, want, out.String())
 			}
 		}
-		_, rerr := f.aws.ReadLock(ctx, names.New(f.prefix).LockParam())
+		_, rerr := f.AWS.ReadLock(ctx, names.New(f.Prefix).LockParam())
 		if freed := errors.Is(rerr, state.ErrNotFound); freed != tc.freed || (err == nil) != tc.freed {
 			t.Fatalf("answer %q: force-unlock err %v, lock freed %v", tc.answer, err, freed)
 		}

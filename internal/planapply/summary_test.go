@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klankermaker/km/internal/fleettest"
 	"github.com/klankermaker/km/internal/planapply"
 	"github.com/klankermaker/km/state"
 )
@@ -15,9 +16,9 @@ import (
 // converges.
 func TestFailedApplySummary(t *testing.T) {
 	f := newFixture(t, "kmsum", []string{"sb-sum1", "sb-sum2", "sb-sum3"})
-	f.sim.FailNext("POST", "/app/installations/", 422)
-	err := f.session().PlanAndApply(context.Background(), planapply.ApplyOptions{AutoApprove: true, Parallelism: 1})
-	out := f.out.String()
+	f.Sim.FailNext("POST", "/app/installations/", 422)
+	err := f.Session().PlanAndApply(context.Background(), planapply.ApplyOptions{AutoApprove: true, Parallelism: 1})
+	out := f.Out.String()
 	if err == nil {
 		t.Fatalf("apply succeeded despite GitHub refusing a token:\n%s", out)
 	}
@@ -34,8 +35,8 @@ func TestFailedApplySummary(t *testing.T) {
 	t.Logf("the summary:%s", sum)
 	// The other sandboxes' tokens were written.
 	written := 0
-	for _, id := range []string{f.id("sb-sum1"), f.id("sb-sum2"), f.id("sb-sum3")} {
-		if _, err := f.aws.GetParameter(context.Background(), "/sandbox/"+id+"/github-token", false); err == nil {
+	for _, id := range []string{f.ID("sb-sum1"), f.ID("sb-sum2"), f.ID("sb-sum3")} {
+		if _, err := f.AWS.GetParameter(context.Background(), "/sandbox/"+id+"/github-token", false); err == nil {
 			written++
 		} else if !strings.Contains(err.Error(), "not") {
 			t.Fatal(err)
@@ -44,10 +45,10 @@ func TestFailedApplySummary(t *testing.T) {
 	if written < 2 {
 		t.Errorf("%d of 3 sandboxes' first tokens written: one failure stopped independent work", written)
 	}
-	f.out.Reset()
-	f.apply()
-	if p := f.plan(); p.HasChanges() {
-		t.Fatalf("after the second apply: %v", actions(p))
+	f.Out.Reset()
+	f.Apply()
+	if p := f.Plan(); p.HasChanges() {
+		t.Fatalf("after the second apply: %v", fleettest.Actions(p))
 	}
 	_ = state.ErrNotFound
 }

@@ -1,4 +1,4 @@
-package planapply
+package sandboxes
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/klankermaker/km/internal/githubapp"
+	"github.com/klankermaker/km/internal/planapply"
 	"github.com/klankermaker/km/lambda"
 	"github.com/klankermaker/km/state"
 )
@@ -15,10 +16,10 @@ import (
 // refresh on to its relay; the token was not refreshed yet.
 var ErrRefreshHandedOn = errors.New("not refreshed yet")
 
-// Refresh does what the sandbox's schedule does on a fire, now: it invokes
+// Refresh is km refresh: it does what the sandbox's schedule does on a fire, now: it invokes
 // the schedule's target (the refresher) synchronously with the schedule's
 // input, and returns what the refresher reports (never a token).
-func (s *Session) Refresh(ctx context.Context, sandboxID string) (lambda.Result, error) {
+func Refresh(ctx context.Context, s *planapply.Session, sandboxID string) (lambda.Result, error) {
 	var res lambda.Result
 	group, name := s.Names.ScheduleGroup(), s.Names.Schedule(sandboxID)
 	sch, err := s.AWS.GetSchedule(ctx, group, name)

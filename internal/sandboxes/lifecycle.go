@@ -1,4 +1,4 @@
-package planapply
+package sandboxes
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/klankermaker/km/internal/atomicfile"
 	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/planapply"
 	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/profiles"
 	"github.com/klankermaker/km/profiles/kmyaml"
@@ -72,8 +73,8 @@ func onlySandbox(id string) func(string) bool {
 // Create adds a sandbox to km.yaml (comments kept) and applies only its
 // resources (and the shared ones they need). If anything fails, km.yaml is left
 // as it was. It returns the sandbox id.
-func Create(ctx context.Context, e Env, o CreateOptions) (string, error) {
-	cfg, err := LoadConfig(e)
+func Create(ctx context.Context, e planapply.Env, o CreateOptions) (string, error) {
+	cfg, err := planapply.LoadConfig(e)
 	if err != nil {
 		return "", err
 	}
@@ -104,12 +105,12 @@ func Create(ctx context.Context, e Env, o CreateOptions) (string, error) {
 		}
 		return fmt.Errorf("%w (km.yaml left unchanged)", cause)
 	}
-	s, err := Open(ctx, e)
+	s, err := planapply.Open(ctx, e)
 	if err != nil {
 		return "", restore(err)
 	}
-	err = s.PlanAndApply(ctx, ApplyOptions{
-		PlanOptions: PlanOptions{Only: onlySandbox(id), LockTimeout: o.LockTimeout, Color: o.Color},
+	err = s.PlanAndApply(ctx, planapply.ApplyOptions{
+		PlanOptions: planapply.PlanOptions{Only: onlySandbox(id), LockTimeout: o.LockTimeout, Color: o.Color},
 		AutoApprove: o.AutoApprove,
 	})
 	if err != nil {
@@ -133,8 +134,8 @@ type DestroyOptions struct {
 // deletion in 7 days. Nothing is revoked or changed before the approval:
 // answering anything but yes restores km.yaml and leaves the sandbox as it
 // was.
-func Destroy(ctx context.Context, e Env, o DestroyOptions) error {
-	cfg, err := LoadConfig(e)
+func Destroy(ctx context.Context, e planapply.Env, o DestroyOptions) error {
+	cfg, err := planapply.LoadConfig(e)
 	if err != nil {
 		return err
 	}
@@ -145,10 +146,10 @@ func Destroy(ctx context.Context, e Env, o DestroyOptions) error {
 	if err != nil {
 		return fmt.Errorf("removing %s from %s: %w", o.ID, cfg.File, err)
 	}
-	s, err := Open(ctx, e)
+	s, err := planapply.Open(ctx, e)
 	if err == nil {
-		err = s.PlanAndApply(ctx, ApplyOptions{
-			PlanOptions: PlanOptions{Only: onlySandbox(o.ID), LockTimeout: o.LockTimeout, Color: o.Color, NoDestroyGuard: true},
+		err = s.PlanAndApply(ctx, planapply.ApplyOptions{
+			PlanOptions: planapply.PlanOptions{Only: onlySandbox(o.ID), LockTimeout: o.LockTimeout, Color: o.Color, NoDestroyGuard: true},
 			AutoApprove: o.AutoApprove,
 		})
 	}
@@ -178,9 +179,10 @@ type SandboxStatus struct {
 	Unrevoked []sandboxtoken.Unrevoked `json:"unrevoked,omitempty"`
 }
 
-// List reports every declared sandbox and every km-managed sandbox found live.
-func (s *Session) List(ctx context.Context) ([]SandboxStatus, error) {
-	pl, err := s.ComputePlan(ctx, "list", PlanOptions{})
+// List is km list: it reports every declared sandbox and every km-managed
+// sandbox found live through s.
+func List(ctx context.Context, s *planapply.Session) ([]SandboxStatus, error) {
+	pl, err := s.ComputePlan(ctx, "list", planapply.PlanOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,10 @@
-package planapply_test
+package sandboxes_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -18,32 +19,35 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klankermaker/km/internal/planapply"
+	"github.com/klankermaker/km/internal/fleettest"
+	"github.com/klankermaker/km/internal/sandboxes"
 	"github.com/klankermaker/km/internal/schematest"
 )
 
+// go test ./internal/sandboxes -run TestListJSONGolden -update rewrites testdata/list.json.
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
 // TestListJSONGolden: km list --format json for every status, with and
 // without tokens and schedules, matches testdata/list.json and the schema.
-// go test ./internal/planapply -run TestListJSONGolden -update rewrites it.
 func TestListJSONGolden(t *testing.T) {
 	at := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 	cet := time.FixedZone("CET", 3600)
-	r := planapply.ListReport{Prefix: "km", GeneratedAt: at.In(cet), Sandboxes: []planapply.SandboxStatus{
-		{ID: "sb-ok", Profile: "dev", Owners: []string{"my-user", "my-org"}, TokenMinted: at.Add(-20 * time.Minute).In(cet), TokenExpires: at.Add(40 * time.Minute), ScheduleState: "ENABLED", Status: planapply.StatusOK},
-		{ID: "sb-new", Profile: "dev", Owners: []string{"my-user"}, Status: planapply.StatusMissing},
-		{ID: "sb-late", Profile: "dev", Owners: []string{"my-user"}, TokenMinted: at.Add(-3 * time.Hour), TokenExpires: at.Add(-2 * time.Hour), ScheduleState: "DISABLED", Status: planapply.StatusExpired},
-		{ID: "sb-edit", Profile: "ci", Owners: []string{}, TokenMinted: at.Add(-time.Minute), TokenExpires: at.Add(59 * time.Minute), ScheduleState: "ENABLED", Status: planapply.StatusDrifted},
-		{ID: "sb-gone", Owners: []string{"my-org"}, TokenMinted: at.Add(-90 * time.Second), TokenExpires: at.Add(time.Hour), Status: planapply.StatusOrphaned},
+	r := sandboxes.ListReport{Prefix: "km", GeneratedAt: at.In(cet), Sandboxes: []sandboxes.SandboxStatus{
+		{ID: "sb-ok", Profile: "dev", Owners: []string{"my-user", "my-org"}, TokenMinted: at.Add(-20 * time.Minute).In(cet), TokenExpires: at.Add(40 * time.Minute), ScheduleState: "ENABLED", Status: sandboxes.StatusOK},
+		{ID: "sb-new", Profile: "dev", Owners: []string{"my-user"}, Status: sandboxes.StatusMissing},
+		{ID: "sb-late", Profile: "dev", Owners: []string{"my-user"}, TokenMinted: at.Add(-3 * time.Hour), TokenExpires: at.Add(-2 * time.Hour), ScheduleState: "DISABLED", Status: sandboxes.StatusExpired},
+		{ID: "sb-edit", Profile: "ci", Owners: []string{}, TokenMinted: at.Add(-time.Minute), TokenExpires: at.Add(59 * time.Minute), ScheduleState: "ENABLED", Status: sandboxes.StatusDrifted},
+		{ID: "sb-gone", Owners: []string{"my-org"}, TokenMinted: at.Add(-90 * time.Second), TokenExpires: at.Add(time.Hour), Status: sandboxes.StatusOrphaned},
 	}}
 	var b bytes.Buffer
-	if err := planapply.WriteListJSON(&b, r); err != nil {
+	if err := sandboxes.WriteListJSON(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	schematest.Validate(t, schematest.Compile(t, "list-json.schema.json"), "km list --format json", b.Bytes())
-	schematest.Golden(t, filepath.Join("testdata", "list.json"), b.Bytes(), *updateIAM)
+	schematest.Golden(t, filepath.Join("testdata", "list.json"), b.Bytes(), *update)
 
-	r.Sandboxes = append(r.Sandboxes, planapply.SandboxStatus{ID: "sb-x", Status: "weird"})
-	if err := planapply.WriteListJSON(&bytes.Buffer{}, r); err == nil || !strings.Contains(err.Error(), `"weird"`) {
+	r.Sandboxes = append(r.Sandboxes, sandboxes.SandboxStatus{ID: "sb-x", Status: "weird"})
+	if err := sandboxes.WriteListJSON(&bytes.Buffer{}, r); err == nil || !strings.Contains(err.Error(), `"weird"`) {
 		t.Errorf("an undocumented status: %v", err)
 	}
 }
@@ -52,25 +56,25 @@ func TestListJSONGolden(t *testing.T) {
 // left km.yaml, matches the schema with RFC 3339 times.
 func TestListJSONOnKumo(t *testing.T) {
 	f := newFixture(t, "kmlistjs", []string{"sb-lj1", "sb-lj2"})
-	f.apply()
-	cfg := f.written.ConfigPath
+	f.Apply()
+	cfg := f.Written.ConfigPath
 	b, err := os.ReadFile(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := strings.Index(string(b), "  - id: "+f.id("sb-lj2"))
+	i := strings.Index(string(b), "  - id: "+f.ID("sb-lj2"))
 	if i < 0 {
-		t.Fatalf("no %s in km.yaml:\n%s", f.id("sb-lj2"), b)
+		t.Fatalf("no %s in km.yaml:\n%s", f.ID("sb-lj2"), b)
 	}
 	if err := os.WriteFile(cfg, b[:i], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r, err := f.session().ListReport(context.Background())
+	r, err := sandboxes.Report(context.Background(), f.Session())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := planapply.WriteListJSON(&out, r); err != nil {
+	if err := sandboxes.WriteListJSON(&out, r); err != nil {
 		t.Fatal(err)
 	}
 	schematest.Validate(t, schematest.Compile(t, "list-json.schema.json"), "km list --format json", out.Bytes())
@@ -95,14 +99,14 @@ func TestListJSONOnKumo(t *testing.T) {
 			t.Errorf("%s: token_expires_at %q is not RFC 3339 UTC", s.ID, *s.TokenExpiresAt)
 		}
 	}
-	if want := map[string]string{f.id("sb-lj1"): "ok", f.id("sb-lj2"): "orphaned"}; !maps.Equal(got, want) {
+	if want := map[string]string{f.ID("sb-lj1"): "ok", f.ID("sb-lj2"): "orphaned"}; !maps.Equal(got, want) {
 		t.Errorf("statuses %v, want %v\n%s", got, want, out.String())
 	}
-	key, err := os.ReadFile(f.written.KeyPath)
+	key, err := os.ReadFile(f.Written.KeyPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertNoSecret(t, out.String(), string(key))
+	fleettest.AssertNoSecret(t, out.String(), string(key))
 }
 
 // TestListStatusesDocumented: every status List can set (the string
@@ -170,7 +174,7 @@ func TestListStatusesDocumented(t *testing.T) {
 	if len(used) < 5 {
 		t.Fatalf("found %d assignments to Status (%v): the test no longer sees how List sets statuses", len(used), used)
 	}
-	documented := planapply.ListStatuses()
+	documented := sandboxes.ListStatuses()
 	for _, u := range used {
 		v := u
 		if a, ok := aliases[u]; ok {

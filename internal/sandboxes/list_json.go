@@ -1,4 +1,4 @@
-package planapply
+package sandboxes
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/klankermaker/km/internal/planapply"
 	"github.com/klankermaker/km/reconcile"
 )
 
@@ -40,9 +41,10 @@ type ListReport struct {
 	Sandboxes   []SandboxStatus
 }
 
-// ListReport runs List and stamps the report with the time it was made.
-func (s *Session) ListReport(ctx context.Context) (ListReport, error) {
-	rows, err := s.List(ctx)
+// Report runs List and stamps the report with the time it was made (km list
+// --format json).
+func Report(ctx context.Context, s *planapply.Session) (ListReport, error) {
+	rows, err := List(ctx, s)
 	if err != nil {
 		return ListReport{}, err
 	}
