@@ -71,6 +71,7 @@ func importRules() []importRule {
 		{"internal/planapply", false, []string{mod + "cmd/"}, nil, "commands are called by cmd, not the other way"},
 		{"internal/sandboxes", true, []string{awsSDK, mod + "cmd/"}, nil, "the lifecycle commands reach AWS through planapply's Session and state"},
 		{"internal/fleettest", false, []string{mod + "cmd/"}, nil, "the fixture drives the command packages, not the binaries"},
+		{"internal/configtest", false, []string{mod + "cmd/"}, nil, "the fixture drives the command packages, not the binaries"},
 		{"internal/demo", false, []string{mod + "cmd/"}, nil, "commands are called by cmd, not the other way"},
 		{"internal/setup", true, []string{awsSDK, mod + "cmd/"}, nil, "setup reaches AWS through state"},
 		{"internal/sandbox", true, []string{awsSDK, mod + "reconcile", mod + "internal/githubapp", mod + "cmd/"}, nil, "inside the sandbox there is no planner and no App key"},

@@ -52,7 +52,7 @@ func Comment(ctx context.Context, e Env, o CommentOptions) (CommentResult, error
 	if o.PR <= 0 {
 		return CommentResult{}, fmt.Errorf("--pr %d: expected the pull request number", o.PR)
 	}
-	token := e.getenv("GITHUB_TOKEN")
+	token := e.Lookup("GITHUB_TOKEN")
 	if token == "" {
 		return CommentResult{}, errors.New("GITHUB_TOKEN is not set: km comment posts with it (in GitHub Actions: env: GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }} and permissions: pull-requests: write)")
 	}
@@ -86,7 +86,7 @@ func Comment(ctx context.Context, e Env, o CommentOptions) (CommentResult, error
 		plan, meta, cfg = pl.Plan, s.planMeta(), s.Config
 	}
 
-	apiURL := strings.TrimRight(e.getenv("KM_GITHUB_API_URL"), "/")
+	apiURL := strings.TrimRight(e.Lookup("KM_GITHUB_API_URL"), "/")
 	if apiURL == "" && cfg != nil {
 		apiURL = cfg.GitHub.APIURL
 	}

@@ -36,7 +36,9 @@ type Env struct {
 	Now        func() time.Time
 }
 
-func (e Env) getenv(k string) string {
+// Lookup is the environment variable k: through Getenv when set, else the
+// process's.
+func (e Env) Lookup(k string) string {
 	if e.Getenv == nil {
 		return os.Getenv(k)
 	}
@@ -49,7 +51,7 @@ func LoadConfig(e Env) (*profiles.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.ApplyEnv(e.getenv)
+	cfg.ApplyEnv(e.Lookup)
 	if _, err := QuotaTable(cfg); err != nil {
 		return nil, err
 	}
@@ -102,7 +104,7 @@ func OpenWith(ctx context.Context, e Env, cfg *profiles.Config) (*Session, error
 	if err != nil {
 		return nil, fmt.Errorf("asking AWS who we are (sts:GetCallerIdentity): %w; check AWS credentials and region", err)
 	}
-	zip, _, err := lambdazip.Find(e.getenv)
+	zip, _, err := lambdazip.Find(e.Lookup)
 	if err != nil {
 		return nil, err
 	}

@@ -66,7 +66,7 @@ func CreateApp(ctx context.Context, e planapply.Env, o CreateAppOptions) (Create
 	if err != nil {
 		return CreateAppResult{}, err
 	}
-	conv := githubapp.NewAnonymousClient(ghOptions(e, cfg))
+	conv := githubapp.NewAnonymousClient(e.GitHubOptions(cfg))
 	creds, err := RunManifestFlow(ctx, ManifestOptions{
 		WebURL: cfg.GitHub.WebURL, Org: o.Org, Name: o.Name, Converter: conv,
 		NoBrowser: o.NoBrowser, OpenBrowser: o.OpenBrowser, Timeout: o.Timeout, Out: w,
@@ -128,7 +128,7 @@ func refuseExistingApp(ctx context.Context, e planapply.Env, cfg *profiles.Confi
 		return fmt.Errorf("%s already records the GitHub App %s; km github creates a new App and replaces it: pass --force to do that, "+
 			"or run `km configure github --discover --force` to use the existing App", cfg.Path, cfg.GitHub.AppClientID)
 	}
-	aws, err := connect(ctx, e, cfg)
+	aws, err := e.Connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -188,9 +188,9 @@ func writeKeyFile(dir, slug string, pemBytes []byte) (string, error) {
 // tree (a dotfiles repository that tracks ~/.config, say) is refused: the
 // key would be one `git add` away from a commit.
 func KeyDir(e planapply.Env) (string, error) {
-	base := getenv(e, "XDG_CONFIG_HOME")
+	base := e.Lookup("XDG_CONFIG_HOME")
 	if base == "" || !filepath.IsAbs(base) { // the spec: a relative value is ignored
-		home := getenv(e, "HOME")
+		home := e.Lookup("HOME")
 		if home == "" {
 			return "", fmt.Errorf("km github writes the App's private key under $XDG_CONFIG_HOME/km or $HOME/.config/km, and neither XDG_CONFIG_HOME nor HOME is set; set XDG_CONFIG_HOME to an absolute directory outside any git work tree")
 		}

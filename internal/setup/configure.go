@@ -71,7 +71,7 @@ func Configure(ctx context.Context, e planapply.Env, o ConfigureOptions) (Config
 			return res, err
 		}
 	}
-	aws, err := connect(ctx, e, cfg)
+	aws, err := e.Connect(ctx, cfg)
 	if err != nil {
 		return res, err
 	}
@@ -247,7 +247,7 @@ func discover(ctx context.Context, e planapply.Env, cfg *profiles.Config, aws *s
 		return nil, fmt.Errorf("--discover needs the App's client ID and private key (from the flags, %s or SSM %s): %w",
 			cfg.Path, n.ConfigPath(), reconcile.ErrGitHubNotConfigured)
 	}
-	c, err := appClient(e, cfg, clientID, key)
+	c, err := e.AppClient(cfg, clientID, key)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +334,7 @@ func previewConfig(cfg *profiles.Config, e planapply.Env, upd kmyaml.GitHubUpdat
 	if err != nil {
 		return nil, fix(err)
 	}
-	c.ApplyEnv(func(k string) string { return getenv(e, k) })
+	c.ApplyEnv(e.Lookup)
 	return c, nil
 }
 

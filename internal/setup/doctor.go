@@ -172,7 +172,7 @@ func (d *doctor) add(name string, s Status, msg, fix string) {
 // the refresher, and every sandbox's tokens and schedule. It never returns an
 // error: every problem is a FAIL line with its fix.
 func Doctor(ctx context.Context, e planapply.Env) Report {
-	d := &doctor{e: e, now: nowFunc(e)()}
+	d := &doctor{e: e, now: e.Clock()()}
 	d.r.At = d.now
 	cfg, err := planapply.LoadConfig(e)
 	if err != nil {

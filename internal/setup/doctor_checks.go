@@ -33,7 +33,7 @@ func (d *doctor) checkConfigured() {
 
 func (d *doctor) checkAWS(ctx context.Context) bool {
 	const name = "aws.identity"
-	aws, err := connect(ctx, d.e, d.cfg)
+	aws, err := d.e.Connect(ctx, d.cfg)
 	if err != nil {
 		d.add(name, Fail, oneLine(err.Error()), "set AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID) and a region (region in km.yaml or AWS_REGION)")
 		return false
@@ -128,7 +128,7 @@ func (d *doctor) checkGitHubApp(ctx context.Context) {
 			"run km doctor where github.privateKeyFile points at the App's .pem")
 		return
 	}
-	c, err := appClient(d.e, d.cfg, d.clientID, d.pem)
+	c, err := d.e.AppClient(d.cfg, d.clientID, d.pem)
 	if err != nil {
 		d.add(name, Fail, oneLine(err.Error()), fixKeyFile)
 		return
@@ -252,7 +252,7 @@ func (d *doctor) checkFunction(ctx context.Context) {
 		return
 	}
 	d.fn, d.fnOK = fn, true
-	zip, path, err := lambdazip.Find(func(k string) string { return getenv(d.e, k) })
+	zip, path, err := lambdazip.Find(d.e.Lookup)
 	if err != nil {
 		d.add(name, Warn, fmt.Sprintf("Lambda %s is deployed (CodeSha256 %s); cannot compare with this km's package: %s", fnName, fn.CodeSHA256, oneLine(err.Error())),
 			"install km with its km-refresher.zip beside the binary, or set KM_REFRESHER_ZIP")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/klankermaker/km/internal/configtest"
 	"github.com/klankermaker/km/internal/demo"
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
@@ -32,24 +33,24 @@ type applied struct {
 func newApplied(t *testing.T) *applied {
 	t.Helper()
 	f := newFixture(t, githubsim.WithOpenAPIValidation())
-	sb := "sb-" + uniq(t)
-	w, err := demo.Write(f.sim, f.dir, demo.Options{Prefix: f.prefix, Sandboxes: []string{sb}})
+	sb := "sb-" + configtest.Uniq(t)
+	w, err := demo.Write(f.Sim, f.Dir, demo.Options{Prefix: f.Prefix, Sandboxes: []string{sb}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.cfg = w.ConfigPath
-	s, err := planapply.Open(context.Background(), f.env())
+	f.ConfigPath = w.ConfigPath
+	s, err := planapply.Open(context.Background(), f.Env())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.PlanAndApply(context.Background(), planapply.ApplyOptions{AutoApprove: true}); err != nil {
-		t.Fatalf("full apply: %v\n%s", err, f.out.String())
+		t.Fatalf("full apply: %v\n%s", err, f.Out.String())
 	}
 	return &applied{fixture: f, w: w, sandbox: sb}
 }
 
 func (a *applied) doctor(mod func(e *planapply.Env)) setup.Report {
-	e := a.env()
+	e := a.Env()
 	if mod != nil {
 		mod(&e)
 	}
@@ -124,17 +125,17 @@ func TestDoctor(t *testing.T) {
 		t.Errorf("JSON ok=%v summary=%v, %d checks", doc.OK, doc.Summary, len(doc.Checks))
 	}
 	key, _ := os.ReadFile(a.w.KeyPath)
-	noSecret(t, "doctor text", text(t, r), key)
-	noSecret(t, "doctor JSON", b.String(), key)
+	configtest.NoSecret(t, "doctor text", text(t, r), key)
+	configtest.NoSecret(t, "doctor JSON", b.String(), key)
 
 	t.Run("refresher code out of date", func(t *testing.T) {
-		zip := a.zip + ".new"
+		zip := a.Zip + ".new"
 		if err := os.WriteFile(zip, []byte("a newer refresher"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		old := a.zip
-		a.zip = zip
-		defer func() { a.zip = old }()
+		old := a.Zip
+		a.Zip = zip
+		defer func() { a.Zip = old }()
 		wantCheck(t, a.doctor(nil), "refresher.function", setup.Fail, "km apply")
 	})
 	t.Run("token expired", func(t *testing.T) {
@@ -145,7 +146,7 @@ func TestDoctor(t *testing.T) {
 	t.Run("refresh failures in the last hour", func(t *testing.T) {
 		line := fmt.Sprintf(`{"time":%q,"level":"ERROR","msg":"token_refresh_failed","sandbox_id":%q,"owner":"my-org","installation_id":%d,"error":"installation suspended"}`,
 			time.Now().UTC().Format(time.RFC3339Nano), a.sandbox, a.w.OrgInst)
-		if err := a.aws.PutLogEvents(context.Background(), names.New(a.prefix).LogGroup(), "2026/01/01/[$LATEST]x", []state.LogEvent{{Message: line}}); err != nil {
+		if err := a.AWS.PutLogEvents(context.Background(), names.New(a.Prefix).LogGroup(), "2026/01/01/[$LATEST]x", []state.LogEvent{{Message: line}}); err != nil {
 			t.Fatal(err)
 		}
 		wantCheck(t, a.doctor(nil), "refresher.failures", setup.Fail, a.sandbox, "installation suspended", "km otel")
@@ -153,37 +154,37 @@ func TestDoctor(t *testing.T) {
 	t.Run("a retired token km could not revoke", func(t *testing.T) {
 		u := sandboxtoken.Unrevoked{Sandbox: "sb-gone", Parameter: "/sandbox/sb-gone/github-token", Version: 2,
 			TokenSHA: "0123456789ab", ExpiresAt: time.Now().Add(30 * time.Minute).UTC().Truncate(time.Second), Reason: "the refresher was not reachable"}
-		n := names.New(a.prefix)
-		if err := sandboxtoken.RecordUnrevoked(context.Background(), a.aws, n, u); err != nil {
+		n := names.New(a.Prefix)
+		if err := sandboxtoken.RecordUnrevoked(context.Background(), a.AWS, n, u); err != nil {
 			t.Fatal(err)
 		}
 		wantCheck(t, a.doctor(nil), "tokens.unrevoked", setup.Warn, "0123456789ab", u.ExpiresAt.Format(time.RFC3339), "sb-gone")
 		// Once it expired the record no longer warns.
 		later := u.ExpiresAt.Add(time.Minute)
 		wantCheck(t, a.doctor(func(e *planapply.Env) { e.Now = func() time.Time { return later } }), "tokens.unrevoked", setup.Pass)
-		if _, err := sandboxtoken.ListUnrevoked(context.Background(), a.aws, n, later, true); err != nil {
+		if _, err := sandboxtoken.ListUnrevoked(context.Background(), a.AWS, n, later, true); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("schedule disabled", func(t *testing.T) {
-		n := names.New(a.prefix)
-		s, err := a.aws.GetSchedule(context.Background(), n.ScheduleGroup(), n.Schedule(a.sandbox))
+		n := names.New(a.Prefix)
+		s, err := a.AWS.GetSchedule(context.Background(), n.ScheduleGroup(), n.Schedule(a.sandbox))
 		if err != nil {
 			t.Fatal(err)
 		}
 		s.State = "DISABLED"
-		if err := a.aws.UpdateSchedule(context.Background(), s); err != nil {
+		if err := a.AWS.UpdateSchedule(context.Background(), s); err != nil {
 			t.Fatal(err)
 		}
 		wantCheck(t, a.doctor(nil), "sandbox["+a.sandbox+"].schedule", setup.Fail, "DISABLED", "km apply")
 	})
 	t.Run("installation suspended", func(t *testing.T) {
-		a.sim.SuspendInstallation(a.w.UserInst)
-		defer a.sim.UnsuspendInstallation(a.w.UserInst)
+		a.Sim.SuspendInstallation(a.w.UserInst)
+		defer a.Sim.UnsuspendInstallation(a.w.UserInst)
 		wantCheck(t, a.doctor(nil), "github.installation[my-user]", setup.Fail, "my-user", "suspended", "unsuspend")
 	})
 	t.Run("installation removed names the account", func(t *testing.T) {
-		a.sim.RemoveInstallation(a.w.OrgInst)
+		a.Sim.RemoveInstallation(a.w.OrgInst)
 		r := a.doctor(nil)
 		wantCheck(t, r, "github.installation[my-org]", setup.Fail, "my-org", "no longer exists", "km configure github --discover --force")
 		wantCheck(t, r, "github.installation[my-user]", setup.Pass, "my-user")
@@ -191,7 +192,7 @@ func TestDoctor(t *testing.T) {
 			t.Error("Failed() is false with a FAIL line")
 		}
 	})
-	if errs := a.sim.ValidationErrors(); len(errs) > 0 {
+	if errs := a.Sim.ValidationErrors(); len(errs) > 0 {
 		t.Errorf("OpenAPI validation of GET /app, /app/installations/{id} and the token requests: %v", errs)
 	}
 }
@@ -200,8 +201,8 @@ func TestDoctor(t *testing.T) {
 // ErrGitHubNotConfigured with the seed's fix.
 func TestDoctorNotConfigured(t *testing.T) {
 	f := newFixture(t)
-	f.write("km.yaml", fmt.Sprintf("region: us-east-1\nprefix: %s\n", f.prefix))
-	r := setup.Doctor(context.Background(), f.env())
+	f.Write("km.yaml", fmt.Sprintf("region: us-east-1\nprefix: %s\n", f.Prefix))
+	r := setup.Doctor(context.Background(), f.Env())
 	wantCheck(t, r, "github.configured", setup.Fail, "ErrGitHubNotConfigured", "km github", "km configure github --discover --force")
 	wantCheck(t, r, "github.app-client-id", setup.Fail, "km github")
 	wantCheck(t, r, "aws.identity", setup.Pass)
@@ -213,8 +214,8 @@ func TestDoctorNotConfigured(t *testing.T) {
 // TestDoctorBadConfig: an invalid km.yaml is one FAIL line, not a crash.
 func TestDoctorBadConfig(t *testing.T) {
 	f := newFixture(t)
-	f.write("km.yaml", "prefix: [not, a, string]\n")
-	r := setup.Doctor(context.Background(), f.env())
+	f.Write("km.yaml", "prefix: [not, a, string]\n")
+	r := setup.Doctor(context.Background(), f.Env())
 	wantCheck(t, r, "config", setup.Fail, "km.yaml", "km validate")
 	if len(r.Checks) != 1 {
 		t.Errorf("%d checks after a config failure, want 1", len(r.Checks))
@@ -229,7 +230,7 @@ func TestDoctorNeverDecryptsTheAppKey(t *testing.T) {
 	a := newApplied(t)
 	decrypted := func() []string {
 		var out []string
-		for _, c := range a.rec.Calls() {
+		for _, c := range a.Rec.Calls() {
 			switch in := c.Input.(type) {
 			case *ssm.GetParameterInput:
 				if in.WithDecryption != nil && *in.WithDecryption {
@@ -243,7 +244,7 @@ func TestDoctorNeverDecryptsTheAppKey(t *testing.T) {
 		}
 		return out
 	}
-	a.rec.Reset()
+	a.Rec.Reset()
 	r := a.doctor(nil)
 	wantCheck(t, r, "github.private-key", setup.Pass, "holds an RSA key")
 	wantCheck(t, r, "github.app", setup.Pass)
@@ -257,7 +258,7 @@ func TestDoctorNeverDecryptsTheAppKey(t *testing.T) {
 	if err := os.Rename(a.w.KeyPath, a.w.KeyPath+".away"); err != nil {
 		t.Fatal(err)
 	}
-	a.rec.Reset()
+	a.Rec.Reset()
 	r = a.doctor(nil)
 	wantCheck(t, r, "github.app", setup.Warn, "only the refresher may decrypt", "github.privateKeyFile")
 	for _, d := range decrypted() {

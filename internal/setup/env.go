@@ -9,32 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/klankermaker/km/internal/atomicfile"
-	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/planapply"
 	"github.com/klankermaker/km/profiles"
-	"github.com/klankermaker/km/state"
 )
 
 // configSlice selects the App configuration parameters (/{prefix}/config/github/*)
 // in a plan: the only resources km github and km configure github change.
 func configSlice(addr string) bool { return strings.HasPrefix(addr, "aws_ssm_parameter.") }
-
-func getenv(e planapply.Env, k string) string {
-	if e.Getenv == nil {
-		return os.Getenv(k)
-	}
-	return e.Getenv(k)
-}
-
-func nowFunc(e planapply.Env) func() time.Time {
-	if e.Now != nil {
-		return e.Now
-	}
-	return time.Now
-}
 
 func out(e planapply.Env) io.Writer {
 	if e.Stdout == nil {
@@ -50,7 +33,7 @@ func loadForSetup(e planapply.Env) (*profiles.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.ApplyEnv(func(k string) string { return getenv(e, k) })
+	cfg.ApplyEnv(e.Lookup)
 	return cfg, nil
 }
 
@@ -77,39 +60,8 @@ func loadOrDefault(e planapply.Env) (cfg *profiles.Config, exists bool, err erro
 		ProfilesDir: filepath.Join(filepath.Dir(abs), profiles.DefaultProfilesDir),
 		Profiles:    map[string]*profiles.Profile{},
 	}
-	cfg.ApplyEnv(func(k string) string { return getenv(e, k) })
+	cfg.ApplyEnv(e.Lookup)
 	return cfg, false, nil
-}
-
-// connect builds the AWS clients for cfg's region (or the SDK chain's).
-func connect(ctx context.Context, e planapply.Env, cfg *profiles.Config) (*state.AWS, error) {
-	if e.AWS != nil {
-		return e.AWS, nil
-	}
-	opts := e.StateOptions
-	if opts.Region == "" {
-		opts.Region = cfg.Region
-	}
-	a, err := state.New(ctx, opts)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to AWS: %w", err)
-	}
-	return a, nil
-}
-
-// ghOptions are the githubapp options for cfg's API URL.
-func ghOptions(e planapply.Env, cfg *profiles.Config) githubapp.Options {
-	return githubapp.Options{APIURL: cfg.GitHub.APIURL, UserAgent: "km", Now: e.Now}
-}
-
-// appClient is a client authenticated as the App with this client id and key.
-func appClient(e planapply.Env, cfg *profiles.Config, clientID string, pemBytes []byte) (*githubapp.Client, error) {
-	key, err := githubapp.ParsePrivateKey(pemBytes)
-	if err != nil {
-		return nil, fmt.Errorf("the App private key: %w", err)
-	}
-	auth := githubapp.AppAuth{ClientID: clientID, Signer: githubapp.NewRSASigner(key), Now: nowFunc(e)}
-	return githubapp.NewAppClient(auth, ghOptions(e, cfg)), nil
 }
 
 // applyConfigSlice plans and applies only /{prefix}/config/github/* for cfg,

@@ -77,12 +77,12 @@ func ReadEvents(ctx context.Context, e planapply.Env, o EventsOptions) (EventLog
 	if err != nil {
 		return l, err
 	}
-	aws, err := connect(ctx, e, cfg)
+	aws, err := e.Connect(ctx, cfg)
 	if err != nil {
 		return l, err
 	}
 	group := names.New(cfg.Prefix).LogGroup()
-	now := nowFunc(e)()
+	now := e.Clock()()
 	l.From, l.To = now.Add(-o.Since), now
 	raw, err := aws.FilterLogEvents(ctx, group, `"`+o.SandboxID+`"`, l.From, l.To)
 	if err != nil {

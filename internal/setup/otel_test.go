@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klankermaker/km/internal/configtest"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/schematest"
 	"github.com/klankermaker/km/internal/setup"
@@ -19,13 +20,13 @@ import (
 // group, oldest first, parsed field by field, within --since.
 func TestOtelEvents(t *testing.T) {
 	f := newFixture(t)
-	f.write("km.yaml", fmt.Sprintf("region: us-east-1\nprefix: %s\n", f.prefix))
+	f.Write("km.yaml", fmt.Sprintf("region: us-east-1\nprefix: %s\n", f.Prefix))
 	ctx := context.Background()
-	group := names.New(f.prefix).LogGroup()
-	if err := f.aws.CreateLogGroup(ctx, group, nil); err != nil {
+	group := names.New(f.Prefix).LogGroup()
+	if err := f.AWS.CreateLogGroup(ctx, group, nil); err != nil {
 		t.Fatal(err)
 	}
-	sb, other := "sb-"+uniq(t), "sb-"+uniq(t)
+	sb, other := "sb-"+configtest.Uniq(t), "sb-"+configtest.Uniq(t)
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	line := func(at time.Time, msg, sandbox, extra string) state.LogEvent {
 		return state.LogEvent{Time: at, Message: fmt.Sprintf(`{"time":%q,"level":"INFO","msg":%q,"sandbox_id":%q%s}`, at.Format(time.RFC3339Nano), msg, sandbox, extra)}
@@ -37,11 +38,11 @@ func TestOtelEvents(t *testing.T) {
 		line(now.Add(-20*time.Minute), "token_refresh_failed", other, fmt.Sprintf(`,"repositories":[%q]`, sb)), // matches the pattern, belongs to other
 		line(now.Add(-5*time.Minute), "token_refresh_failed", sb, `,"owner":"my-org","installation_id":20000002,"error":"installation suspended"`),
 	}
-	if err := f.aws.PutLogEvents(ctx, group, "2026/01/01/[$LATEST]abc", events); err != nil {
+	if err := f.AWS.PutLogEvents(ctx, group, "2026/01/01/[$LATEST]abc", events); err != nil {
 		t.Fatal(err)
 	}
 
-	got, err := setup.Events(ctx, f.env(), setup.EventsOptions{SandboxID: sb, Since: time.Hour})
+	got, err := setup.Events(ctx, f.Env(), setup.EventsOptions{SandboxID: sb, Since: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func TestOtelEvents(t *testing.T) {
 	if len(lines) != 2 || !strings.Contains(lines[0], "repositories=my-repo,other") || !strings.Contains(lines[1], `error="installation suspended"`) {
 		t.Errorf("text output:\n%s", txt.String())
 	}
-	l, err := setup.ReadEvents(ctx, f.env(), setup.EventsOptions{SandboxID: sb, Since: time.Hour})
+	l, err := setup.ReadEvents(ctx, f.Env(), setup.EventsOptions{SandboxID: sb, Since: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,11 +87,11 @@ func TestOtelEvents(t *testing.T) {
 		t.Errorf("JSON output (%v):\n%s", err, js.String())
 	}
 
-	wide, err := setup.Events(ctx, f.env(), setup.EventsOptions{SandboxID: sb, Since: 4 * time.Hour})
+	wide, err := setup.Events(ctx, f.Env(), setup.EventsOptions{SandboxID: sb, Since: 4 * time.Hour})
 	if err != nil || len(wide) != 3 {
 		t.Errorf("--since 4h: %d events (%v), want 3", len(wide), err)
 	}
-	none, err := setup.Events(ctx, f.env(), setup.EventsOptions{SandboxID: "sb-" + uniq(t)})
+	none, err := setup.Events(ctx, f.Env(), setup.EventsOptions{SandboxID: "sb-" + configtest.Uniq(t)})
 	if err != nil || len(none) != 0 {
 		t.Errorf("unknown sandbox: %d events, %v", len(none), err)
 	}
@@ -100,8 +101,8 @@ func TestOtelEvents(t *testing.T) {
 // error says what to do.
 func TestOtelNoLogGroup(t *testing.T) {
 	f := newFixture(t)
-	f.write("km.yaml", fmt.Sprintf("region: us-east-1\nprefix: %s\n", f.prefix))
-	_, err := setup.Events(context.Background(), f.env(), setup.EventsOptions{SandboxID: "sb-x"})
+	f.Write("km.yaml", fmt.Sprintf("region: us-east-1\nprefix: %s\n", f.Prefix))
+	_, err := setup.Events(context.Background(), f.Env(), setup.EventsOptions{SandboxID: "sb-x"})
 	if err == nil || !strings.Contains(err.Error(), "km apply") {
 		t.Fatalf("error %v, want one saying to run km apply", err)
 	}
