@@ -1,7 +1,7 @@
-// Package setup owns km's onboarding and diagnosis commands: the GitHub App
-// manifest flow (km github), recording the App and its installations in km.yaml
-// and applying only the config slice (km configure github), the health checks
-// (km doctor) and the refresher's log events for one sandbox (km otel).
+// Package setup owns km's onboarding commands: the GitHub App manifest flow
+// (km github) and recording the App and its installations in km.yaml and
+// applying only the config slice (km configure github). The health checks
+// (km doctor) are internal/doctor's.
 //
 // It talks to AWS through the state package and to GitHub through
 // internal/githubapp, edits km.yaml only through profiles, and reconciles only

@@ -11,6 +11,7 @@ import (
 
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/lambdazip"
+	"github.com/klankermaker/km/internal/otel"
 	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/profiles"
 	"github.com/klankermaker/km/reconcile"
@@ -337,7 +338,7 @@ func (d *doctor) checkToken(name, sandbox string, p state.Parameter, param, owne
 func (d *doctor) checkFailures(ctx context.Context) {
 	const name = "refresher.failures"
 	group := d.n.LogGroup()
-	evs, err := d.aws.FilterLogEvents(ctx, group, failurePattern, d.now.Add(-time.Hour), d.now)
+	evs, err := d.aws.FilterLogEvents(ctx, group, otel.FailurePattern, d.now.Add(-time.Hour), d.now)
 	if err != nil {
 		d.add(name, Fail, notFoundOr(err, "log group "+group+" does not exist", "reading "+group), fixApply)
 		return
@@ -348,8 +349,8 @@ func (d *doctor) checkFailures(ctx context.Context) {
 	}
 	by := map[string]*agg{}
 	for _, ev := range evs {
-		e := parseEvent(ev)
-		if e.Msg != msgFailed {
+		e := otel.ParseEvent(ev)
+		if e.Msg != otel.MsgFailed {
 			continue
 		}
 		a := by[e.SandboxID]

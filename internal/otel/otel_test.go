@@ -1,4 +1,4 @@
-package setup_test
+package otel_test
 
 import (
 	"bytes"
@@ -11,15 +11,15 @@ import (
 
 	"github.com/klankermaker/km/internal/configtest"
 	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/otel"
 	"github.com/klankermaker/km/internal/schematest"
-	"github.com/klankermaker/km/internal/setup"
 	"github.com/klankermaker/km/state"
 )
 
 // TestOtelEvents: km otel returns one sandbox's refresher events from the log
 // group, oldest first, parsed field by field, within --since.
 func TestOtelEvents(t *testing.T) {
-	f := newFixture(t)
+	f := configtest.New(t)
 	f.Write("km.yaml", fmt.Sprintf("region: us-east-1\nprefix: %s\n", f.Prefix))
 	ctx := context.Background()
 	group := names.New(f.Prefix).LogGroup()
@@ -42,7 +42,7 @@ func TestOtelEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got, err := setup.Events(ctx, f.Env(), setup.EventsOptions{SandboxID: sb, Since: time.Hour})
+	got, err := otel.Events(ctx, f.Env(), otel.EventsOptions{SandboxID: sb, Since: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,19 +61,19 @@ func TestOtelEvents(t *testing.T) {
 	}
 
 	var txt bytes.Buffer
-	if err := setup.WriteEventsText(&txt, sb, time.Hour, got); err != nil {
+	if err := otel.WriteEventsText(&txt, sb, time.Hour, got); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(txt.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[0], "repositories=my-repo,other") || !strings.Contains(lines[1], `error="installation suspended"`) {
 		t.Errorf("text output:\n%s", txt.String())
 	}
-	l, err := setup.ReadEvents(ctx, f.Env(), setup.EventsOptions{SandboxID: sb, Since: time.Hour})
+	l, err := otel.ReadEvents(ctx, f.Env(), otel.EventsOptions{SandboxID: sb, Since: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var js bytes.Buffer
-	if err := setup.WriteEventsJSON(&js, l); err != nil {
+	if err := otel.WriteEventsJSON(&js, l); err != nil {
 		t.Fatal(err)
 	}
 	schematest.Validate(t, schematest.Compile(t, "otel-json.schema.json"), "km otel --events --format json", js.Bytes())
@@ -87,11 +87,11 @@ func TestOtelEvents(t *testing.T) {
 		t.Errorf("JSON output (%v):\n%s", err, js.String())
 	}
 
-	wide, err := setup.Events(ctx, f.Env(), setup.EventsOptions{SandboxID: sb, Since: 4 * time.Hour})
+	wide, err := otel.Events(ctx, f.Env(), otel.EventsOptions{SandboxID: sb, Since: 4 * time.Hour})
 	if err != nil || len(wide) != 3 {
 		t.Errorf("--since 4h: %d events (%v), want 3", len(wide), err)
 	}
-	none, err := setup.Events(ctx, f.Env(), setup.EventsOptions{SandboxID: "sb-" + configtest.Uniq(t)})
+	none, err := otel.Events(ctx, f.Env(), otel.EventsOptions{SandboxID: "sb-" + configtest.Uniq(t)})
 	if err != nil || len(none) != 0 {
 		t.Errorf("unknown sandbox: %d events, %v", len(none), err)
 	}
@@ -100,9 +100,9 @@ func TestOtelEvents(t *testing.T) {
 // TestOtelNoLogGroup: before the first apply the log group is missing; the
 // error says what to do.
 func TestOtelNoLogGroup(t *testing.T) {
-	f := newFixture(t)
+	f := configtest.New(t)
 	f.Write("km.yaml", fmt.Sprintf("region: us-east-1\nprefix: %s\n", f.Prefix))
-	_, err := setup.Events(context.Background(), f.Env(), setup.EventsOptions{SandboxID: "sb-x"})
+	_, err := otel.Events(context.Background(), f.Env(), otel.EventsOptions{SandboxID: "sb-x"})
 	if err == nil || !strings.Contains(err.Error(), "km apply") {
 		t.Fatalf("error %v, want one saying to run km apply", err)
 	}

@@ -1,4 +1,4 @@
-package setup
+package otel
 
 import (
 	"context"
@@ -15,15 +15,15 @@ import (
 	"github.com/klankermaker/km/state"
 )
 
-// The refresher's log messages.
+// The refresher's log messages (km doctor counts the failures).
 const (
-	msgRefreshed = "token_refreshed"
-	msgFailed    = "token_refresh_failed"
+	MsgRefreshed = "token_refreshed"
+	MsgFailed    = "token_refresh_failed"
 )
 
-// failurePattern is a CloudWatch Logs term pattern for refresh failures. A
+// FailurePattern is a CloudWatch Logs term pattern for refresh failures. A
 // quoted term, not a JSON pattern: it works in AWS and in emulators alike.
-const failurePattern = `"` + msgFailed + `"`
+const FailurePattern = `"` + MsgFailed + `"`
 
 // Event is one line the refresher logged about a sandbox.
 type Event struct {
@@ -92,7 +92,7 @@ func ReadEvents(ctx context.Context, e planapply.Env, o EventsOptions) (EventLog
 		return l, fmt.Errorf("reading the refresher's events for %s from %s: %w", o.SandboxID, group, err)
 	}
 	for _, le := range raw {
-		ev := parseEvent(le)
+		ev := ParseEvent(le)
 		if ev.Raw == "" && ev.SandboxID != o.SandboxID {
 			continue // the id appeared in another field
 		}
@@ -104,9 +104,9 @@ func ReadEvents(ctx context.Context, e planapply.Env, o EventsOptions) (EventLog
 	return l, nil
 }
 
-// parseEvent reads one refresher log line (JSON, as slog's JSON handler writes
+// ParseEvent reads one refresher log line (JSON, as slog's JSON handler writes
 // it; a Lambda platform prefix before the JSON is skipped).
-func parseEvent(le state.LogEvent) Event {
+func ParseEvent(le state.LogEvent) Event {
 	ev := Event{Time: le.Time}
 	msg := strings.TrimSpace(le.Message)
 	if i := strings.IndexByte(msg, '{'); i >= 0 {
@@ -236,9 +236,9 @@ func WriteEventsJSON(w io.Writer, l EventLog) error {
 			TokenSHA: opt(ev.TokenSHA), Error: opt(ev.Error), Raw: opt(ev.Raw),
 		}
 		switch ev.Msg {
-		case msgRefreshed:
+		case MsgRefreshed:
 			j.Outcome = OutcomeRefreshed
-		case msgFailed:
+		case MsgFailed:
 			j.Outcome = OutcomeFailed
 		}
 		if ev.InstallationID != 0 {
