@@ -24,8 +24,8 @@ import (
 var floors = map[string]int{
 	"cmd/km": 4, "cmd/km-refresher": 4, "cmd/km-sim": 4, "cmd/mkzip": 4,
 
-	"internal/planapply": 3, "internal/sandboxes": 3, "internal/setup": 3, "internal/otel": 3, "internal/sandbox": 3, "internal/proxy": 3,
-	"internal/demo": 3, "internal/version": 3, "internal/completion": 3,
+	"internal/planapply": 3, "internal/sandboxes": 3, "internal/setup": 3, "internal/doctor": 3, "internal/otel": 3,
+	"internal/sandbox": 3, "internal/proxy": 3, "internal/demo": 3, "internal/version": 3, "internal/completion": 3,
 	"internal/fleettest": 3, "internal/configtest": 3,
 
 	"reconcile": 2, "reconcile/views": 2, "reconcile/plantest": 2, "lambda": 2, "internal/refreshertest": 2,

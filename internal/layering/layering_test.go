@@ -74,6 +74,7 @@ func importRules() []importRule {
 		{"internal/configtest", false, []string{mod + "cmd/"}, nil, "the fixture drives the command packages, not the binaries"},
 		{"internal/demo", false, []string{mod + "cmd/"}, nil, "commands are called by cmd, not the other way"},
 		{"internal/setup", true, []string{awsSDK, mod + "cmd/"}, nil, "setup reaches AWS through state"},
+		{"internal/doctor", true, []string{awsSDK, mod + "cmd/"}, nil, "km doctor reaches AWS through state"},
 		{"internal/otel", true, []string{awsSDK, mod + "cmd/"}, nil, "km otel reads the log group through state"},
 		{"internal/sandbox", true, []string{awsSDK, mod + "reconcile", mod + "internal/githubapp", mod + "cmd/"}, nil, "inside the sandbox there is no planner and no App key"},
 		{"internal/proxy", false, []string{awsSDK, mod + "state", mod + "reconcile", mod + "internal/githubapp", mod + "internal/sandbox", mod + "cmd/"}, nil, "the proxy decides on the wire only: no AWS, no token minting"},

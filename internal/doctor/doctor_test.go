@@ -1,4 +1,4 @@
-package setup_test
+package doctor_test
 
 import (
 	"bytes"
@@ -14,25 +14,25 @@ import (
 
 	"github.com/klankermaker/km/internal/configtest"
 	"github.com/klankermaker/km/internal/demo"
+	"github.com/klankermaker/km/internal/doctor"
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/names"
 	"github.com/klankermaker/km/internal/planapply"
 	"github.com/klankermaker/km/internal/sandboxtoken"
 	"github.com/klankermaker/km/internal/schematest"
-	"github.com/klankermaker/km/internal/setup"
 	"github.com/klankermaker/km/state"
 )
 
 // applied is a demo declaration (two accounts, one sandbox) after a full km apply.
 type applied struct {
-	*fixture
+	*configtest.Fixture
 	w       demo.Written
 	sandbox string
 }
 
 func newApplied(t *testing.T) *applied {
 	t.Helper()
-	f := newFixture(t, githubsim.WithOpenAPIValidation())
+	f := configtest.New(t, githubsim.WithOpenAPIValidation())
 	sb := "sb-" + configtest.Uniq(t)
 	w, err := demo.Write(f.Sim, f.Dir, demo.Options{Prefix: f.Prefix, Sandboxes: []string{sb}})
 	if err != nil {
@@ -46,18 +46,18 @@ func newApplied(t *testing.T) *applied {
 	if err := s.PlanAndApply(context.Background(), planapply.ApplyOptions{AutoApprove: true}); err != nil {
 		t.Fatalf("full apply: %v\n%s", err, f.Out.String())
 	}
-	return &applied{fixture: f, w: w, sandbox: sb}
+	return &applied{Fixture: f, w: w, sandbox: sb}
 }
 
-func (a *applied) doctor(mod func(e *planapply.Env)) setup.Report {
+func (a *applied) doctor(mod func(e *planapply.Env)) doctor.Report {
 	e := a.Env()
 	if mod != nil {
 		mod(&e)
 	}
-	return setup.Doctor(context.Background(), e)
+	return doctor.Doctor(context.Background(), e)
 }
 
-func text(t *testing.T, r setup.Report) string {
+func text(t *testing.T, r doctor.Report) string {
 	t.Helper()
 	var b bytes.Buffer
 	if err := r.WriteText(&b, false); err != nil {
@@ -66,7 +66,7 @@ func text(t *testing.T, r setup.Report) string {
 	return b.String()
 }
 
-func wantCheck(t *testing.T, r setup.Report, name string, st setup.Status, mention ...string) {
+func wantCheck(t *testing.T, r doctor.Report, name string, st doctor.Status, mention ...string) {
 	t.Helper()
 	c, ok := r.Find(name)
 	if !ok {
@@ -80,7 +80,7 @@ func wantCheck(t *testing.T, r setup.Report, name string, st setup.Status, menti
 			t.Errorf("%s does not mention %q: %s / fix: %s", name, m, c.Message, c.Fix)
 		}
 	}
-	if st != setup.Pass && c.Fix == "" {
+	if st != doctor.Pass && c.Fix == "" {
 		t.Errorf("%s %s has no fix", name, st)
 	}
 }
@@ -95,7 +95,7 @@ func TestDoctor(t *testing.T) {
 		t.Fatalf("doctor after a full apply:\n%s", text(t, r))
 	}
 	for _, c := range r.Checks {
-		if c.Status != setup.Pass {
+		if c.Status != doctor.Pass {
 			t.Errorf("%s is %s after a full apply: %s", c.Name, c.Status, c.Message)
 		}
 	}
@@ -106,7 +106,7 @@ func TestDoctor(t *testing.T) {
 		"sandbox[" + a.sandbox + "].token[my-user]", "sandbox[" + a.sandbox + "].token[my-org]", "sandbox[" + a.sandbox + "].schedule",
 		"tokens.unrevoked",
 	} {
-		wantCheck(t, r, name, setup.Pass)
+		wantCheck(t, r, name, doctor.Pass)
 	}
 	var b bytes.Buffer
 	if err := r.WriteJSON(&b); err != nil {
@@ -116,7 +116,7 @@ func TestDoctor(t *testing.T) {
 	var doc struct {
 		OK      bool           `json:"ok"`
 		Summary map[string]int `json:"summary"`
-		Checks  []setup.Check  `json:"checks"`
+		Checks  []doctor.Check `json:"checks"`
 	}
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatalf("doctor JSON does not parse: %v\n%s", err, b.String())
@@ -136,12 +136,12 @@ func TestDoctor(t *testing.T) {
 		old := a.Zip
 		a.Zip = zip
 		defer func() { a.Zip = old }()
-		wantCheck(t, a.doctor(nil), "refresher.function", setup.Fail, "km apply")
+		wantCheck(t, a.doctor(nil), "refresher.function", doctor.Fail, "km apply")
 	})
 	t.Run("token expired", func(t *testing.T) {
 		later := time.Now().Add(3 * time.Hour)
 		r := a.doctor(func(e *planapply.Env) { e.Now = func() time.Time { return later } })
-		wantCheck(t, r, "sandbox["+a.sandbox+"].token[my-user]", setup.Fail, "expired", "km otel "+a.sandbox+" --events")
+		wantCheck(t, r, "sandbox["+a.sandbox+"].token[my-user]", doctor.Fail, "expired", "km otel "+a.sandbox+" --events")
 	})
 	t.Run("refresh failures in the last hour", func(t *testing.T) {
 		line := fmt.Sprintf(`{"time":%q,"level":"ERROR","msg":"token_refresh_failed","sandbox_id":%q,"owner":"my-org","installation_id":%d,"error":"installation suspended"}`,
@@ -149,7 +149,7 @@ func TestDoctor(t *testing.T) {
 		if err := a.AWS.PutLogEvents(context.Background(), names.New(a.Prefix).LogGroup(), "2026/01/01/[$LATEST]x", []state.LogEvent{{Message: line}}); err != nil {
 			t.Fatal(err)
 		}
-		wantCheck(t, a.doctor(nil), "refresher.failures", setup.Fail, a.sandbox, "installation suspended", "km otel")
+		wantCheck(t, a.doctor(nil), "refresher.failures", doctor.Fail, a.sandbox, "installation suspended", "km otel")
 	})
 	t.Run("a retired token km could not revoke", func(t *testing.T) {
 		u := sandboxtoken.Unrevoked{Sandbox: "sb-gone", Parameter: "/sandbox/sb-gone/github-token", Version: 2,
@@ -158,10 +158,10 @@ func TestDoctor(t *testing.T) {
 		if err := sandboxtoken.RecordUnrevoked(context.Background(), a.AWS, n, u); err != nil {
 			t.Fatal(err)
 		}
-		wantCheck(t, a.doctor(nil), "tokens.unrevoked", setup.Warn, "0123456789ab", u.ExpiresAt.Format(time.RFC3339), "sb-gone")
+		wantCheck(t, a.doctor(nil), "tokens.unrevoked", doctor.Warn, "0123456789ab", u.ExpiresAt.Format(time.RFC3339), "sb-gone")
 		// Once it expired the record no longer warns.
 		later := u.ExpiresAt.Add(time.Minute)
-		wantCheck(t, a.doctor(func(e *planapply.Env) { e.Now = func() time.Time { return later } }), "tokens.unrevoked", setup.Pass)
+		wantCheck(t, a.doctor(func(e *planapply.Env) { e.Now = func() time.Time { return later } }), "tokens.unrevoked", doctor.Pass)
 		if _, err := sandboxtoken.ListUnrevoked(context.Background(), a.AWS, n, later, true); err != nil {
 			t.Fatal(err)
 		}
@@ -176,18 +176,18 @@ func TestDoctor(t *testing.T) {
 		if err := a.AWS.UpdateSchedule(context.Background(), s); err != nil {
 			t.Fatal(err)
 		}
-		wantCheck(t, a.doctor(nil), "sandbox["+a.sandbox+"].schedule", setup.Fail, "DISABLED", "km apply")
+		wantCheck(t, a.doctor(nil), "sandbox["+a.sandbox+"].schedule", doctor.Fail, "DISABLED", "km apply")
 	})
 	t.Run("installation suspended", func(t *testing.T) {
 		a.Sim.SuspendInstallation(a.w.UserInst)
 		defer a.Sim.UnsuspendInstallation(a.w.UserInst)
-		wantCheck(t, a.doctor(nil), "github.installation[my-user]", setup.Fail, "my-user", "suspended", "unsuspend")
+		wantCheck(t, a.doctor(nil), "github.installation[my-user]", doctor.Fail, "my-user", "suspended", "unsuspend")
 	})
 	t.Run("installation removed names the account", func(t *testing.T) {
 		a.Sim.RemoveInstallation(a.w.OrgInst)
 		r := a.doctor(nil)
-		wantCheck(t, r, "github.installation[my-org]", setup.Fail, "my-org", "no longer exists", "km configure github --discover --force")
-		wantCheck(t, r, "github.installation[my-user]", setup.Pass, "my-user")
+		wantCheck(t, r, "github.installation[my-org]", doctor.Fail, "my-org", "no longer exists", "km configure github --discover --force")
+		wantCheck(t, r, "github.installation[my-user]", doctor.Pass, "my-user")
 		if !r.Failed() {
 			t.Error("Failed() is false with a FAIL line")
 		}
@@ -200,12 +200,12 @@ func TestDoctor(t *testing.T) {
 // TestDoctorNotConfigured: no App in km.yaml nor SSM reports
 // ErrGitHubNotConfigured with the seed's fix.
 func TestDoctorNotConfigured(t *testing.T) {
-	f := newFixture(t)
+	f := configtest.New(t)
 	f.Write("km.yaml", fmt.Sprintf("region: us-east-1\nprefix: %s\n", f.Prefix))
-	r := setup.Doctor(context.Background(), f.Env())
-	wantCheck(t, r, "github.configured", setup.Fail, "ErrGitHubNotConfigured", "km github", "km configure github --discover --force")
-	wantCheck(t, r, "github.app-client-id", setup.Fail, "km github")
-	wantCheck(t, r, "aws.identity", setup.Pass)
+	r := doctor.Doctor(context.Background(), f.Env())
+	wantCheck(t, r, "github.configured", doctor.Fail, "ErrGitHubNotConfigured", "km github", "km configure github --discover --force")
+	wantCheck(t, r, "github.app-client-id", doctor.Fail, "km github")
+	wantCheck(t, r, "aws.identity", doctor.Pass)
 	if !r.Failed() {
 		t.Error("Failed() is false")
 	}
@@ -213,10 +213,10 @@ func TestDoctorNotConfigured(t *testing.T) {
 
 // TestDoctorBadConfig: an invalid km.yaml is one FAIL line, not a crash.
 func TestDoctorBadConfig(t *testing.T) {
-	f := newFixture(t)
+	f := configtest.New(t)
 	f.Write("km.yaml", "prefix: [not, a, string]\n")
-	r := setup.Doctor(context.Background(), f.Env())
-	wantCheck(t, r, "config", setup.Fail, "km.yaml", "km validate")
+	r := doctor.Doctor(context.Background(), f.Env())
+	wantCheck(t, r, "config", doctor.Fail, "km.yaml", "km validate")
 	if len(r.Checks) != 1 {
 		t.Errorf("%d checks after a config failure, want 1", len(r.Checks))
 	}
@@ -246,8 +246,8 @@ func TestDoctorNeverDecryptsTheAppKey(t *testing.T) {
 	}
 	a.Rec.Reset()
 	r := a.doctor(nil)
-	wantCheck(t, r, "github.private-key", setup.Pass, "holds an RSA key")
-	wantCheck(t, r, "github.app", setup.Pass)
+	wantCheck(t, r, "github.private-key", doctor.Pass, "holds an RSA key")
+	wantCheck(t, r, "github.app", doctor.Pass)
 	for _, d := range decrypted() {
 		if strings.Contains(d, "/config/github/private-key") {
 			t.Errorf("doctor decrypted the App key: %s", d)
@@ -260,7 +260,7 @@ func TestDoctorNeverDecryptsTheAppKey(t *testing.T) {
 	}
 	a.Rec.Reset()
 	r = a.doctor(nil)
-	wantCheck(t, r, "github.app", setup.Warn, "only the refresher may decrypt", "github.privateKeyFile")
+	wantCheck(t, r, "github.app", doctor.Warn, "only the refresher may decrypt", "github.privateKeyFile")
 	for _, d := range decrypted() {
 		if strings.Contains(d, "/config/github/private-key") {
 			t.Errorf("doctor without a key file decrypted the App key: %s", d)
