@@ -11,9 +11,9 @@ import (
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/lambdazip"
 	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/planapply"
 	"github.com/klankermaker/km/internal/refreshertest"
 	"github.com/klankermaker/km/internal/sandboxtoken"
-	"github.com/klankermaker/km/internal/workflow"
 	"github.com/klankermaker/km/reconcile"
 )
 
@@ -43,7 +43,7 @@ func TestRefresherDeployedByKmApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	env := workflow.Env{
+	env := planapply.Env{
 		ConfigPath: w.ConfigPath, AWS: aws, Stdout: &out, Stderr: &out,
 		Getenv: func(k string) string {
 			if k == lambdazip.EnvVar {
@@ -52,15 +52,15 @@ func TestRefresherDeployedByKmApply(t *testing.T) {
 			return ""
 		},
 	}
-	open := func() *workflow.Session {
+	open := func() *planapply.Session {
 		t.Helper()
-		s, err := workflow.Open(ctx, env)
+		s, err := planapply.Open(ctx, env)
 		if err != nil {
 			t.Fatalf("km: %v\n%s", err, out.String())
 		}
 		return s
 	}
-	if err := open().PlanAndApply(ctx, workflow.ApplyOptions{AutoApprove: true}); err != nil {
+	if err := open().PlanAndApply(ctx, planapply.ApplyOptions{AutoApprove: true}); err != nil {
 		t.Fatalf("km apply: %v\n%s", err, out.String())
 	}
 
@@ -114,7 +114,7 @@ func TestRefresherDeployedByKmApply(t *testing.T) {
 		}
 	}
 
-	pln, err := open().ComputePlan(ctx, "plan", workflow.PlanOptions{})
+	pln, err := open().ComputePlan(ctx, "plan", planapply.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

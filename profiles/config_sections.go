@@ -159,7 +159,7 @@ func (l *loader) loadKey(d *decoder, n *yaml.Node, cfg *Config) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// Optional for plan-only runs: plan keeps what SSM holds (with a
-		// note); an apply that must upload the key fails (internal/workflow).
+		// note); an apply that must upload the key fails (internal/planapply).
 		cfg.GitHub.PrivateKeyFile = abs
 		cfg.GitHub.PrivateKeyMissing = true
 		return

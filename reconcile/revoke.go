@@ -14,7 +14,7 @@ import (
 // Revoker asks the refresher to revoke retired tokens at GitHub: the
 // refresher is the only principal besides the sandbox that may decrypt a
 // token, and GitHub revokes a token only on a request authenticated by it.
-// internal/workflow implements it with a synchronous Lambda invocation.
+// internal/planapply implements it with a synchronous Lambda invocation.
 // An error means the refresher could not be asked (not deployed, not
 // reachable, or it failed); the outcomes say what happened to each token.
 type Revoker interface {

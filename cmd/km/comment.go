@@ -3,7 +3,7 @@ package main
 import (
 	"time"
 
-	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/internal/planapply"
 )
 
 // CommentCmd is km comment: post or update the sticky plan comment on a pull
@@ -19,9 +19,9 @@ type CommentCmd struct {
 
 // Run implements km comment.
 func (c *CommentCmd) Run(g *Globals) error {
-	_, err := workflow.Comment(g.Ctx, g.env(), workflow.CommentOptions{
+	_, err := planapply.Comment(g.Ctx, g.env(), planapply.CommentOptions{
 		Repo: c.Repo, PR: c.PR, PlanFile: c.PlanFile, MaxComments: c.MaxComments,
-		Plan: workflow.PlanOptions{Targets: c.Target, LockTimeout: c.LockTimeout},
+		Plan: planapply.PlanOptions{Targets: c.Target, LockTimeout: c.LockTimeout},
 	})
 	return err
 }

@@ -6,11 +6,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/internal/planapply"
 )
 
-func (g *Globals) env() workflow.Env {
-	return workflow.Env{ConfigPath: g.Config, Getenv: os.Getenv, Stdout: g.Stdout, Stderr: g.Stderr, Stdin: g.Stdin}
+func (g *Globals) env() planapply.Env {
+	return planapply.Env{ConfigPath: g.Config, Getenv: os.Getenv, Stdout: g.Stdout, Stderr: g.Stderr, Stdin: g.Stdin}
 }
 
 // color: on for a terminal, off with NO_COLOR or a pipe.
@@ -31,7 +31,7 @@ type ValidateCmd struct{}
 
 // Run implements km validate.
 func (c *ValidateCmd) Run(g *Globals) error {
-	cfg, err := workflow.LoadConfig(g.env())
+	cfg, err := planapply.LoadConfig(g.env())
 	if err != nil {
 		return err
 	}
@@ -54,11 +54,11 @@ type PlanCmd struct {
 
 // Run implements km plan.
 func (c *PlanCmd) Run(g *Globals) error {
-	s, err := workflow.Open(g.Ctx, g.env())
+	s, err := planapply.Open(g.Ctx, g.env())
 	if err != nil {
 		return err
 	}
-	o := workflow.PlanOptions{Targets: c.Target, LockTimeout: c.LockTimeout, Color: g.color(), Format: c.Format, OutFile: c.Out, NoLock: !c.Lock}
+	o := planapply.PlanOptions{Targets: c.Target, LockTimeout: c.LockTimeout, Color: g.color(), Format: c.Format, OutFile: c.Out, NoLock: !c.Lock}
 	changes, err := s.PlanCommand(g.Ctx, o)
 	if err != nil {
 		return err
@@ -82,19 +82,19 @@ type ApplyCmd struct {
 
 // Run implements km apply.
 func (c *ApplyCmd) Run(g *Globals) error {
-	s, err := workflow.Open(g.Ctx, g.env())
+	s, err := planapply.Open(g.Ctx, g.env())
 	if err != nil {
 		return err
 	}
-	o := workflow.ApplyOptions{
-		PlanOptions: workflow.PlanOptions{Targets: c.Target, LockTimeout: c.LockTimeout, Color: g.color(), AllowDestroy: c.AllowDestroy},
+	o := planapply.ApplyOptions{
+		PlanOptions: planapply.PlanOptions{Targets: c.Target, LockTimeout: c.LockTimeout, Color: g.color(), AllowDestroy: c.AllowDestroy},
 		AutoApprove: c.AutoApprove, Parallelism: c.Parallelism,
 	}
 	if c.PlanFile != "" {
 		return s.ApplyPlanFile(g.Ctx, c.PlanFile, o)
 	}
 	err = s.PlanAndApply(g.Ctx, o)
-	if errors.Is(err, workflow.ErrCancelled) {
+	if errors.Is(err, planapply.ErrCancelled) {
 		return ExitError{Code: 1}
 	}
 	return err
@@ -108,12 +108,12 @@ type ForceUnlockCmd struct {
 
 // Run implements km force-unlock.
 func (c *ForceUnlockCmd) Run(g *Globals) error {
-	s, err := workflow.Open(g.Ctx, g.env())
+	s, err := planapply.Open(g.Ctx, g.env())
 	if err != nil {
 		return err
 	}
 	err = s.ForceUnlock(g.Ctx, c.LockID, c.Force)
-	if errors.Is(err, workflow.ErrCancelled) {
+	if errors.Is(err, planapply.ErrCancelled) {
 		return ExitError{Code: 1}
 	}
 	if err != nil {

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/internal/planapply"
+	"github.com/klankermaker/km/internal/sandboxes"
 )
 
 // CreateCmd is km create.
@@ -19,11 +20,11 @@ type CreateCmd struct {
 
 // Run implements km create.
 func (c *CreateCmd) Run(g *Globals) error {
-	id, err := workflow.Create(g.Ctx, g.env(), workflow.CreateOptions{
+	id, err := sandboxes.Create(g.Ctx, g.env(), sandboxes.CreateOptions{
 		Profile: c.Profile, ID: c.ID, Principal: c.Principal, AutoApprove: c.AutoApprove,
 		LockTimeout: c.LockTimeout, Color: g.color(),
 	})
-	if errors.Is(err, workflow.ErrCancelled) {
+	if errors.Is(err, planapply.ErrCancelled) {
 		return ExitError{Code: 1}
 	}
 	if err != nil {

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/internal/planapply"
+	"github.com/klankermaker/km/internal/sandboxes"
 )
 
 // DestroyCmd is km destroy.
@@ -17,8 +18,8 @@ type DestroyCmd struct {
 
 // Run implements km destroy.
 func (c *DestroyCmd) Run(g *Globals) error {
-	err := workflow.Destroy(g.Ctx, g.env(), workflow.DestroyOptions{ID: c.ID, AutoApprove: c.AutoApprove, LockTimeout: c.LockTimeout, Color: g.color()})
-	if errors.Is(err, workflow.ErrCancelled) {
+	err := sandboxes.Destroy(g.Ctx, g.env(), sandboxes.DestroyOptions{ID: c.ID, AutoApprove: c.AutoApprove, LockTimeout: c.LockTimeout, Color: g.color()})
+	if errors.Is(err, planapply.ErrCancelled) {
 		return ExitError{Code: 1}
 	}
 	if err != nil {

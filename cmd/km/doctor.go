@@ -1,6 +1,6 @@
 package main
 
-import "github.com/klankermaker/km/internal/setup"
+import "github.com/klankermaker/km/internal/doctor"
 
 // DoctorCmd is km doctor.
 type DoctorCmd struct {
@@ -9,7 +9,7 @@ type DoctorCmd struct {
 
 // Run implements km doctor: exit 1 when any check fails.
 func (c *DoctorCmd) Run(g *Globals) error {
-	r := setup.Doctor(g.Ctx, g.env())
+	r := doctor.Doctor(g.Ctx, g.env())
 	var err error
 	if c.Format == "json" {
 		err = r.WriteJSON(g.Stdout)

@@ -7,7 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/internal/planapply"
+	"github.com/klankermaker/km/internal/sandboxes"
 )
 
 // ListCmd is km list.
@@ -17,18 +18,18 @@ type ListCmd struct {
 
 // Run implements km list.
 func (c *ListCmd) Run(g *Globals) error {
-	s, err := workflow.Open(g.Ctx, g.env())
+	s, err := planapply.Open(g.Ctx, g.env())
 	if err != nil {
 		return err
 	}
 	if c.Format == "json" {
-		r, err := s.ListReport(g.Ctx)
+		r, err := sandboxes.Report(g.Ctx, s)
 		if err != nil {
 			return err
 		}
-		return workflow.WriteListJSON(g.Stdout, r)
+		return sandboxes.WriteListJSON(g.Stdout, r)
 	}
-	rows, err := s.List(g.Ctx)
+	rows, err := sandboxes.List(g.Ctx, s)
 	if err != nil {
 		return err
 	}
@@ -58,7 +59,7 @@ func (c *ListCmd) Run(g *Globals) error {
 
 // owners are the owners whose tokens the sandbox holds, with the declared
 // ones when they differ (apply has not caught up yet).
-func owners(r workflow.SandboxStatus) string {
+func owners(r sandboxes.SandboxStatus) string {
 	live, declared := strings.Join(r.TokenOwners, ","), strings.Join(r.Owners, ",")
 	sorted := slices.Sorted(slices.Values(r.Owners))
 	switch {

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/klankermaker/km/internal/setup"
+	"github.com/klankermaker/km/internal/otel"
 )
 
 // OtelCmd is km otel.
@@ -20,12 +20,12 @@ func (c *OtelCmd) Run(g *Globals) error {
 	if !c.Events {
 		return errors.New("km otel shows the refresher's log events: pass --events")
 	}
-	l, err := setup.ReadEvents(g.Ctx, g.env(), setup.EventsOptions{SandboxID: c.SandboxID, Since: c.Since})
+	l, err := otel.ReadEvents(g.Ctx, g.env(), otel.EventsOptions{SandboxID: c.SandboxID, Since: c.Since})
 	if err != nil {
 		return err
 	}
 	if c.Format == "json" {
-		return setup.WriteEventsJSON(g.Stdout, l)
+		return otel.WriteEventsJSON(g.Stdout, l)
 	}
-	return setup.WriteEventsText(g.Stdout, c.SandboxID, c.Since, l.Events)
+	return otel.WriteEventsText(g.Stdout, c.SandboxID, c.Since, l.Events)
 }

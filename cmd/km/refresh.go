@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/internal/planapply"
+	"github.com/klankermaker/km/internal/sandboxes"
 )
 
 // RefreshCmd is km refresh.
@@ -16,11 +17,11 @@ type RefreshCmd struct {
 
 // Run implements km refresh.
 func (c *RefreshCmd) Run(g *Globals) error {
-	s, err := workflow.Open(g.Ctx, g.env())
+	s, err := planapply.Open(g.Ctx, g.env())
 	if err != nil {
 		return err
 	}
-	res, err := s.Refresh(g.Ctx, c.ID)
+	res, err := sandboxes.Refresh(g.Ctx, s, c.ID)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 package main
 
-import "github.com/klankermaker/km/internal/workflow"
+import "github.com/klankermaker/km/internal/planapply"
 
 // ShowCmd is km show: render a saved plan file.
 type ShowCmd struct {
@@ -10,5 +10,5 @@ type ShowCmd struct {
 
 // Run implements km show.
 func (c *ShowCmd) Run(g *Globals) error {
-	return workflow.ShowPlanFile(g.Stdout, c.PlanFile, c.Format, g.color())
+	return planapply.ShowPlanFile(g.Stdout, c.PlanFile, c.Format, g.color())
 }

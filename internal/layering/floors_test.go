@@ -16,15 +16,17 @@ import (
 // must be placed here (the test fails until it is).
 //
 //	4  binaries: cmd/*, flags only
-//	3  command packages: what one command group does
+//	3  command packages: what one command group does, and the fixtures of
+//	   their tests (fleettest, configtest)
 //	2  the planner (reconcile, its views) and the refresher (lambda)
 //	1  AWS (state), the declaration (profiles), the token contract, the GitHub client
 //	0  leaves: names, parsers, writers, simulators and test helpers
 var floors = map[string]int{
 	"cmd/km": 4, "cmd/km-refresher": 4, "cmd/km-sim": 4, "cmd/mkzip": 4,
 
-	"internal/workflow": 3, "internal/setup": 3, "internal/sandbox": 3, "internal/proxy": 3,
-	"internal/demo": 3, "internal/version": 3, "internal/completion": 3,
+	"internal/planapply": 3, "internal/sandboxes": 3, "internal/setup": 3, "internal/doctor": 3, "internal/otel": 3,
+	"internal/sandbox": 3, "internal/proxy": 3, "internal/demo": 3, "internal/version": 3, "internal/completion": 3,
+	"internal/fleettest": 3, "internal/configtest": 3,
 
 	"reconcile": 2, "reconcile/views": 2, "reconcile/plantest": 2, "lambda": 2, "internal/refreshertest": 2,
 
@@ -38,7 +40,7 @@ var floors = map[string]int{
 }
 
 // testHelpers exist for tests: no other package may import them.
-var testHelpers = []string{"internal/testkeys", "internal/schematest", "reconcile/plantest", "state/statetest", "internal/refreshertest", "internal/faultproxy"}
+var testHelpers = []string{"internal/testkeys", "internal/schematest", "reconcile/plantest", "state/statetest", "internal/refreshertest", "internal/faultproxy", "internal/fleettest", "internal/configtest"}
 
 func TestFloors(t *testing.T) {
 	imports, _ := goList(t)

@@ -15,7 +15,7 @@ import (
 
 	"github.com/klankermaker/km/internal/demo"
 	"github.com/klankermaker/km/internal/githubsim"
-	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/internal/planapply"
 	"github.com/klankermaker/km/state/statetest"
 )
 
@@ -115,7 +115,7 @@ func TestPolicyOnTerraformPlans(t *testing.T) {
 type kmEnv struct {
 	t       *testing.T
 	written demo.Written
-	env     workflow.Env
+	env     planapply.Env
 	out     *bytes.Buffer
 }
 
@@ -134,7 +134,7 @@ func newKMEnv(t *testing.T, prefix string, sandboxes ...string) *kmEnv {
 		t.Fatal(err)
 	}
 	out := &bytes.Buffer{}
-	return &kmEnv{t: t, written: w, out: out, env: workflow.Env{
+	return &kmEnv{t: t, written: w, out: out, env: planapply.Env{
 		ConfigPath: w.ConfigPath,
 		Getenv: func(k string) string {
 			if k == "KM_REFRESHER_ZIP" {
@@ -146,9 +146,9 @@ func newKMEnv(t *testing.T, prefix string, sandboxes ...string) *kmEnv {
 	}}
 }
 
-func (e *kmEnv) session() *workflow.Session {
+func (e *kmEnv) session() *planapply.Session {
 	e.t.Helper()
-	s, err := workflow.Open(context.Background(), e.env)
+	s, err := planapply.Open(context.Background(), e.env)
 	if err != nil {
 		e.t.Fatalf("open: %v", err)
 	}
@@ -161,12 +161,12 @@ func (e *kmEnv) plan() (planJSON, showJSON []byte) {
 	e.t.Helper()
 	e.out.Reset()
 	file := filepath.Join(e.t.TempDir(), "km.plan.json")
-	if _, err := e.session().PlanCommand(context.Background(), workflow.PlanOptions{Format: "json", OutFile: file}); err != nil {
+	if _, err := e.session().PlanCommand(context.Background(), planapply.PlanOptions{Format: "json", OutFile: file}); err != nil {
 		e.t.Fatalf("km plan --format json: %v\n%s", err, e.out.String())
 	}
 	planJSON = append([]byte(nil), e.out.Bytes()...)
 	var show bytes.Buffer
-	if err := workflow.ShowPlanFile(&show, file, "json", false); err != nil {
+	if err := planapply.ShowPlanFile(&show, file, "json", false); err != nil {
 		e.t.Fatalf("km show --format json: %v", err)
 	}
 	e.noSecret("km plan --format json", planJSON)
@@ -191,7 +191,7 @@ func (e *kmEnv) noSecret(what string, out []byte) {
 
 func (e *kmEnv) apply() {
 	e.t.Helper()
-	if err := e.session().PlanAndApply(context.Background(), workflow.ApplyOptions{AutoApprove: true}); err != nil {
+	if err := e.session().PlanAndApply(context.Background(), planapply.ApplyOptions{AutoApprove: true}); err != nil {
 		e.t.Fatalf("apply: %v\n%s", err, e.out.String())
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/internal/planapply"
 	"github.com/klankermaker/km/profiles"
 	"github.com/klankermaker/km/profiles/kmyaml"
 	"github.com/klankermaker/km/state"
@@ -46,7 +46,7 @@ type CreateAppResult struct {
 // km.yaml, never in a git work tree), records appClientId, appId and
 // privateKeyFile in km.yaml (comments kept), applies the config slice and
 // prints the URL to install the App.
-func CreateApp(ctx context.Context, e workflow.Env, o CreateAppOptions) (CreateAppResult, error) {
+func CreateApp(ctx context.Context, e planapply.Env, o CreateAppOptions) (CreateAppResult, error) {
 	w := out(e)
 	cfg, _, err := loadOrDefault(e)
 	if err != nil {
@@ -66,7 +66,7 @@ func CreateApp(ctx context.Context, e workflow.Env, o CreateAppOptions) (CreateA
 	if err != nil {
 		return CreateAppResult{}, err
 	}
-	conv := githubapp.NewAnonymousClient(ghOptions(e, cfg))
+	conv := githubapp.NewAnonymousClient(e.GitHubOptions(cfg))
 	creds, err := RunManifestFlow(ctx, ManifestOptions{
 		WebURL: cfg.GitHub.WebURL, Org: o.Org, Name: o.Name, Converter: conv,
 		NoBrowser: o.NoBrowser, OpenBrowser: o.OpenBrowser, Timeout: o.Timeout, Out: w,
@@ -108,7 +108,7 @@ func CreateApp(ctx context.Context, e workflow.Env, o CreateAppOptions) (CreateA
 
 // loadAndApply reloads km.yaml after an edit and applies the config slice;
 // on failure km.yaml gets its original bytes back.
-func loadAndApply(ctx context.Context, e workflow.Env, original []byte) error {
+func loadAndApply(ctx context.Context, e planapply.Env, original []byte) error {
 	cfg, err := loadForSetup(e)
 	if err == nil {
 		err = applyConfigSlice(ctx, e, cfg)
@@ -123,12 +123,12 @@ func loadAndApply(ctx context.Context, e workflow.Env, original []byte) error {
 }
 
 // refuseExistingApp fails when km.yaml or SSM already names an App.
-func refuseExistingApp(ctx context.Context, e workflow.Env, cfg *profiles.Config) error {
+func refuseExistingApp(ctx context.Context, e planapply.Env, cfg *profiles.Config) error {
 	if cfg.GitHub.AppClientID != "" {
 		return fmt.Errorf("%s already records the GitHub App %s; km github creates a new App and replaces it: pass --force to do that, "+
 			"or run `km configure github --discover --force` to use the existing App", cfg.Path, cfg.GitHub.AppClientID)
 	}
-	aws, err := connect(ctx, e, cfg)
+	aws, err := e.Connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -187,10 +187,10 @@ func writeKeyFile(dir, slug string, pemBytes []byte) (string, error) {
 // directory default), created with mode 0700. A directory inside a git work
 // tree (a dotfiles repository that tracks ~/.config, say) is refused: the
 // key would be one `git add` away from a commit.
-func KeyDir(e workflow.Env) (string, error) {
-	base := getenv(e, "XDG_CONFIG_HOME")
+func KeyDir(e planapply.Env) (string, error) {
+	base := e.Lookup("XDG_CONFIG_HOME")
 	if base == "" || !filepath.IsAbs(base) { // the spec: a relative value is ignored
-		home := getenv(e, "HOME")
+		home := e.Lookup("HOME")
 		if home == "" {
 			return "", fmt.Errorf("km github writes the App's private key under $XDG_CONFIG_HOME/km or $HOME/.config/km, and neither XDG_CONFIG_HOME nor HOME is set; set XDG_CONFIG_HOME to an absolute directory outside any git work tree")
 		}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/names"
-	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/internal/planapply"
 	"github.com/klankermaker/km/profiles"
 	"github.com/klankermaker/km/profiles/kmyaml"
 	"github.com/klankermaker/km/reconcile"
@@ -44,7 +44,7 @@ type ConfigureResult struct {
 // private key and installations, compares them with km.yaml and live SSM, and
 // only when nothing differs (or Force) edits km.yaml (comments kept) and
 // applies the config slice. If the apply fails, km.yaml is restored.
-func Configure(ctx context.Context, e workflow.Env, o ConfigureOptions) (ConfigureResult, error) {
+func Configure(ctx context.Context, e planapply.Env, o ConfigureOptions) (ConfigureResult, error) {
 	var res ConfigureResult
 	w := out(e)
 	in := bufio.NewReader(orEmpty(e.Stdin))
@@ -71,7 +71,7 @@ func Configure(ctx context.Context, e workflow.Env, o ConfigureOptions) (Configu
 			return res, err
 		}
 	}
-	aws, err := connect(ctx, e, cfg)
+	aws, err := e.Connect(ctx, cfg)
 	if err != nil {
 		return res, err
 	}
@@ -218,7 +218,7 @@ func readKey(path string) ([]byte, error) {
 
 // discover lists the App's installations with the requested (or recorded) App
 // credentials.
-func discover(ctx context.Context, e workflow.Env, cfg *profiles.Config, aws *state.AWS, n names.Names, clientID string, key []byte) ([]githubapp.Installation, error) {
+func discover(ctx context.Context, e planapply.Env, cfg *profiles.Config, aws *state.AWS, n names.Names, clientID string, key []byte) ([]githubapp.Installation, error) {
 	if clientID == "" {
 		clientID = cfg.GitHub.AppClientID
 	}
@@ -247,7 +247,7 @@ func discover(ctx context.Context, e workflow.Env, cfg *profiles.Config, aws *st
 		return nil, fmt.Errorf("--discover needs the App's client ID and private key (from the flags, %s or SSM %s): %w",
 			cfg.Path, n.ConfigPath(), reconcile.ErrGitHubNotConfigured)
 	}
-	c, err := appClient(e, cfg, clientID, key)
+	c, err := e.AppClient(cfg, clientID, key)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +310,7 @@ func yamlDifferences(cfg *profiles.Config, o ConfigureOptions, newKey []byte, in
 
 // previewConfig writes the edit to a temporary copy of km.yaml beside it and
 // loads that: the declaration as it would be, validated, with km.yaml untouched.
-func previewConfig(cfg *profiles.Config, e workflow.Env, upd kmyaml.GitHubUpdate) (*profiles.Config, error) {
+func previewConfig(cfg *profiles.Config, e planapply.Env, upd kmyaml.GitHubUpdate) (*profiles.Config, error) {
 	orig, err := os.ReadFile(cfg.File)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("reading %s: %w", cfg.Path, err)
@@ -334,17 +334,17 @@ func previewConfig(cfg *profiles.Config, e workflow.Env, upd kmyaml.GitHubUpdate
 	if err != nil {
 		return nil, fix(err)
 	}
-	c.ApplyEnv(func(k string) string { return getenv(e, k) })
+	c.ApplyEnv(e.Lookup)
 	return c, nil
 }
 
 // ssmDifferences plans the config slice of the would-be declaration and lists
 // every existing parameter it would overwrite or delete.
-func ssmDifferences(ctx context.Context, e workflow.Env, aws *state.AWS, wouldBe *profiles.Config) ([]string, error) {
+func ssmDifferences(ctx context.Context, e planapply.Env, aws *state.AWS, wouldBe *profiles.Config) ([]string, error) {
 	c := *wouldBe
 	c.Sandboxes = nil
 	e.AWS = aws
-	s, err := workflow.OpenWith(ctx, e, &c)
+	s, err := planapply.OpenWith(ctx, e, &c)
 	if err != nil {
 		return nil, err
 	}

@@ -9,34 +9,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/klankermaker/km/internal/atomicfile"
-	"github.com/klankermaker/km/internal/githubapp"
-	"github.com/klankermaker/km/internal/workflow"
+	"github.com/klankermaker/km/internal/planapply"
 	"github.com/klankermaker/km/profiles"
-	"github.com/klankermaker/km/state"
 )
 
 // configSlice selects the App configuration parameters (/{prefix}/config/github/*)
 // in a plan: the only resources km github and km configure github change.
 func configSlice(addr string) bool { return strings.HasPrefix(addr, "aws_ssm_parameter.") }
 
-func getenv(e workflow.Env, k string) string {
-	if e.Getenv == nil {
-		return os.Getenv(k)
-	}
-	return e.Getenv(k)
-}
-
-func nowFunc(e workflow.Env) func() time.Time {
-	if e.Now != nil {
-		return e.Now
-	}
-	return time.Now
-}
-
-func out(e workflow.Env) io.Writer {
+func out(e planapply.Env) io.Writer {
 	if e.Stdout == nil {
 		return io.Discard
 	}
@@ -45,19 +28,19 @@ func out(e workflow.Env) io.Writer {
 
 // loadForSetup loads km.yaml without the App and installation checks (what km
 // github and km configure github are run to fix; see profiles.LoadForSetup).
-func loadForSetup(e workflow.Env) (*profiles.Config, error) {
+func loadForSetup(e planapply.Env) (*profiles.Config, error) {
 	cfg, err := profiles.LoadForSetup(e.ConfigPath)
 	if err != nil {
 		return nil, err
 	}
-	cfg.ApplyEnv(func(k string) string { return getenv(e, k) })
+	cfg.ApplyEnv(e.Lookup)
 	return cfg, nil
 }
 
 // loadOrDefault loads km.yaml, or, when the file does not exist yet, returns the
 // defaults km.yaml would have (exists is then false) so that km github and km
 // configure github can create it.
-func loadOrDefault(e workflow.Env) (cfg *profiles.Config, exists bool, err error) {
+func loadOrDefault(e planapply.Env) (cfg *profiles.Config, exists bool, err error) {
 	cfg, err = loadForSetup(e)
 	if err == nil {
 		return cfg, true, nil
@@ -77,54 +60,23 @@ func loadOrDefault(e workflow.Env) (cfg *profiles.Config, exists bool, err error
 		ProfilesDir: filepath.Join(filepath.Dir(abs), profiles.DefaultProfilesDir),
 		Profiles:    map[string]*profiles.Profile{},
 	}
-	cfg.ApplyEnv(func(k string) string { return getenv(e, k) })
+	cfg.ApplyEnv(e.Lookup)
 	return cfg, false, nil
-}
-
-// connect builds the AWS clients for cfg's region (or the SDK chain's).
-func connect(ctx context.Context, e workflow.Env, cfg *profiles.Config) (*state.AWS, error) {
-	if e.AWS != nil {
-		return e.AWS, nil
-	}
-	opts := e.StateOptions
-	if opts.Region == "" {
-		opts.Region = cfg.Region
-	}
-	a, err := state.New(ctx, opts)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to AWS: %w", err)
-	}
-	return a, nil
-}
-
-// ghOptions are the githubapp options for cfg's API URL.
-func ghOptions(e workflow.Env, cfg *profiles.Config) githubapp.Options {
-	return githubapp.Options{APIURL: cfg.GitHub.APIURL, UserAgent: "km", Now: e.Now}
-}
-
-// appClient is a client authenticated as the App with this client id and key.
-func appClient(e workflow.Env, cfg *profiles.Config, clientID string, pemBytes []byte) (*githubapp.Client, error) {
-	key, err := githubapp.ParsePrivateKey(pemBytes)
-	if err != nil {
-		return nil, fmt.Errorf("the App private key: %w", err)
-	}
-	auth := githubapp.AppAuth{ClientID: clientID, Signer: githubapp.NewRSASigner(key), Now: nowFunc(e)}
-	return githubapp.NewAppClient(auth, ghOptions(e, cfg)), nil
 }
 
 // applyConfigSlice plans and applies only /{prefix}/config/github/* for cfg,
 // printing the plan and the apply progress. Sandboxes are left out of the
 // declaration for this: the config slice never depends on them, and a fresh
 // App has no installations yet (which would otherwise be ErrGitHubNotConfigured).
-func applyConfigSlice(ctx context.Context, e workflow.Env, cfg *profiles.Config) error {
+func applyConfigSlice(ctx context.Context, e planapply.Env, cfg *profiles.Config) error {
 	c := *cfg
 	c.Sandboxes = nil
-	s, err := workflow.OpenWith(ctx, e, &c)
+	s, err := planapply.OpenWith(ctx, e, &c)
 	if err != nil {
 		return err
 	}
-	return s.PlanAndApply(ctx, workflow.ApplyOptions{
-		PlanOptions: workflow.PlanOptions{Only: configSlice},
+	return s.PlanAndApply(ctx, planapply.ApplyOptions{
+		PlanOptions: planapply.PlanOptions{Only: configSlice},
 		AutoApprove: true,
 	})
 }

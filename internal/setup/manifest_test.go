@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/klankermaker/km/internal/configtest"
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/githubsim"
 	"github.com/klankermaker/km/internal/pemkey"
@@ -79,7 +80,7 @@ func TestManifestFlowInBrowser(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, githubsim.WithOpenAPIValidation())
-			f.write("km.yaml", fmt.Sprintf(initialYAML, f.prefix))
+			f.Write("km.yaml", fmt.Sprintf(initialYAML, f.Prefix))
 			tab, cancel := chromedp.NewContext(bctx)
 			defer cancel()
 
@@ -117,20 +118,20 @@ func TestManifestFlowInBrowser(t *testing.T) {
 			}
 			ctx, cancelRun := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancelRun()
-			res, err := setup.CreateApp(ctx, f.env(), setup.CreateAppOptions{Org: tc.org, Name: "km-test-" + f.prefix, OpenBrowser: opener})
+			res, err := setup.CreateApp(ctx, f.Env(), setup.CreateAppOptions{Org: tc.org, Name: "km-test-" + f.Prefix, OpenBrowser: opener})
 			if err != nil {
 				var berr error
 				select {
 				case berr = <-browserDone:
 				default:
 				}
-				t.Fatalf("km github: %v\nbrowser: %v (page %q)\nsimulator requests: %+v\noutput:\n%s", err, berr, pageText, f.sim.Requests(), f.out.String())
+				t.Fatalf("km github: %v\nbrowser: %v (page %q)\nsimulator requests: %+v\noutput:\n%s", err, berr, pageText, f.Sim.Requests(), f.Out.String())
 			}
 			if err := <-browserDone; err != nil {
 				t.Fatalf("browser: %v", err)
 			}
 
-			app := f.sim.App()
+			app := f.Sim.App()
 			if res.App.ClientID != app.ClientID || res.App.ID != app.ID {
 				t.Fatalf("created %s (%d); simulator has %s (%d)", res.App.ClientID, res.App.ID, app.ClientID, app.ID)
 			}
@@ -146,7 +147,7 @@ func TestManifestFlowInBrowser(t *testing.T) {
 			}
 
 			// The manifest GitHub received.
-			ms := f.sim.Manifests()
+			ms := f.Sim.Manifests()
 			if len(ms) != 1 {
 				t.Fatalf("simulator received %d manifests, want 1", len(ms))
 			}
@@ -168,22 +169,22 @@ func TestManifestFlowInBrowser(t *testing.T) {
 			if err != nil || st.Mode().Perm() != 0o600 {
 				t.Fatalf("key file %s: %v, mode %v; want 0600", res.KeyFile, err, st.Mode().Perm())
 			}
-			if filepath.Dir(res.KeyFile) != filepath.Join(f.xdg, "km") {
-				t.Errorf("key file %s, want it under $XDG_CONFIG_HOME/km (%s), not beside km.yaml", res.KeyFile, filepath.Join(f.xdg, "km"))
+			if filepath.Dir(res.KeyFile) != filepath.Join(f.XDG, "km") {
+				t.Errorf("key file %s, want it under $XDG_CONFIG_HOME/km (%s), not beside km.yaml", res.KeyFile, filepath.Join(f.XDG, "km"))
 			}
 			if dst, err := os.Stat(filepath.Dir(res.KeyFile)); err != nil || dst.Mode().Perm() != 0o700 {
 				t.Errorf("key directory mode %v %v, want 0700", dst.Mode().Perm(), err)
 			}
-			if pems, _ := filepath.Glob(filepath.Join(f.dir, "*.pem")); len(pems) != 0 {
+			if pems, _ := filepath.Glob(filepath.Join(f.Dir, "*.pem")); len(pems) != 0 {
 				t.Errorf("a key was written beside km.yaml: %v", pems)
 			}
-			yml := f.read("km.yaml")
+			yml := f.Read("km.yaml")
 			for _, keep := range []string{"# my km declaration", "# test prefix", "# the App comes from km github"} {
 				if !strings.Contains(yml, keep) {
 					t.Errorf("km.yaml lost %q:\n%s", keep, yml)
 				}
 			}
-			cfg, err := profiles.Load(f.cfg)
+			cfg, err := profiles.Load(f.ConfigPath)
 			if err != nil {
 				t.Fatalf("km.yaml after km github: %v", err)
 			}
@@ -191,27 +192,27 @@ func TestManifestFlowInBrowser(t *testing.T) {
 			if cfg.GitHub.AppClientID != app.ClientID || cfg.GitHub.AppID != app.ID || cfg.GitHub.KeyFingerprint != fp {
 				t.Errorf("km.yaml github = %s/%d/%s; want %s/%d/%s", cfg.GitHub.AppClientID, cfg.GitHub.AppID, cfg.GitHub.KeyFingerprint, app.ClientID, app.ID, fp)
 			}
-			if p, ok := f.param("/" + f.prefix + "/config/github/app-client-id"); !ok || p.Value != app.ClientID {
+			if p, ok := f.Param("/" + f.Prefix + "/config/github/app-client-id"); !ok || p.Value != app.ClientID {
 				t.Errorf("SSM app-client-id = %q (present %v), want %s", p.Value, ok, app.ClientID)
 			}
-			if p, ok := f.param("/" + f.prefix + "/config/github/private-key"); !ok || p.Type != "SecureString" || p.Value != string(res.App.PEM) {
+			if p, ok := f.Param("/" + f.Prefix + "/config/github/private-key"); !ok || p.Type != "SecureString" || p.Value != string(res.App.PEM) {
 				t.Errorf("SSM private-key: present %v, type %s, holds the App's key: %v", ok, p.Type, p.Value == string(res.App.PEM))
 			}
 
-			install := f.sim.URL + "/apps/" + res.App.Slug + "/installations/new"
-			if !strings.Contains(f.out.String(), install) || !strings.Contains(pageText, install) {
-				t.Errorf("install URL %s missing from the output or the page:\n%s\npage: %s", install, f.out.String(), pageText)
+			install := f.Sim.URL + "/apps/" + res.App.Slug + "/installations/new"
+			if !strings.Contains(f.Out.String(), install) || !strings.Contains(pageText, install) {
+				t.Errorf("install URL %s missing from the output or the page:\n%s\npage: %s", install, f.Out.String(), pageText)
 			}
-			noSecret(t, "km github output", f.out.String(), res.App.PEM)
-			noSecret(t, "the callback page", pageText, res.App.PEM)
-			if errs := f.sim.ValidationErrors(); len(errs) > 0 {
+			configtest.NoSecret(t, "km github output", f.Out.String(), res.App.PEM)
+			configtest.NoSecret(t, "the callback page", pageText, res.App.PEM)
+			if errs := f.Sim.ValidationErrors(); len(errs) > 0 {
 				t.Errorf("OpenAPI validation: %v", errs)
 			}
 			path := "/settings/apps/new"
 			if tc.org != "" {
 				path = "/organizations/" + tc.org + path
 			}
-			if n := f.sim.CountRequests("POST", path); n != 1 {
+			if n := f.Sim.CountRequests("POST", path); n != 1 {
 				t.Errorf("%d POSTs to %s, want 1", n, path)
 			}
 		})
@@ -303,15 +304,15 @@ func TestManifestTimeoutAndNoBrowser(t *testing.T) {
 // without --force stops before the flow starts.
 func TestCreateAppRefusesExistingApp(t *testing.T) {
 	f := newFixture(t)
-	f.write("km.yaml", fmt.Sprintf("prefix: %s\ngithub:\n  appClientId: Iv1.existing\n", f.prefix))
+	f.Write("km.yaml", fmt.Sprintf("prefix: %s\ngithub:\n  appClientId: Iv1.existing\n", f.Prefix))
 	opened := false
-	_, err := setup.CreateApp(context.Background(), f.env(), setup.CreateAppOptions{
+	_, err := setup.CreateApp(context.Background(), f.Env(), setup.CreateAppOptions{
 		OpenBrowser: func(context.Context, string) error { opened = true; return nil }, Timeout: time.Second,
 	})
 	if err == nil || !strings.Contains(err.Error(), "--force") || !strings.Contains(err.Error(), "Iv1.existing") {
 		t.Fatalf("error %v, want a refusal naming the App and --force", err)
 	}
-	if opened || len(f.sim.Manifests()) != 0 {
+	if opened || len(f.Sim.Manifests()) != 0 {
 		t.Error("the flow started despite the refusal")
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -323,30 +324,30 @@ func TestCreateAppRefusesExistingApp(t *testing.T) {
 // git work tree (a dotfiles repository tracking ~/.config).
 func TestKeyDirRefusesAGitWorkTree(t *testing.T) {
 	f := newFixture(t)
-	f.write("km.yaml", "region: us-east-1\nprefix: "+f.prefix+"\n")
-	if err := os.MkdirAll(filepath.Join(f.xdg, ".git"), 0o755); err != nil {
+	f.Write("km.yaml", "region: us-east-1\nprefix: "+f.Prefix+"\n")
+	if err := os.MkdirAll(filepath.Join(f.XDG, ".git"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, err := setup.CreateApp(context.Background(), f.env(), setup.CreateAppOptions{NoBrowser: true, Timeout: time.Second})
-	if err == nil || !strings.Contains(err.Error(), "git work tree "+f.xdg) || !strings.Contains(err.Error(), "XDG_CONFIG_HOME") {
+	_, err := setup.CreateApp(context.Background(), f.Env(), setup.CreateAppOptions{NoBrowser: true, Timeout: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "git work tree "+f.XDG) || !strings.Contains(err.Error(), "XDG_CONFIG_HOME") {
 		t.Fatalf("km github with XDG_CONFIG_HOME in a git work tree: %v", err)
 	}
-	if len(f.sim.Manifests()) != 0 || f.sim.CountRequests("", "/") != 0 {
+	if len(f.Sim.Manifests()) != 0 || f.Sim.CountRequests("", "/") != 0 {
 		t.Error("the manifest flow ran although the key had nowhere safe to go")
 	}
-	if _, err := os.Stat(filepath.Join(f.xdg, "km")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(f.XDG, "km")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the key directory was created: %v", err)
 	}
 
-	e := f.env()
+	e := f.Env()
 	e.Getenv = func(k string) string {
 		if k == "HOME" {
-			return f.dir
+			return f.Dir
 		}
 		return ""
 	}
 	dir, err := setup.KeyDir(e)
-	if err != nil || dir != filepath.Join(f.dir, ".config", "km") {
+	if err != nil || dir != filepath.Join(f.Dir, ".config", "km") {
 		t.Errorf("KeyDir without XDG_CONFIG_HOME: %s %v, want $HOME/.config/km", dir, err)
 	}
 }

@@ -1,6 +1,0 @@
-//go:build !unix
-
-package workflow
-
-// processGone cannot tell on this platform: the holder is assumed alive.
-func processGone(int) bool { return false }
