@@ -79,6 +79,10 @@ func TestApplyUnderFaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// km's own mint pacing (github:mints) sped up as the proxies are.
+		if err := appendText(w.ConfigPath, fmt.Sprintf("quotas:\n  scale: %d\n", faultSpeedup)); err != nil {
+			t.Fatal(err)
+		}
 		a, _ := statetest.Client(t, awsProxy.URL, state.Options{Quotas: &q, MaxAttempts: 5, RetryBackoff: throttleBackoff})
 		var out bytes.Buffer
 		env := planapply.Env{
