@@ -7,8 +7,9 @@
 // may still be reading it (the last bytes, or its end-of-body probe) when
 // the upstream has already answered: the read fails ("invalid Read on
 // closed Body"), the transport drops the upstream connection, and the
-// client receives the upstream's answer cut short ("unexpected EOF"). Under
-// load this truncated about one kumo answer in a few thousand.
+// client receives the upstream's answer cut short ("unexpected EOF"): in
+// go test -count=3 of the plan/apply tests, 3 runs of 4 lost kumo answers
+// this way before Proxy.
 //
 // Proxy enables full duplex on every request, so the body stays the
 // transport's until it is done, and uses connections of its own: every
