@@ -17,6 +17,7 @@ import (
 	"github.com/klankermaker/km/internal/githubapp"
 	"github.com/klankermaker/km/internal/lambdazip"
 	"github.com/klankermaker/km/internal/names"
+	"github.com/klankermaker/km/internal/quota"
 	"github.com/klankermaker/km/profiles"
 	"github.com/klankermaker/km/reconcile"
 	"github.com/klankermaker/km/state"
@@ -67,6 +68,8 @@ type Session struct {
 	AWS     *state.AWS
 	Runtime *reconcile.Runtime
 	Names   names.Names
+
+	quotas quota.Table // what km paces its AWS calls (when it connects) and its mints by
 }
 
 // Open loads the declaration, connects to AWS and prepares the runtime.
@@ -84,12 +87,12 @@ func OpenWith(ctx context.Context, e Env, cfg *profiles.Config) (*Session, error
 	if opts.Region == "" {
 		opts.Region = cfg.Region
 	}
+	qt, err := QuotaTable(cfg)
+	if err != nil {
+		return nil, err
+	}
 	aws := e.AWS
 	if aws == nil {
-		qt, err := QuotaTable(cfg)
-		if err != nil {
-			return nil, err
-		}
 		if opts.Quotas == nil {
 			opts.Quotas = &qt
 		}
@@ -111,7 +114,7 @@ func OpenWith(ctx context.Context, e Env, cfg *profiles.Config) (*Session, error
 		return nil, err
 	}
 	n := names.New(cfg.Prefix)
-	s := &Session{Env: e, Config: cfg, AWS: aws, Names: n}
+	s := &Session{Env: e, Config: cfg, AWS: aws, Names: n, quotas: qt}
 	s.Runtime = &reconcile.Runtime{
 		AWS: aws, Names: n, Region: aws.Region(), Account: id.Account, Now: e.Now,
 		Zip: zip, Minter: s.minterOnce(),
@@ -175,10 +178,8 @@ func (s *Session) AppClient(ctx context.Context) (*githubapp.Client, error) {
 		now = time.Now
 	}
 	o := githubapp.Options{APIURL: cfg.GitHub.APIURL, UserAgent: "km"}
-	if qt, err := QuotaTable(cfg); err == nil { // checked by OpenWith
-		if l, ok := qt.Lookup("github:CreateInstallationToken"); ok {
-			o.Mints = rate.NewLimiter(rate.Limit(l.PerSecond), l.Burst)
-		}
+	if l, ok := s.quotas.Lookup("github:CreateInstallationToken"); ok {
+		o.Mints = rate.NewLimiter(rate.Limit(l.PerSecond), l.Burst)
 	}
 	return githubapp.NewAppClient(
 		githubapp.AppAuth{ClientID: cfg.GitHub.AppClientID, Signer: githubapp.NewRSASigner(key), Now: now}, o,
